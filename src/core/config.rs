@@ -1,0 +1,320 @@
+//! A client's configuration, validated in full before any network I/O.
+//!
+//! Rules: a scheme-less address means https; plain http needs an explicit `http://`; the
+//! address is the server root (no path, query or fragment); the site is its contentUrl.
+
+use std::time::Duration;
+
+use super::error::{Error, Result};
+use super::wire::WireFormat;
+
+/// The REST API version used when the caller does not pick one.
+pub const DEFAULT_API_VERSION: &str = "3.24";
+/// The first version with connected-app (JWT) sign-in (Tableau Cloud, June 2022).
+pub const FIRST_JWT_VERSION: (u32, u32) = (3, 16);
+/// The first version with personal access tokens.
+pub const FIRST_PAT_VERSION: (u32, u32) = (3, 6);
+
+/// TLS and proxy settings: clients with equal settings share one HTTP client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct TransportConfig {
+    /// false: accept any certificate (logged as a warning).
+    pub insecure: bool,
+    /// A PEM file whose certificates are trusted in addition to the OS trust store.
+    pub ca_bundle: Option<String>,
+    /// An explicit proxy URL; None uses HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+    pub proxy: Option<String>,
+}
+
+/// Everything about where and how a client signs in, except the credentials.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientConfig {
+    /// "https://host[:port]", no trailing slash.
+    pub server: String,
+    /// The site's contentUrl ("" for the Server default site).
+    pub site: String,
+    /// "3.24" and the like.
+    pub api_version: String,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub wire_format: WireFormat,
+    /// A user LUID to sign in as (admins only).
+    pub impersonate: Option<String>,
+    /// A session older than this is refreshed even if Tableau never said it expired.
+    pub max_session_age: Duration,
+    pub transport: TransportConfig,
+}
+
+impl ClientConfig {
+    /// The fields a user gives; everything is checked here.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        server: &str,
+        site: &str,
+        api_version: &str,
+        timeout: f64,
+        retries: i64,
+        wire_format: &str,
+        impersonate: Option<&str>,
+        transport: TransportConfig,
+    ) -> Result<Self> {
+        Ok(ClientConfig {
+            server: normalize_server(server)?,
+            site: check_site(site)?,
+            api_version: check_api_version(api_version)?,
+            timeout: check_timeout(timeout)?,
+            retries: check_retries(retries)?,
+            wire_format: parse_wire_format(wire_format)?,
+            impersonate: impersonate.map(check_luid).transpose()?,
+            max_session_age: Duration::from_secs(4 * 3600),
+            transport,
+        })
+    }
+
+    /// `{server}/api/{version}/{path}`.
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}/api/{}/{}", self.server, self.api_version, path)
+    }
+
+    pub fn version(&self) -> (u32, u32) {
+        parse_version(&self.api_version).unwrap_or((0, 0))
+    }
+}
+
+/// "10ay.online.tableau.com" → "https://10ay.online.tableau.com".
+pub fn normalize_server(server: &str) -> Result<String> {
+    let s = server.trim();
+    if s.is_empty() {
+        return Err(Error::Configuration(
+            "server is empty: give the Tableau address, e.g. \"https://10ay.online.tableau.com\""
+                .into(),
+        ));
+    }
+    if let Some(site) = browser_site(s) {
+        return Err(Error::Configuration(format!(
+            "server {s:?} looks like a browser address: pass only the server root as server and \
+             the site separately, as site={site:?}"
+        )));
+    }
+    let with_scheme = if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("https://{s}")
+    };
+    let url = url::Url::parse(&with_scheme).map_err(|e| {
+        Error::Configuration(format!(
+            "server {s:?} is not a valid address ({e}): give e.g. \"https://tableau.example.com\""
+        ))
+    })?;
+    match url.scheme() {
+        "https" | "http" => {}
+        other => {
+            return Err(Error::Configuration(format!(
+                "server scheme {other:?} is not supported: use https:// (or http:// explicitly)"
+            )))
+        }
+    }
+    let host = url.host_str().unwrap_or("");
+    if host.is_empty() {
+        return Err(Error::Configuration(format!(
+            "server {s:?} has no host name"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Configuration(
+            "server must not contain a user name or password: pass credentials= instead".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Configuration(format!(
+            "server {s:?} has a query or fragment: give only the server root, e.g. \"{}://{}\"",
+            url.scheme(),
+            host
+        )));
+    }
+    let path = url.path().trim_end_matches('/');
+    if !path.is_empty() {
+        let hint = if path.starts_with("/api") {
+            " (the library adds /api/{version}/ itself)"
+        } else {
+            ""
+        };
+        return Err(Error::Configuration(format!(
+            "server {s:?} has a path {path:?}: give only the server root{hint}"
+        )));
+    }
+    let mut root = format!("{}://{}", url.scheme(), host);
+    if let Some(port) = url.port() {
+        root.push_str(&format!(":{port}"));
+    }
+    Ok(root)
+}
+
+/// The site name in a pasted browser URL like "https://host/#/site/mysite/home".
+fn browser_site(s: &str) -> Option<String> {
+    let rest = &s[s.find("#/site/")? + "#/site/".len()..];
+    Some(rest.split('/').next().unwrap_or("").to_string())
+}
+
+fn check_site(site: &str) -> Result<String> {
+    if site.trim() != site {
+        return Err(Error::Configuration(
+            "site has leading or trailing whitespace: give the site's contentUrl exactly".into(),
+        ));
+    }
+    if site.contains('/')
+        || site.contains(char::is_whitespace)
+        || site.chars().any(char::is_control)
+    {
+        return Err(Error::Configuration(format!(
+            "site {site:?} is not a contentUrl: use the URL name of the site (as in \
+             /#/site/<name>/), not its display name; \"\" is the Server default site"
+        )));
+    }
+    Ok(site.to_string())
+}
+
+/// "3.24" → (3, 24).
+pub fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let (major, minor) = v.split_once('.')?;
+    let ok = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
+    if !ok(major) || !ok(minor) {
+        return None;
+    }
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+fn check_api_version(v: &str) -> Result<String> {
+    match parse_version(v) {
+        Some((major, _)) if major >= 2 => Ok(v.to_string()),
+        _ => Err(Error::Configuration(format!(
+            "api_version {v:?} is not a REST API version: give one like \"{DEFAULT_API_VERSION}\""
+        ))),
+    }
+}
+
+fn check_timeout(t: f64) -> Result<Duration> {
+    if !t.is_finite() || t <= 0.0 || t > 86_400.0 {
+        return Err(Error::Configuration(format!(
+            "timeout must be a number of seconds above 0 (and at most a day); got {t}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(t))
+}
+
+fn check_retries(r: i64) -> Result<u32> {
+    if !(0..=10).contains(&r) {
+        return Err(Error::Configuration(format!(
+            "retries must be between 0 and 10; got {r}"
+        )));
+    }
+    Ok(r as u32)
+}
+
+pub fn parse_wire_format(f: &str) -> Result<WireFormat> {
+    match f {
+        "xml" => Ok(WireFormat::Xml),
+        "json" => Ok(WireFormat::Json),
+        other => Err(Error::Configuration(format!(
+            "wire_format {other:?} is unknown: use \"xml\" or \"json\""
+        ))),
+    }
+}
+
+fn check_luid(luid: &str) -> Result<String> {
+    let ok = !luid.is_empty()
+        && luid.len() <= 64
+        && luid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !ok {
+        return Err(Error::Configuration(format!(
+            "impersonate must be a user LUID (like \"9f9e9d9c-…\"), not a user name; got {luid:?}"
+        )));
+    }
+    Ok(luid.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(server: &str) -> Result<ClientConfig> {
+        ClientConfig::new(
+            server,
+            "mysite",
+            "3.24",
+            30.0,
+            3,
+            "xml",
+            None,
+            TransportConfig::default(),
+        )
+    }
+
+    #[test]
+    fn server_addresses_are_normalized() {
+        assert_eq!(
+            normalize_server("10ay.online.tableau.com").unwrap(),
+            "https://10ay.online.tableau.com"
+        );
+        assert_eq!(
+            normalize_server("https://h.example.com/").unwrap(),
+            "https://h.example.com"
+        );
+        assert_eq!(
+            normalize_server("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_server("HTTPS://H.Example.com:443").unwrap(),
+            "https://h.example.com"
+        );
+    }
+
+    #[test]
+    fn bad_servers_say_what_to_change() {
+        for (s, needle) in [
+            ("", "empty"),
+            ("ftp://h", "scheme"),
+            ("https://h/api/3.24", "adds /api"),
+            ("https://h/some/path", "path"),
+            ("https://h?x=1", "query"),
+            ("https://u:p@h", "credentials="),
+            ("https://h/#/site/sales/home", "site=\"sales\""),
+            ("https://", "valid"),
+        ] {
+            match config(s) {
+                Err(Error::Configuration(m)) => assert!(m.contains(needle), "{s}: {m}"),
+                other => panic!("{s}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn other_fields_are_checked() {
+        let t = TransportConfig::default();
+        assert!(
+            ClientConfig::new("h", "My Site", "3.24", 30.0, 3, "xml", None, t.clone()).is_err()
+        );
+        assert!(ClientConfig::new("h", "", "3.24", 30.0, 3, "xml", None, t.clone()).is_ok());
+        assert!(ClientConfig::new("h", "s", "3", 30.0, 3, "xml", None, t.clone()).is_err());
+        assert!(ClientConfig::new("h", "s", "v3.24", 30.0, 3, "xml", None, t.clone()).is_err());
+        assert!(ClientConfig::new("h", "s", "3.24", 0.0, 3, "xml", None, t.clone()).is_err());
+        assert!(ClientConfig::new("h", "s", "3.24", f64::NAN, 3, "xml", None, t.clone()).is_err());
+        assert!(ClientConfig::new("h", "s", "3.24", 30.0, -1, "xml", None, t.clone()).is_err());
+        assert!(ClientConfig::new("h", "s", "3.24", 30.0, 3, "yaml", None, t.clone()).is_err());
+        assert!(ClientConfig::new(
+            "h",
+            "s",
+            "3.24",
+            30.0,
+            3,
+            "json",
+            Some("bob smith"),
+            t.clone()
+        )
+        .is_err());
+        let c = ClientConfig::new("h", "s", "3.24", 30.0, 3, "json", Some("abc-123"), t).unwrap();
+        assert_eq!(c.api_url("auth/signin"), "https://h/api/3.24/auth/signin");
+        assert_eq!(c.version(), (3, 24));
+    }
+}

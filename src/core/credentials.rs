@@ -1,0 +1,313 @@
+//! Who signs in: a connected app's JWT, a personal access token, a password, or a JWT minted
+//! elsewhere. Each knows what it sends at sign-in and how it identifies itself in the cache key
+//! (a keyed digest: no secret, and no username, in clear).
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use aws_lc_rs::{digest, hmac};
+
+use super::error::{Error, Result};
+use super::jwt::{check_name, ConnectedApp, JwtClaims};
+use super::secret::Secret;
+use super::wire::SignInCredentials;
+
+/// A source of JWTs minted outside this library (a secrets manager, another service).
+/// The binding layer implements it for Python callables.
+pub trait JwtSource: Send + Sync {
+    /// A JWT for one sign-in.
+    fn next_jwt(&self) -> Result<String>;
+    /// Bytes that tell this source apart from others, for the cache key.
+    fn identity(&self) -> Vec<u8>;
+}
+
+/// A JWT given as a plain string: good for one sign-in only (Tableau burns its `jti`).
+pub struct SingleUseJwt {
+    token: Secret,
+    used: AtomicBool,
+}
+
+impl SingleUseJwt {
+    pub fn new(token: &str) -> Result<Self> {
+        let token = token.trim();
+        if token.split('.').count() != 3 || token.split('.').any(str::is_empty) {
+            return Err(Error::Configuration(
+                "Jwt(...) needs a compact JWT (three base64url parts separated by dots)".into(),
+            ));
+        }
+        Ok(SingleUseJwt {
+            token: Secret::new(token),
+            used: AtomicBool::new(false),
+        })
+    }
+}
+
+impl JwtSource for SingleUseJwt {
+    fn next_jwt(&self) -> Result<String> {
+        if self.used.swap(true, Ordering::SeqCst) {
+            return Err(Error::Configuration(
+                "this Jwt was already used for a sign-in, and Tableau refuses a JWT twice (its \
+                 'jti' is single use): pass a callable, Jwt(lambda: mint_new_jwt()), so that \
+                 every sign-in gets a fresh one"
+                    .into(),
+            ));
+        }
+        Ok(self.token.expose().to_string())
+    }
+
+    fn identity(&self) -> Vec<u8> {
+        digest::digest(&digest::SHA256, self.token.expose().as_bytes())
+            .as_ref()
+            .to_vec()
+    }
+}
+
+/// What a client signs in with.
+#[derive(Clone)]
+pub enum Credentials {
+    ConnectedApp {
+        app: Arc<ConnectedApp>,
+        claims: Arc<JwtClaims>,
+    },
+    PersonalAccessToken {
+        name: String,
+        secret: Secret,
+    },
+    Password {
+        username: String,
+        password: Secret,
+    },
+    Jwt(Arc<dyn JwtSource>),
+}
+
+/// What one sign-in sends, owned (a JWT is minted fresh for every attempt).
+pub enum SignInSecret {
+    Jwt(Secret),
+    PersonalAccessToken { name: String, secret: Secret },
+    Password { username: String, password: Secret },
+}
+
+impl SignInSecret {
+    pub fn as_wire(&self) -> SignInCredentials<'_> {
+        match self {
+            SignInSecret::Jwt(jwt) => SignInCredentials::Jwt {
+                jwt: jwt.expose(),
+                is_uat: false,
+            },
+            SignInSecret::PersonalAccessToken { name, secret } => {
+                SignInCredentials::PersonalAccessToken {
+                    name,
+                    secret: secret.expose(),
+                }
+            }
+            SignInSecret::Password { username, password } => SignInCredentials::Password {
+                username,
+                password: password.expose(),
+            },
+        }
+    }
+}
+
+impl Credentials {
+    pub fn personal_access_token(name: &str, secret: &str) -> Result<Self> {
+        check_name("name", name)?;
+        if secret.trim().is_empty() {
+            return Err(Error::Configuration(
+                "secret is empty: give the personal access token's secret".into(),
+            ));
+        }
+        Ok(Credentials::PersonalAccessToken {
+            name: name.to_string(),
+            secret: Secret::new(secret),
+        })
+    }
+
+    pub fn password(username: &str, password: &str) -> Result<Self> {
+        check_name("username", username)?;
+        if password.is_empty() {
+            return Err(Error::Configuration("password is empty".into()));
+        }
+        Ok(Credentials::Password {
+            username: username.to_string(),
+            password: Secret::new(password),
+        })
+    }
+
+    /// What to send for one sign-in attempt; mints a fresh JWT each time.
+    pub fn for_sign_in(&self) -> Result<SignInSecret> {
+        Ok(match self {
+            Credentials::ConnectedApp { app, claims } => {
+                SignInSecret::Jwt(Secret::new(app.mint(claims)?))
+            }
+            Credentials::PersonalAccessToken { name, secret } => {
+                SignInSecret::PersonalAccessToken {
+                    name: name.clone(),
+                    secret: secret.clone(),
+                }
+            }
+            Credentials::Password { username, password } => SignInSecret::Password {
+                username: username.clone(),
+                password: password.clone(),
+            },
+            Credentials::Jwt(source) => SignInSecret::Jwt(Secret::new(source.next_jwt()?)),
+        })
+    }
+
+    /// A keyed digest (HMAC-SHA256, keyed by the credential's own secret) of who signs in.
+    /// A changed secret gives a different digest; nothing in it can be read back.
+    pub fn identity_digest(&self) -> [u8; 32] {
+        let (key, parts): (&[u8], Vec<&[u8]>) = match self {
+            Credentials::ConnectedApp { app, .. } => (
+                app.secret_value().expose().as_bytes(),
+                vec![
+                    b"connected-app",
+                    app.client_id.as_bytes(),
+                    app.secret_id.as_bytes(),
+                ],
+            ),
+            Credentials::PersonalAccessToken { name, secret } => {
+                (secret.expose().as_bytes(), vec![b"pat", name.as_bytes()])
+            }
+            Credentials::Password { username, password } => (
+                password.expose().as_bytes(),
+                vec![b"password", username.as_bytes()],
+            ),
+            Credentials::Jwt(_) => (b"jwt", vec![b"jwt"]),
+        };
+        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+        let mut ctx = hmac::Context::with_key(&key);
+        for p in parts {
+            feed(&mut ctx, p);
+        }
+        match self {
+            Credentials::ConnectedApp { claims, .. } => {
+                // Different scopes, attributes or groups make a session with other rights.
+                feed(&mut ctx, claims.username.as_bytes());
+                let mut scopes = claims.scopes.clone();
+                scopes.sort();
+                for s in &scopes {
+                    feed(&mut ctx, s.as_bytes());
+                }
+                feed(
+                    &mut ctx,
+                    serde_json::Value::Object(claims.user_attributes.clone())
+                        .to_string()
+                        .as_bytes(),
+                );
+                feed(
+                    &mut ctx,
+                    format!("{:?}/{}", claims.groups, claims.on_demand_access).as_bytes(),
+                );
+            }
+            Credentials::Jwt(source) => feed(&mut ctx, &source.identity()),
+            _ => {}
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+
+    /// The sign-in method, for messages and `repr` (never a secret).
+    pub fn method(&self) -> &'static str {
+        match self {
+            Credentials::ConnectedApp { .. } => "connected app",
+            Credentials::PersonalAccessToken { .. } => "personal access token",
+            Credentials::Password { .. } => "password",
+            Credentials::Jwt(_) => "JWT",
+        }
+    }
+
+    /// Who signs in, for `repr` (usernames and names, never a secret).
+    pub fn describe(&self) -> String {
+        match self {
+            Credentials::ConnectedApp { app, claims } => format!(
+                "ConnectedApp(client_id={:?}, username={:?}, scopes={:?})",
+                app.client_id, claims.username, claims.scopes
+            ),
+            Credentials::PersonalAccessToken { name, .. } => {
+                format!("PersonalAccessToken(name={name:?}, secret=***)")
+            }
+            Credentials::Password { username, .. } => {
+                format!("UsernamePassword(username={username:?}, password=***)")
+            }
+            Credentials::Jwt(_) => "Jwt(***)".to_string(),
+        }
+    }
+}
+
+/// Length-prefixed, so ("ab","c") and ("a","bc") differ.
+fn feed(ctx: &mut hmac::Context, bytes: &[u8]) {
+    ctx.update(&(bytes.len() as u64).to_le_bytes());
+    ctx.update(bytes);
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::jwt::DEFAULT_LIFETIME;
+
+    fn app_creds(secret: &str, user: &str) -> Credentials {
+        Credentials::ConnectedApp {
+            app: Arc::new(ConnectedApp::new("cid", "sid", secret).unwrap()),
+            claims: Arc::new(
+                JwtClaims::new(
+                    user,
+                    vec!["tableau:content:read".into()],
+                    DEFAULT_LIFETIME,
+                    Default::default(),
+                    None,
+                    false,
+                )
+                .unwrap(),
+            ),
+        }
+    }
+
+    #[test]
+    fn identity_changes_with_secret_and_user_but_not_otherwise() {
+        let a = app_creds("s1", "u").identity_digest();
+        assert_eq!(a, app_creds("s1", "u").identity_digest());
+        assert_ne!(a, app_creds("s2", "u").identity_digest());
+        assert_ne!(a, app_creds("s1", "v").identity_digest());
+        let p1 = Credentials::personal_access_token("n", "secret1")
+            .unwrap()
+            .identity_digest();
+        let p2 = Credentials::personal_access_token("n", "secret2")
+            .unwrap()
+            .identity_digest();
+        assert_ne!(p1, p2);
+    }
+
+    #[test]
+    fn single_use_jwt_refuses_a_second_sign_in() {
+        let j = SingleUseJwt::new("a.b.c").unwrap();
+        assert_eq!(j.next_jwt().unwrap(), "a.b.c");
+        match j.next_jwt() {
+            Err(Error::Configuration(m)) => assert!(m.contains("callable")),
+            other => panic!("{other:?}"),
+        }
+        assert!(SingleUseJwt::new("not-a-jwt").is_err());
+    }
+
+    #[test]
+    fn describe_never_shows_secrets() {
+        let p = Credentials::personal_access_token("n", "pat-secret-xyz").unwrap();
+        let u = Credentials::password("admin", "pw-secret-xyz").unwrap();
+        let c = app_creds("app-secret-xyz", "me");
+        for text in [
+            p.describe(),
+            u.describe(),
+            c.describe(),
+            format!("{p:?}{u:?}{c:?}"),
+        ] {
+            assert!(!text.contains("secret-xyz"), "{text}");
+        }
+    }
+}

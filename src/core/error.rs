@@ -1,0 +1,280 @@
+//! One error type for the whole core. Tableau error codes and connected-app sub-codes become
+//! hints here, so every caller (sync, async, CLI) explains failures the same way.
+//!
+//! No variant ever carries a secret: messages are built from status codes, Tableau's own
+//! summary/detail text (which never echoes credentials) and secret-free excerpts.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What went wrong. `Clone` because one sign-in result is handed to every waiter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// A bad argument, caught before any network I/O.
+    Configuration(String),
+    /// Tableau refused the sign-in (or switchSite).
+    SignIn(TableauFailure),
+    /// A call was made with a dead token (401000 / 401002).
+    SessionExpired(TableauFailure),
+    /// 429 Too Many Requests.
+    RateLimited {
+        failure: TableauFailure,
+        retry_after: Option<Duration>,
+    },
+    /// Tableau answered a later call with some other error (404, 403, 500, …).
+    Api(TableauFailure),
+    /// Connect, TLS, proxy, DNS: the request did not get an answer.
+    Transport(String),
+    /// No answer in time.
+    Timeout(String),
+    /// The server answered, but not like Tableau (HTML, empty, truncated, malformed).
+    Protocol {
+        status: Option<u16>,
+        message: String,
+    },
+}
+
+/// What Tableau said, plus our hint on what to change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableauFailure {
+    /// HTTP status.
+    pub status: u16,
+    /// Tableau's code, e.g. "401001" ("" when the body had none).
+    pub code: String,
+    /// The connected-app sub-code found in `detail`, e.g. 16 in "… (16)".
+    pub subcode: Option<u32>,
+    pub summary: String,
+    pub detail: String,
+    /// What to check or change; "" when we have nothing useful to add.
+    pub hint: String,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl TableauFailure {
+    /// Build a failure from what Tableau answered on `during` ("sign-in", "sign-out", a path),
+    /// attaching the hint that fits the code and sub-code.
+    pub fn new(status: u16, code: &str, summary: &str, detail: &str, during: Call) -> Self {
+        let subcode = subcode_in(detail);
+        let hint = hint_for(status, code, subcode, during).to_string();
+        TableauFailure {
+            status,
+            code: code.to_string(),
+            subcode,
+            summary: summary.to_string(),
+            detail: detail.to_string(),
+            hint,
+        }
+    }
+}
+
+/// Which kind of call failed: the same code means different things at sign-in and later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    SignIn,
+    SignOut,
+    SwitchSite,
+    Other,
+}
+
+/// The connected-app sub-code Tableau puts at the end of `detail`, as in
+/// "Error signing in to Tableau Server (16)".
+pub fn subcode_in(detail: &str) -> Option<u32> {
+    let trimmed = detail.trim_end().strip_suffix(')')?;
+    let open = trimmed.rfind('(')?;
+    let digits = &trimmed[open + 1..];
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// What to check for a Tableau code and connected-app sub-code (spec §6).
+pub fn hint_for(status: u16, code: &str, subcode: Option<u32>, during: Call) -> &'static str {
+    if let Some(sub) = subcode {
+        if let Some(h) = subcode_hint(sub) {
+            return h;
+        }
+    }
+    match (code, during) {
+        ("401001", _) => {
+            "sign-in refused: check the site's contentUrl (the URL name as in /#/site/<name>/, not \
+             its display name; \"\" is the default site), the credentials, that the connected app \
+             is enabled, and that the user exists on that site"
+        }
+        ("401002", Call::SignIn) => {
+            "the credentials are invalid or expired; a personal access token also fails like this \
+             when it was used to sign in somewhere else"
+        }
+        ("401002", _) | ("401000", _) => {
+            "the session is gone (idle timeout, signed out, or its personal access token was used \
+             to sign in elsewhere): sign in again"
+        }
+        ("403070", _) => "you are already signed in to that site",
+        ("404000", _) => "site not found: check the site's contentUrl",
+        ("404003", _) => {
+            "the server does not know this path or REST API version: use api_version=\"auto\" or \
+             a version the server supports"
+        }
+        ("405000", Call::SignIn) | ("", Call::SignIn) if status == 405 => {
+            "405 on sign-in usually means an http:// address was redirected to https:// and the \
+             POST became a GET: use https:// in the server address"
+        }
+        ("400000", _) => "Tableau could not read the request body",
+        _ if status == 429 => {
+            "Tableau is rate limiting this user or site: wait before retrying (Tableau Cloud \
+             allows 40,000 calls per user per site per hour)"
+        }
+        _ => "",
+    }
+}
+
+fn subcode_hint(sub: u32) -> Option<&'static str> {
+    Some(match sub {
+        5 => {
+            "user not found: the JWT 'sub' must be the Tableau username exactly (case-sensitive; \
+             on Tableau Cloud the email address)"
+        }
+        16 => {
+            "login failed: usually 'exp' more than 10 minutes ahead, a wrong clock (check this \
+             machine's UTC time), or a user unknown to the site"
+        }
+        67 => "on-demand access is not enabled for this site or connected app",
+        126 => "connected app not found or disabled: check client_id and that the app is enabled",
+        127 => {
+            "connected app secret not found: check secret_id (the JWT 'kid') and secret_value, \
+             and that the secret was not deleted"
+        }
+        10083 => "bad JWT header: the 'kid' (secret_id) is missing or wrong",
+        10084 => {
+            "the JWT could not be parsed: check 'aud' is \"tableau\" and 'scp' is a list of scopes"
+        }
+        10085 => "Tableau could not reach the JWKS URL of the external authorization server",
+        10088 => "the RSA key must be 2048 bits",
+        10091 => {
+            "this JWT's 'jti' was already used: every sign-in needs a freshly minted JWT \
+             (pass a callable to Jwt(...) instead of a fixed token)"
+        }
+        10099 => "the JWT has no 'scp' claim: pass at least one scope",
+        _ => return None,
+    })
+}
+
+impl Error {
+    /// A short label used in messages, e.g. "sign-in refused".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Configuration(_) => "configuration error",
+            Error::SignIn(_) => "sign-in refused",
+            Error::SessionExpired(_) => "session expired",
+            Error::RateLimited { .. } => "rate limited",
+            Error::Api(_) => "Tableau error",
+            Error::Transport(_) => "transport error",
+            Error::Timeout(_) => "timed out",
+            Error::Protocol { .. } => "not a Tableau answer",
+        }
+    }
+
+    /// The Tableau failure behind this error, if Tableau answered with one.
+    pub fn failure(&self) -> Option<&TableauFailure> {
+        match self {
+            Error::SignIn(f) | Error::SessionExpired(f) | Error::Api(f) => Some(f),
+            Error::RateLimited { failure, .. } => Some(failure),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TableauFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        if !self.summary.is_empty() {
+            write!(f, " {}", self.summary)?;
+        }
+        if !self.detail.is_empty() {
+            write!(f, ": {}", self.detail)?;
+        }
+        if !self.hint.is_empty() {
+            write!(f, ". Hint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Configuration(m) | Error::Transport(m) | Error::Timeout(m) => f.write_str(m),
+            Error::SignIn(x) => write!(f, "sign-in failed: {x}"),
+            Error::SessionExpired(x) => write!(f, "session expired: {x}"),
+            Error::Api(x) => write!(f, "Tableau answered {x}"),
+            Error::RateLimited {
+                failure,
+                retry_after,
+            } => {
+                write!(f, "rate limited: {failure}")?;
+                if let Some(d) = retry_after {
+                    write!(f, " (retry after {} s)", d.as_secs())?;
+                }
+                Ok(())
+            }
+            Error::Protocol { status, message } => match status {
+                Some(s) => write!(f, "HTTP {s}: {message}"),
+                None => f.write_str(message),
+            },
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subcode_is_read_from_the_end_of_detail() {
+        assert_eq!(
+            subcode_in("Error signing in to Tableau Server (16)"),
+            Some(16)
+        );
+        assert_eq!(subcode_in("Failed (10091) "), Some(10091));
+        assert_eq!(subcode_in("Error signing in to Tableau Server"), None);
+        assert_eq!(subcode_in("(abc)"), None);
+        assert_eq!(subcode_in("()"), None);
+        assert_eq!(subcode_in(")"), None);
+    }
+
+    #[test]
+    fn every_documented_subcode_has_a_hint() {
+        for sub in [
+            5, 16, 67, 126, 127, 10083, 10084, 10085, 10088, 10091, 10099,
+        ] {
+            let h = hint_for(401, "401001", Some(sub), Call::SignIn);
+            assert!(!h.is_empty(), "no hint for {sub}");
+        }
+        assert!(hint_for(401, "401001", Some(16), Call::SignIn).contains("clock"));
+        assert!(hint_for(401, "401001", None, Call::SignIn).contains("contentUrl"));
+        assert!(hint_for(405, "405000", None, Call::SignIn).contains("https"));
+        assert!(hint_for(405, "", None, Call::SignIn).contains("https"));
+        assert!(hint_for(401, "401002", None, Call::SignIn).contains("personal access token"));
+    }
+
+    #[test]
+    fn display_joins_code_detail_and_hint() {
+        let f = TableauFailure::new(
+            401,
+            "401001",
+            "Signin Error",
+            "Error signing in to Tableau Server (5)",
+            Call::SignIn,
+        );
+        assert_eq!(f.subcode, Some(5));
+        let text = Error::SignIn(f).to_string();
+        assert!(text.starts_with("sign-in failed: HTTP 401 401001 Signin Error: Error"));
+        assert!(text.contains("case-sensitive"));
+    }
+}

@@ -1,0 +1,12 @@
+//! The pure-Rust core. Nothing below this folder knows about Python.
+
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod jwt;
+pub mod secret;
+pub mod session;
+pub mod sessions;
+pub mod signin;
+pub mod transport;
+pub mod wire;

@@ -1,0 +1,263 @@
+//! The process-wide session cache.
+//!
+//! - One [`Entry`] per key (server, site, API version, impersonation, identity digest); two
+//!   clients with the same configuration hold the same entry and so share one session.
+//! - Single-flight: the first caller that misses starts one sign-in as its own task on the
+//!   runtime; every other caller waits on the same shared result. The task stores its result
+//!   itself, so a waiter that gives up (Ctrl-C, asyncio cancellation) breaks nothing.
+//! - A failed sign-in reaches every waiter and is not cached.
+//! - `invalidate` is compare-and-swap on the token: a burst of 401s with the same token causes
+//!   one re-sign-in.
+//! - Fork: cached sessions survive into the child; a sign-in in flight in the parent does not
+//!   (its task lives on the parent's runtime), so the child ignores it and signs in itself.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use aws_lc_rs::digest;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+
+use super::config::ClientConfig;
+use super::credentials::Credentials;
+use super::error::{Error, Result};
+use super::session::Session;
+use super::signin;
+use super::transport;
+
+/// The shared result of one sign-in.
+pub type SignInResult = Result<Arc<Session>>;
+pub type SharedSignIn = Shared<BoxFuture<'static, SignInResult>>;
+
+/// The cache key: a digest of everything that makes a session different.
+pub type CacheKey = [u8; 32];
+
+enum State {
+    Empty,
+    Ready(Arc<Session>),
+    InFlight {
+        pid: u32,
+        generation: u64,
+        shared: SharedSignIn,
+    },
+}
+
+/// The cached session (or sign-in in flight) for one key.
+pub struct Entry {
+    state: Mutex<State>,
+}
+
+/// What a lookup found: a live session, or a sign-in to wait for.
+pub enum Lookup {
+    Hit(Arc<Session>),
+    Wait(SharedSignIn),
+}
+
+static REGISTRY: Mutex<Option<HashMap<CacheKey, Arc<Entry>>>> = Mutex::new(None);
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The key for a configuration and credentials. Holds no secret: the identity part is
+/// already a keyed digest, and the whole is hashed again.
+pub fn cache_key(cfg: &ClientConfig, creds: &Credentials) -> CacheKey {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    let identity = creds.identity_digest();
+    let fields: [&[u8]; 5] = [
+        cfg.server.as_bytes(),
+        cfg.site.as_bytes(),
+        cfg.api_version.as_bytes(),
+        cfg.impersonate.as_deref().unwrap_or("").as_bytes(),
+        &identity,
+    ];
+    for f in fields {
+        ctx.update(&(f.len() as u64).to_le_bytes());
+        ctx.update(f);
+    }
+    let mut key = [0u8; 32];
+    key.copy_from_slice(ctx.finish().as_ref());
+    key
+}
+
+/// The entry for a key, shared by every client with that key.
+pub fn entry(key: CacheKey) -> Arc<Entry> {
+    let mut registry = lock(&REGISTRY);
+    registry
+        .get_or_insert_with(HashMap::new)
+        .entry(key)
+        .or_insert_with(|| {
+            Arc::new(Entry {
+                state: Mutex::new(State::Empty),
+            })
+        })
+        .clone()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Entry {
+    /// The cached session if it is still fresh. No runtime, no allocation: the hot path.
+    pub fn cached(&self) -> Option<Arc<Session>> {
+        match &*lock(&self.state) {
+            State::Ready(s) if s.is_fresh(Instant::now()) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// A fresh cached session, or the one sign-in in flight for this key (started if needed).
+    pub fn lookup(self: &Arc<Self>, cfg: &Arc<ClientConfig>, creds: &Arc<Credentials>) -> Lookup {
+        let pid = std::process::id();
+        let mut state = lock(&self.state);
+        match &*state {
+            State::Ready(s) if s.is_fresh(Instant::now()) => return Lookup::Hit(s.clone()),
+            State::InFlight {
+                pid: owner, shared, ..
+            } if *owner == pid => return Lookup::Wait(shared.clone()),
+            _ => {}
+        }
+        let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let task = {
+            let entry = self.clone();
+            let cfg = cfg.clone();
+            let creds = creds.clone();
+            async move {
+                let result = signin::sign_in(&cfg, &creds).await.map(Arc::new);
+                entry.finish(generation, &result);
+                result
+            }
+        };
+        let handle = transport::process().runtime().spawn(task);
+        let shared = async move {
+            handle
+                .await
+                .unwrap_or_else(|e| Err(Error::Transport(format!("the sign-in task failed: {e}"))))
+        }
+        .boxed()
+        .shared();
+        *state = State::InFlight {
+            pid,
+            generation,
+            shared: shared.clone(),
+        };
+        Lookup::Wait(shared)
+    }
+
+    /// Called by the sign-in task: store the result if this sign-in is still the current one.
+    fn finish(&self, generation: u64, result: &SignInResult) {
+        let mut state = lock(&self.state);
+        if let State::InFlight { generation: g, .. } = &*state {
+            if *g == generation {
+                *state = match result {
+                    Ok(s) => State::Ready(s.clone()),
+                    Err(_) => State::Empty,
+                };
+            }
+        }
+    }
+
+    /// Make `session` the cached one (after an explicit fresh sign-in).
+    pub fn store(&self, session: Arc<Session>) {
+        *lock(&self.state) = State::Ready(session);
+    }
+
+    /// Drop the cached session only if it still has this token. True if it was dropped.
+    pub fn invalidate(&self, token: &str) -> bool {
+        let mut state = lock(&self.state);
+        match &*state {
+            State::Ready(s) if s.token.expose() == token => {
+                *state = State::Empty;
+                log::debug!("session invalidated; the next call signs in again");
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Drop whatever is cached (sign-out). Returns the session that was cached, if any.
+    pub fn take(&self) -> Option<Arc<Session>> {
+        let mut state = lock(&self.state);
+        match std::mem::replace(&mut *state, State::Empty) {
+            State::Ready(s) => Some(s),
+            other @ State::InFlight { .. } => {
+                *state = other;
+                None
+            }
+            State::Empty => None,
+        }
+    }
+
+    /// The cached session even if stale (for sign-out and `repr`).
+    pub fn current(&self) -> Option<Arc<Session>> {
+        match &*lock(&self.state) {
+            State::Ready(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::TransportConfig;
+    use crate::core::secret::Secret;
+    use std::time::{Duration, SystemTime};
+
+    fn cfg(site: &str) -> ClientConfig {
+        ClientConfig::new(
+            "https://h",
+            site,
+            "3.24",
+            30.0,
+            0,
+            "xml",
+            None,
+            TransportConfig::default(),
+        )
+        .unwrap()
+    }
+
+    fn session(token: &str, fresh_for: Duration) -> Arc<Session> {
+        Arc::new(Session {
+            token: Secret::new(token),
+            site_id: "sid".into(),
+            site_content_url: "s".into(),
+            user_id: "uid".into(),
+            server: "https://h".into(),
+            api_version: "3.24".into(),
+            signed_in_at: SystemTime::now(),
+            expires_at: None,
+            refresh_after: Instant::now() + fresh_for,
+        })
+    }
+
+    #[test]
+    fn keys_differ_by_site_and_secret_and_hold_no_secret() {
+        let a = Credentials::personal_access_token("n", "secret-one").unwrap();
+        let b = Credentials::personal_access_token("n", "secret-two").unwrap();
+        let k = cache_key(&cfg("x"), &a);
+        assert_eq!(k, cache_key(&cfg("x"), &a));
+        assert_ne!(k, cache_key(&cfg("y"), &a));
+        assert_ne!(k, cache_key(&cfg("x"), &b));
+        assert!(!k.windows(3).any(|w| w == b"sec"));
+    }
+
+    #[test]
+    fn invalidate_is_compare_and_swap() {
+        let e = entry([7u8; 32]);
+        e.store(session("t1", Duration::from_secs(60)));
+        assert!(!e.invalidate("other"));
+        assert!(e.cached().is_some());
+        assert!(e.invalidate("t1"));
+        assert!(e.cached().is_none());
+        assert!(!e.invalidate("t1"));
+    }
+
+    #[test]
+    fn stale_sessions_are_not_handed_out() {
+        let e = entry([8u8; 32]);
+        e.store(session("t", Duration::ZERO));
+        assert!(e.cached().is_none());
+        assert!(e.current().is_some());
+        assert!(Arc::ptr_eq(&entry([8u8; 32]), &e));
+    }
+}

@@ -1,0 +1,379 @@
+//! The auth calls on the wire: sign in (with retries, fresh JWTs and redirects) and sign out.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::Method;
+
+use super::config::{ClientConfig, FIRST_JWT_VERSION, FIRST_PAT_VERSION};
+use super::credentials::Credentials;
+use super::error::{Call, Error, Result, TableauFailure};
+use super::secret::Secret;
+use super::session::{refresh_margin, Session};
+use super::transport::{self, Reply, MAX_AUTH_BODY};
+use super::wire::{self, SignInRequest, WireError};
+
+/// At most this many redirects are followed on sign-in.
+const MAX_REDIRECTS: usize = 5;
+/// A 429 asking to wait longer than this is raised as `RateLimited` instead of waited out.
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+/// The header every authenticated call carries.
+pub const AUTH_HEADER: &str = "X-Tableau-Auth";
+
+/// Refuse before any I/O what the configured REST API version cannot do.
+pub fn check_version_supports(cfg: &ClientConfig, creds: &Credentials) -> Result<()> {
+    let v = cfg.version();
+    let (needed, what) = match creds {
+        Credentials::ConnectedApp { .. } | Credentials::Jwt(_) => {
+            (FIRST_JWT_VERSION, "JWT (connected app) sign-in")
+        }
+        Credentials::PersonalAccessToken { .. } => {
+            (FIRST_PAT_VERSION, "personal access token sign-in")
+        }
+        Credentials::Password { .. } => ((2, 0), "password sign-in"),
+    };
+    if v < needed {
+        return Err(Error::Configuration(format!(
+            "{what} needs REST API {}.{} or later; api_version is {}",
+            needed.0, needed.1, cfg.api_version
+        )));
+    }
+    Ok(())
+}
+
+/// Sign in once (with retries for transient failures); every attempt mints a fresh JWT.
+pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session> {
+    check_version_supports(cfg, creds)?;
+    let http = transport::process().http(&cfg.transport)?;
+    let mut attempt = 0u32;
+    loop {
+        let secret = creds.for_sign_in()?;
+        let body = wire::sign_in_body(
+            &SignInRequest {
+                credentials: secret.as_wire(),
+                site_content_url: &cfg.site,
+                impersonate: cfg.impersonate.as_deref(),
+            },
+            cfg.wire_format,
+        );
+        let started = SystemTime::now();
+        let outcome = post_following_redirects(cfg, &http, "auth/signin", body).await;
+        let retry_in = match &outcome {
+            Err(Error::Transport(_)) => Some(backoff(attempt)),
+            Ok(reply) if matches!(reply.status, 502..=504) => Some(backoff(attempt)),
+            Ok(reply) if reply.status == 429 => {
+                let wait = retry_after(reply);
+                match wait {
+                    Some(w) if w > MAX_RATE_LIMIT_WAIT => None,
+                    Some(w) => Some(w),
+                    None => Some(backoff(attempt)),
+                }
+            }
+            _ => None,
+        };
+        if let Some(wait) = retry_in {
+            if attempt < cfg.retries {
+                attempt += 1;
+                log::info!(
+                    "sign-in to {} attempt {attempt} failed transiently; retrying in {} ms",
+                    cfg.server,
+                    wait.as_millis()
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        }
+        let reply = outcome?;
+        return answer_to_session(cfg, &reply, started, Call::SignIn);
+    }
+}
+
+/// Turn a sign-in (or switchSite) answer into a session or the fitting error.
+fn answer_to_session(
+    cfg: &ClientConfig,
+    reply: &Reply,
+    started: SystemTime,
+    call: Call,
+) -> Result<Session> {
+    if reply.status != 200 {
+        return Err(failure(reply, call));
+    }
+    let answer = wire::parse_sign_in_answer(&reply.body).map_err(|e| protocol(reply, &e))?;
+    let now = Instant::now();
+    let mut life = cfg.max_session_age;
+    let mut expires_at = None;
+    if let Some(estimate) = answer.estimated_time_to_expiration {
+        expires_at = Some(started + estimate);
+        life = life.min(estimate.saturating_sub(refresh_margin(estimate)));
+    }
+    log::info!(
+        "signed in to {} site {:?} (user {})",
+        cfg.server,
+        answer.site_content_url,
+        answer.user_id
+    );
+    Ok(Session {
+        token: Secret::new(answer.token),
+        site_id: answer.site_id,
+        site_content_url: answer.site_content_url,
+        user_id: answer.user_id,
+        server: cfg.server.clone(),
+        api_version: cfg.api_version.clone(),
+        signed_in_at: started,
+        expires_at,
+        refresh_after: now + life,
+    })
+}
+
+/// Sign a token out. A session that is already dead (401) counts as signed out.
+pub async fn sign_out(cfg: &ClientConfig, token: &Secret) -> Result<()> {
+    let http = transport::process().http(&cfg.transport)?;
+    let request = http
+        .post(cfg.api_url("auth/signout"))
+        .header(AUTH_HEADER, token.expose())
+        .header(ACCEPT, cfg.wire_format.content_type());
+    let reply = transport::send(request, cfg.timeout, MAX_AUTH_BODY, "sign-out").await?;
+    match reply.status {
+        200..=299 => {
+            log::info!("signed out of {}", cfg.server);
+            Ok(())
+        }
+        401 => {
+            log::debug!("sign-out of {}: the session was already gone", cfg.server);
+            Ok(())
+        }
+        _ => Err(failure(&reply, Call::SignOut)),
+    }
+}
+
+/// POST an auth call, re-sending the same POST to `Location` on 301/302/307/308.
+async fn post_following_redirects(
+    cfg: &ClientConfig,
+    http: &reqwest::Client,
+    path: &str,
+    body: String,
+) -> Result<Reply> {
+    let mut url = cfg.api_url(path);
+    for _ in 0..=MAX_REDIRECTS {
+        let request = http
+            .request(Method::POST, &url)
+            .header(CONTENT_TYPE, cfg.wire_format.content_type())
+            .header(ACCEPT, cfg.wire_format.content_type())
+            .body(body.clone());
+        let reply = transport::send(request, cfg.timeout, MAX_AUTH_BODY, "sign-in").await?;
+        if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) {
+            return Ok(reply);
+        }
+        let next = redirect_target(&url, &reply.headers)?;
+        log::info!("sign-in redirected ({}) to {}", reply.status, origin(&next));
+        url = next;
+    }
+    Err(Error::Protocol {
+        status: None,
+        message: format!(
+            "sign-in was redirected more than {MAX_REDIRECTS} times: check the server address"
+        ),
+    })
+}
+
+fn redirect_target(from: &str, headers: &HeaderMap) -> Result<String> {
+    let location = headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Error::Protocol {
+            status: None,
+            message: "sign-in was redirected without a Location header".into(),
+        })?;
+    let base = url::Url::parse(from).map_err(|e| Error::Protocol {
+        status: None,
+        message: format!("bad URL {e}"),
+    })?;
+    let next = base.join(location).map_err(|_| Error::Protocol {
+        status: None,
+        message: "sign-in was redirected to an address that is not a URL".into(),
+    })?;
+    if base.scheme() == "https" && next.scheme() != "https" {
+        return Err(Error::Transport(format!(
+            "sign-in was redirected from https to {}: refused, the credentials would travel in \
+             clear; check the server address",
+            origin(next.as_str())
+        )));
+    }
+    Ok(next.to_string())
+}
+
+/// "https://host:port" of a URL, for log lines.
+fn origin(u: &str) -> String {
+    url::Url::parse(u)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// Exponential backoff with full jitter.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = BACKOFF_BASE
+        .saturating_mul(1u32 << attempt.min(10))
+        .min(BACKOFF_CAP);
+    let mut byte = [0u8; 2];
+    let _ = aws_lc_rs::rand::fill(&mut byte);
+    let fraction = f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX);
+    ceiling.mul_f64(fraction)
+}
+
+/// How long a 429 asks us to wait: `Retry-After` seconds, or "retry after N minutes" in the detail.
+pub fn retry_after(reply: &Reply) -> Option<Duration> {
+    if let Some(secs) = reply
+        .headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_secs(secs));
+    }
+    let detail = wire::parse_error(&reply.body)?.detail.to_ascii_lowercase();
+    let rest = &detail[detail.find("retry after")? + "retry after".len()..];
+    let mut words = rest.split_whitespace();
+    let n: u64 = words.next()?.parse().ok()?;
+    let unit = words.next().unwrap_or("seconds");
+    Some(if unit.starts_with("minute") {
+        Duration::from_secs(n * 60)
+    } else {
+        Duration::from_secs(n)
+    })
+}
+
+/// A non-success answer as our error: Tableau's own error when the body is one, else a
+/// protocol error that says this is not Tableau.
+pub fn failure(reply: &Reply, call: Call) -> Error {
+    let Some(body) = wire::parse_error(&reply.body) else {
+        if reply.status == 405 && call == Call::SignIn {
+            return Error::SignIn(TableauFailure::new(405, "", "Method Not Allowed", "", call));
+        }
+        if reply.status == 429 {
+            return Error::RateLimited {
+                failure: TableauFailure::new(429, "", "Too Many Requests", "", call),
+                retry_after: retry_after(reply),
+            };
+        }
+        let what = match wire::parse_sign_in_answer(&reply.body) {
+            Err(e) => e,
+            Ok(_) => WireError::Missing {
+                what: "tsResponse/error",
+            },
+        };
+        return protocol(reply, &what);
+    };
+    let f = TableauFailure::new(reply.status, &body.code, &body.summary, &body.detail, call);
+    match (reply.status, body.code.as_str(), call) {
+        (429, _, _) => Error::RateLimited {
+            failure: f,
+            retry_after: retry_after(reply),
+        },
+        (_, "401000" | "401002", Call::Other | Call::SignOut) => Error::SessionExpired(f),
+        (400..=499, _, Call::SignIn | Call::SwitchSite) => Error::SignIn(f),
+        _ => Error::Api(f),
+    }
+}
+
+fn protocol(reply: &Reply, e: &WireError) -> Error {
+    let suffix = match e {
+        WireError::NotTableau { .. } => {
+            " — this is not Tableau: a proxy, load balancer or SSO page? Check the server address"
+        }
+        WireError::Missing { .. } => "",
+    };
+    Error::Protocol {
+        status: Some(reply.status),
+        message: format!("{e}{suffix}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use reqwest::header::HeaderValue;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn backoff_stays_under_its_ceiling() {
+        for attempt in 0..20 {
+            assert!(backoff(attempt) <= BACKOFF_CAP);
+        }
+        assert!(backoff(0) <= BACKOFF_BASE);
+    }
+
+    #[test]
+    fn retry_after_reads_the_header_then_the_detail() {
+        let mut r = reply(429, "<tsResponse><error code=\"429000\"><summary>Too many</summary><detail>Please retry after 2 minutes</detail></error></tsResponse>");
+        assert_eq!(retry_after(&r), Some(Duration::from_secs(120)));
+        r.headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&r), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after(&reply(429, "<html>busy</html>")), None);
+    }
+
+    #[test]
+    fn failures_are_classified() {
+        let e = failure(&reply(401, "<tsResponse><error code=\"401001\"><summary>Signin Error</summary><detail>x (16)</detail></error></tsResponse>"), Call::SignIn);
+        assert!(
+            matches!(&e, Error::SignIn(f) if f.subcode == Some(16)),
+            "{e:?}"
+        );
+        let e = failure(
+            &reply(
+                401,
+                "{\"error\":{\"code\":\"401002\",\"summary\":\"s\",\"detail\":\"d\"}}",
+            ),
+            Call::Other,
+        );
+        assert!(matches!(e, Error::SessionExpired(_)), "{e:?}");
+        let e = failure(
+            &reply(200, "<html><title>Sign in - Okta</title></html>"),
+            Call::SignIn,
+        );
+        assert!(
+            matches!(&e, Error::Protocol { status: Some(200), message } if message.contains("not Tableau")),
+            "{e:?}"
+        );
+        let e = failure(&reply(405, ""), Call::SignIn);
+        assert!(
+            matches!(&e, Error::SignIn(f) if f.hint.contains("https")),
+            "{e:?}"
+        );
+        let e = failure(&reply(429, "<html>slow down</html>"), Call::Other);
+        assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn redirects_never_go_from_https_to_http() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            LOCATION,
+            HeaderValue::from_static("http://evil.example.com/api/3.24/auth/signin"),
+        );
+        assert!(redirect_target("https://a.example.com/api/3.24/auth/signin", &h).is_err());
+        h.insert(
+            LOCATION,
+            HeaderValue::from_static("https://10ay.online.tableau.com/api/3.24/auth/signin"),
+        );
+        assert_eq!(
+            redirect_target("https://online.tableau.com/api/3.24/auth/signin", &h).unwrap(),
+            "https://10ay.online.tableau.com/api/3.24/auth/signin"
+        );
+        h.insert(LOCATION, HeaderValue::from_static("/api/3.24/auth/signin"));
+        assert_eq!(
+            redirect_target("http://h:8080/x", &h).unwrap(),
+            "http://h:8080/api/3.24/auth/signin"
+        );
+    }
+}

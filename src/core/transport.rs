@@ -1,0 +1,252 @@
+//! The one tokio runtime and the HTTP clients of this process, created lazily on first use
+//! (never at import), and rebuilt in a forked child: the state is tagged with the process id,
+//! and a child that finds its parent's state leaks it on purpose (its worker threads do not
+//! exist in the child, so dropping it could hang or crash) and builds its own.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use tokio::runtime::Runtime;
+
+use super::config::TransportConfig;
+use super::error::{Error, Result};
+
+/// Answers of auth calls larger than this are refused (they are a few hundred bytes).
+pub const MAX_AUTH_BODY: usize = 1 << 20;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const USER_AGENT: &str = concat!("tableau_connected_auth/", env!("CARGO_PKG_VERSION"));
+
+/// Everything that belongs to one process: its runtime and its HTTP clients.
+pub struct Process {
+    pid: u32,
+    runtime: Runtime,
+    clients: Mutex<HashMap<TransportConfig, reqwest::Client>>,
+}
+
+static CURRENT: Mutex<Option<&'static Process>> = Mutex::new(None);
+
+/// This process's state, built on first use or after a fork.
+pub fn process() -> &'static Process {
+    let pid = std::process::id();
+    let mut current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = *current {
+        if p.pid == pid {
+            return p;
+        }
+        // Inherited from the parent across fork(): leave it alone forever.
+        log::debug!("process {pid} was forked: building a new runtime and HTTP client");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tableau-auth")
+        .enable_all()
+        .build()
+        .expect("cannot start the tokio runtime (out of threads or memory?)");
+    let p: &'static Process = Box::leak(Box::new(Process {
+        pid,
+        runtime,
+        clients: Mutex::new(HashMap::new()),
+    }));
+    *current = Some(p);
+    p
+}
+
+impl Process {
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The HTTP client for these TLS/proxy settings (one per distinct setting, per process).
+    pub fn http(&self, cfg: &TransportConfig) -> Result<reqwest::Client> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(cfg) {
+            return Ok(c.clone());
+        }
+        let client = build_client(cfg)?;
+        clients.insert(cfg.clone(), client.clone());
+        Ok(client)
+    }
+}
+
+fn build_client(cfg: &TransportConfig) -> Result<reqwest::Client> {
+    let mut b = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .pool_idle_timeout(Duration::from_secs(60));
+    if cfg.insecure {
+        static WARN: Once = Once::new();
+        WARN.call_once(|| {
+            log::warn!("verify=False: TLS certificates are not checked; anyone on the path can read your tokens")
+        });
+        b = b.tls_danger_accept_invalid_certs(true);
+    }
+    if let Some(path) = &cfg.ca_bundle {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::Configuration(format!("ca_bundle {path:?} cannot be read: {e}")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
+            Error::Configuration(format!("ca_bundle {path:?} holds no PEM certificate"))
+        })?;
+        if certs.is_empty() {
+            return Err(Error::Configuration(format!(
+                "ca_bundle {path:?} holds no PEM certificate"
+            )));
+        }
+        for cert in certs {
+            b = b.add_root_certificate(cert);
+        }
+    }
+    if let Some(proxy) = &cfg.proxy {
+        let p = reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
+            Error::Configuration(format!(
+                "proxy {} is not a valid proxy URL",
+                mask_url(proxy)
+            ))
+        })?;
+        b = b.proxy(p);
+    }
+    b.build()
+        .map_err(|e| Error::Transport(format!("cannot build the HTTP client: {}", chain(&e))))
+}
+
+/// A URL with any password replaced by `***`, for messages.
+pub fn mask_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(unparseable URL)".to_string(),
+    }
+}
+
+/// An answer, read in full.
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// One HTTP request, body read up to `max_body`, all of it within `timeout`.
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+    max_body: usize,
+    what: &str,
+) -> Result<Reply> {
+    let run = async {
+        let mut response = request.send().await.map_err(|e| map_error(&e, what))?;
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| map_error(&e, what))? {
+            if body.len() + chunk.len() > max_body {
+                return Err(Error::Protocol {
+                    status: Some(status),
+                    message: format!(
+                        "the answer to {what} is larger than {} KiB: this is not Tableau's answer \
+                         (proxy or SSO page?)",
+                        max_body / 1024
+                    ),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply {
+            status,
+            headers,
+            body: Bytes::from(body),
+        })
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout(format!(
+            "{what}: no answer within {} s (raise timeout= if the server is slow)",
+            timeout.as_secs_f64()
+        ))),
+    }
+}
+
+/// A reqwest error as our error. The URL is left out of messages (only `what` names the call).
+fn map_error(e: &reqwest::Error, what: &str) -> Error {
+    let detail = chain(e);
+    if e.is_timeout() {
+        return Error::Timeout(format!("{what}: timed out ({detail})"));
+    }
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        return Error::Transport(format!(
+            "{what}: TLS failed ({detail}). If the server uses a private or corporate CA, pass \
+             ca_bundle=\"/path/to/ca.pem\" (or set REQUESTS_CA_BUNDLE); verify=False turns \
+             checking off"
+        ));
+    }
+    if e.is_connect() {
+        return Error::Transport(format!("{what}: cannot connect ({detail})"));
+    }
+    Error::Transport(format!("{what}: {detail}"))
+}
+
+/// The error and its causes, joined; reqwest's URL is stripped first.
+fn chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    if parts.is_empty() {
+        parts.push(e.to_string());
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_process_state_is_built_once() {
+        let a = process() as *const Process;
+        let b = process() as *const Process;
+        assert_eq!(a, b);
+        let c1 = process().http(&TransportConfig::default()).unwrap();
+        let _c2 = process().http(&TransportConfig::default()).unwrap();
+        drop(c1);
+        assert_eq!(process().clients.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn proxy_passwords_are_masked() {
+        assert_eq!(
+            mask_url("http://user:pw@proxy:3128"),
+            "http://user:***@proxy:3128/"
+        );
+        assert_eq!(mask_url("nonsense"), "(unparseable URL)");
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_transport_error() {
+        let rt = process().runtime();
+        let client = process().http(&TransportConfig::default()).unwrap();
+        // Port 1 on loopback: nothing listens there.
+        let err = rt
+            .block_on(send(
+                client.get("http://127.0.0.1:1/"),
+                Duration::from_secs(5),
+                1024,
+                "test",
+            ))
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    }
+}
