@@ -26,6 +26,38 @@ pub struct TransportConfig {
     pub proxy: Option<String>,
 }
 
+impl TransportConfig {
+    /// Check what can be checked without I/O to the server: the proxy URL parses, the CA
+    /// bundle is a readable file with at least one PEM certificate.
+    pub fn check(&self) -> Result<()> {
+        if let Some(proxy) = &self.proxy {
+            let ok = url::Url::parse(proxy)
+                .map(|u| {
+                    matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h")
+                        && u.host_str().is_some_and(|h| !h.is_empty())
+                })
+                .unwrap_or(false);
+            if !ok {
+                return Err(Error::Configuration(format!(
+                    "proxy {} is not a proxy URL: give e.g. \"http://proxy.example.com:3128\"",
+                    super::transport::mask_url(proxy)
+                )));
+            }
+        }
+        if let Some(path) = &self.ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Configuration(format!("ca_bundle {path:?} cannot be read: {e}"))
+            })?;
+            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                return Err(Error::Configuration(format!(
+                    "ca_bundle {path:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything about where and how a client signs in, except the credentials.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientConfig {
@@ -58,6 +90,7 @@ impl ClientConfig {
         impersonate: Option<&str>,
         transport: TransportConfig,
     ) -> Result<Self> {
+        transport.check()?;
         Ok(ClientConfig {
             server: normalize_server(server)?,
             site: check_site(site)?,
