@@ -1,0 +1,67 @@
+"""Sign in to the Tableau REST API with Connected Apps and keep the session alive.
+
+Quick start::
+
+    import tableau_connected_auth as tca
+
+    app = tca.ConnectedApp(client_id="...", secret_id="...", secret_value="...")
+    client = tca.Client("https://10ay.online.tableau.com", site="mysite",
+                        credentials=app.credentials("me@corp.com", scopes=["tableau:content:read"]))
+    s = client.session()                 # signs in once, then answers from the cache
+    requests.get(s.url("workbooks"), headers=s.headers)
+    client.sign_out()
+
+Nothing secret (secret values, passwords, PAT secrets, JWTs, session tokens) ever appears in a
+``repr``, ``str``, exception message or log record.
+"""
+
+from __future__ import annotations
+
+import logging as _logging
+
+from . import _core
+from ._core import (
+    DEFAULT_API_VERSION,
+    Client,
+    ConnectedApp,
+    ConnectedAppCredentials,
+    Jwt,
+    PersonalAccessToken,
+    Session,
+    UsernamePassword,
+)
+from .exceptions import (
+    ConfigurationError,
+    ProtocolError,
+    RateLimitedError,
+    SessionExpiredError,
+    SignInError,
+    TableauApiError,
+    TableauAuthError,
+    TableauTimeoutError,
+    TransportError,
+)
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "Client",
+    "ConnectedApp",
+    "ConnectedAppCredentials",
+    "Jwt",
+    "PersonalAccessToken",
+    "Session",
+    "UsernamePassword",
+    "ConfigurationError",
+    "ProtocolError",
+    "RateLimitedError",
+    "SessionExpiredError",
+    "SignInError",
+    "TableauApiError",
+    "TableauAuthError",
+    "TableauTimeoutError",
+    "TransportError",
+]
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -1,0 +1,5 @@
+"""``python -m tableau_connected_auth``: the same as the ``tableau-auth`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,286 @@
+//! The blocking `Client`: one (server, site, credentials) and its cached session.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyString};
+
+use super::args;
+use super::credentials;
+use super::errors::{config_error, to_pyerr, IntoPy};
+use super::session::Session;
+use super::wait::wait;
+use crate::core::config::{ClientConfig, TransportConfig, DEFAULT_API_VERSION};
+use crate::core::credentials::Credentials;
+use crate::core::error::Error;
+use crate::core::session::Session as CoreSession;
+use crate::core::sessions::{self, Entry, Lookup};
+use crate::core::signin;
+
+/// A client for one Tableau server, site and identity. Sessions are cached process-wide:
+/// clients with the same configuration share one session.
+#[pyclass(frozen, module = "tableau_connected_auth")]
+pub struct Client {
+    pub cfg: Arc<ClientConfig>,
+    pub creds: Arc<Credentials>,
+    pub entry: Arc<Entry>,
+    /// The Python object of the last session handed out, so a cache hit allocates nothing.
+    last: Mutex<Option<(Arc<CoreSession>, Py<Session>)>>,
+    closed: AtomicBool,
+}
+
+/// Build the configuration from constructor arguments (shared with `AsyncClient`).
+#[allow(clippy::too_many_arguments)]
+pub fn configure(
+    server: &Bound<'_, PyAny>,
+    site: &Bound<'_, PyAny>,
+    credentials: &Bound<'_, PyAny>,
+    api_version: &Bound<'_, PyAny>,
+    timeout: &Bound<'_, PyAny>,
+    retries: &Bound<'_, PyAny>,
+    verify: &Bound<'_, PyAny>,
+    ca_bundle: Option<&Bound<'_, PyAny>>,
+    proxy: Option<&Bound<'_, PyAny>>,
+    wire_format: &Bound<'_, PyAny>,
+    impersonate: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(ClientConfig, Credentials)> {
+    let creds = credentials::extract(credentials)?;
+    let mut ca_bundle = args::optional_string(ca_bundle, "ca_bundle")?;
+    let insecure = if verify.is_instance_of::<PyBool>() {
+        !verify.extract::<bool>()?
+    } else if verify.is_instance_of::<PyString>() {
+        // requests-style verify="/path/to/ca.pem".
+        ca_bundle = Some(args::string(verify, "verify")?);
+        false
+    } else {
+        return Err(config_error(
+            "verify must be True, False or a path to a CA bundle",
+        ));
+    };
+    let retries = if retries.is_instance_of::<PyBool>() {
+        return Err(config_error("retries must be a whole number from 0 to 10"));
+    } else {
+        retries
+            .extract::<i64>()
+            .map_err(|_| config_error("retries must be a whole number from 0 to 10"))?
+    };
+    let cfg = ClientConfig::new(
+        &args::string(server, "server")?,
+        &args::string(site, "site")?,
+        &args::string(api_version, "api_version")?,
+        args::seconds(timeout, "timeout")?,
+        retries,
+        &args::string(wire_format, "wire_format")?,
+        args::optional_string(impersonate, "impersonate")?.as_deref(),
+        TransportConfig {
+            insecure,
+            ca_bundle,
+            proxy: args::optional_string(proxy, "proxy")?,
+        },
+    )
+    .py_err()?;
+    signin::check_version_supports(&cfg, &creds).py_err()?;
+    Ok((cfg, creds))
+}
+
+impl Client {
+    /// The Python object for a core session, reusing the last one when it is the same.
+    fn wrap(&self, py: Python<'_>, session: Arc<CoreSession>) -> PyResult<Py<Session>> {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((core, object)) = &*last {
+            if Arc::ptr_eq(core, &session) {
+                return Ok(object.clone_ref(py));
+            }
+        }
+        let object = Py::new(
+            py,
+            Session {
+                inner: session.clone(),
+            },
+        )?;
+        *last = Some((session, object.clone_ref(py)));
+        Ok(object)
+    }
+
+    fn check_open(&self) -> PyResult<()> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(to_pyerr(Error::Configuration(
+                "this Client was closed: make a new one".into(),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Sign out of the cached session, if any; a dead session is not an error.
+    fn sign_out_cached(&self, py: Python<'_>) -> PyResult<()> {
+        let Some(session) = self.entry.take() else {
+            return Ok(());
+        };
+        let cfg = self.cfg.clone();
+        wait(
+            py,
+            async move { signin::sign_out(&cfg, &session.token).await },
+        )
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (server, *, site, credentials, api_version = None, timeout = None, retries = None, verify = None, ca_bundle = None, proxy = None, wire_format = None, impersonate = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        server: &Bound<'_, PyAny>,
+        site: &Bound<'_, PyAny>,
+        credentials: &Bound<'_, PyAny>,
+        api_version: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+        verify: Option<&Bound<'_, PyAny>>,
+        ca_bundle: Option<&Bound<'_, PyAny>>,
+        proxy: Option<&Bound<'_, PyAny>>,
+        wire_format: Option<&Bound<'_, PyAny>>,
+        impersonate: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let defaults = Defaults::new(py)?;
+        let (cfg, creds) = configure(
+            server,
+            site,
+            credentials,
+            api_version.unwrap_or(&defaults.api_version),
+            timeout.unwrap_or(&defaults.timeout),
+            retries.unwrap_or(&defaults.retries),
+            verify.unwrap_or(&defaults.verify),
+            ca_bundle,
+            proxy,
+            wire_format.unwrap_or(&defaults.wire_format),
+            impersonate,
+        )?;
+        let entry = sessions::entry(sessions::cache_key(&cfg, &creds));
+        Ok(Client {
+            cfg: Arc::new(cfg),
+            creds: Arc::new(creds),
+            entry,
+            last: Mutex::new(None),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The cached session, signing in only when there is no live one. Concurrent callers
+    /// that miss wait on one sign-in.
+    fn session(&self, py: Python<'_>) -> PyResult<Py<Session>> {
+        if let Some(s) = self.entry.cached() {
+            return self.wrap(py, s);
+        }
+        self.check_open()?;
+        let session = match self.entry.lookup(&self.cfg, &self.creds) {
+            Lookup::Hit(s) => s,
+            Lookup::Wait(shared) => wait(py, shared)?,
+        };
+        self.wrap(py, session)
+    }
+
+    /// Always sign in afresh; the new session replaces the cached one.
+    fn sign_in(&self, py: Python<'_>) -> PyResult<Py<Session>> {
+        self.check_open()?;
+        let cfg = self.cfg.clone();
+        let creds = self.creds.clone();
+        let session = wait(py, async move { signin::sign_in(&cfg, &creds).await })?;
+        let session = Arc::new(session);
+        self.entry.store(session.clone());
+        self.wrap(py, session)
+    }
+
+    /// Drop `session` (a `Session` or its token) from the cache if it is still the cached one,
+    /// e.g. after a 401 with it. Returns True if it was dropped.
+    fn invalidate(&self, session: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let token = if let Ok(s) = session.cast::<Session>() {
+            s.get().inner.token.expose().to_string()
+        } else if session.is_instance_of::<PyString>() {
+            session.extract::<String>()?
+        } else {
+            return Err(config_error(
+                "invalidate() takes a Session or a token string",
+            ));
+        };
+        Ok(self.entry.invalidate(&token))
+    }
+
+    /// Sign out on the server and drop the session from the cache. A session that is already
+    /// dead is not an error.
+    fn sign_out(&self, py: Python<'_>) -> PyResult<()> {
+        self.sign_out_cached(py)
+    }
+
+    /// Sign out and close this client.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if self.closed.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.sign_out_cached(py)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Signs out on exit. A failed sign-out is logged, never raised over the block's outcome.
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        if let Err(e) = self.close(py) {
+            if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
+                return Err(e);
+            }
+            log::warn!("sign-out on leaving the Client block failed: {e}");
+        }
+        Ok(false)
+    }
+
+    #[getter]
+    fn server(&self) -> &str {
+        &self.cfg.server
+    }
+
+    #[getter]
+    fn site(&self) -> &str {
+        &self.cfg.site
+    }
+
+    #[getter]
+    fn api_version(&self) -> &str {
+        &self.cfg.api_version
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Client(server={:?}, site={:?}, api_version={:?}, credentials={})",
+            self.cfg.server,
+            self.cfg.site,
+            self.cfg.api_version,
+            self.creds.describe()
+        )
+    }
+}
+
+/// Default constructor arguments as Python objects, so they go through the same checks.
+pub struct Defaults<'py> {
+    pub api_version: Bound<'py, PyAny>,
+    pub timeout: Bound<'py, PyAny>,
+    pub retries: Bound<'py, PyAny>,
+    pub verify: Bound<'py, PyAny>,
+    pub wire_format: Bound<'py, PyAny>,
+}
+
+impl<'py> Defaults<'py> {
+    pub fn new(py: Python<'py>) -> PyResult<Self> {
+        Ok(Defaults {
+            api_version: PyString::new(py, DEFAULT_API_VERSION).into_any(),
+            timeout: 30.0f64.into_pyobject(py)?.into_any(),
+            retries: 3i64.into_pyobject(py)?.into_any(),
+            verify: PyBool::new(py, true).to_owned().into_any(),
+            wire_format: PyString::new(py, "xml").into_any(),
+        })
+    }
+}

@@ -1,0 +1,66 @@
+//! The one place where core errors become Python exceptions (defined in
+//! `tableau_connected_auth/exceptions.py`).
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::core::error::Error;
+
+/// A core error as the matching Python exception, with its attributes set.
+pub fn to_pyerr(e: Error) -> PyErr {
+    Python::attach(|py| build(py, &e).unwrap_or_else(|failed| failed))
+}
+
+fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
+    let class = match e {
+        Error::Configuration(_) => "ConfigurationError",
+        Error::SignIn(_) => "SignInError",
+        Error::SessionExpired(_) => "SessionExpiredError",
+        Error::RateLimited { .. } => "RateLimitedError",
+        Error::Api(_) => "TableauApiError",
+        Error::Transport(_) => "TransportError",
+        Error::Timeout(_) => "TableauTimeoutError",
+        Error::Protocol { .. } => "ProtocolError",
+    };
+    let kwargs = PyDict::new(py);
+    if let Some(f) = e.failure() {
+        kwargs.set_item("status", f.status)?;
+        if !f.code.is_empty() {
+            kwargs.set_item("code", &f.code)?;
+        }
+        kwargs.set_item("subcode", f.subcode)?;
+        kwargs.set_item("summary", &f.summary)?;
+        kwargs.set_item("detail", &f.detail)?;
+        if !f.hint.is_empty() {
+            kwargs.set_item("hint", &f.hint)?;
+        }
+    }
+    match e {
+        Error::RateLimited { retry_after, .. } => {
+            kwargs.set_item("retry_after", retry_after.map(|d| d.as_secs_f64()))?;
+        }
+        Error::Protocol { status, .. } => kwargs.set_item("status", status)?,
+        _ => {}
+    }
+    let module = py.import("tableau_connected_auth.exceptions")?;
+    let value = module
+        .getattr(class)?
+        .call((e.to_string(),), Some(&kwargs))?;
+    Ok(PyErr::from_value(value))
+}
+
+/// A `ConfigurationError` with this message.
+pub fn config_error(message: impl Into<String>) -> PyErr {
+    to_pyerr(Error::Configuration(message.into()))
+}
+
+/// Convert a core result.
+pub trait IntoPy<T> {
+    fn py_err(self) -> PyResult<T>;
+}
+
+impl<T> IntoPy<T> for Result<T, Error> {
+    fn py_err(self) -> PyResult<T> {
+        self.map_err(to_pyerr)
+    }
+}
