@@ -13,16 +13,16 @@ pub enum Error {
     /// A bad argument, caught before any network I/O.
     Configuration(String),
     /// Tableau refused the sign-in (or switchSite).
-    SignIn(TableauFailure),
+    SignIn(Box<TableauFailure>),
     /// A call was made with a dead token (401000 / 401002).
-    SessionExpired(TableauFailure),
+    SessionExpired(Box<TableauFailure>),
     /// 429 Too Many Requests.
     RateLimited {
-        failure: TableauFailure,
+        failure: Box<TableauFailure>,
         retry_after: Option<Duration>,
     },
     /// Tableau answered a later call with some other error (404, 403, 500, …).
-    Api(TableauFailure),
+    Api(Box<TableauFailure>),
     /// Connect, TLS, proxy, DNS: the request did not get an answer.
     Transport(String),
     /// No answer in time.
@@ -273,7 +273,7 @@ mod tests {
             Call::SignIn,
         );
         assert_eq!(f.subcode, Some(5));
-        let text = Error::SignIn(f).to_string();
+        let text = Error::SignIn(Box::new(f)).to_string();
         assert!(text.starts_with("sign-in failed: HTTP 401 401001 Signin Error: Error"));
         assert!(text.contains("case-sensitive"));
     }

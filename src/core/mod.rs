@@ -1,8 +1,10 @@
 //! The pure-Rust core. Nothing below this folder knows about Python.
 
+pub mod api;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod fake;
 pub mod jwt;
 pub mod secret;
 pub mod session;

@@ -250,11 +250,17 @@ pub fn retry_after(reply: &Reply) -> Option<Duration> {
 pub fn failure(reply: &Reply, call: Call) -> Error {
     let Some(body) = wire::parse_error(&reply.body) else {
         if reply.status == 405 && call == Call::SignIn {
-            return Error::SignIn(TableauFailure::new(405, "", "Method Not Allowed", "", call));
+            return Error::SignIn(Box::new(TableauFailure::new(
+                405,
+                "",
+                "Method Not Allowed",
+                "",
+                call,
+            )));
         }
         if reply.status == 429 {
             return Error::RateLimited {
-                failure: TableauFailure::new(429, "", "Too Many Requests", "", call),
+                failure: Box::new(TableauFailure::new(429, "", "Too Many Requests", "", call)),
                 retry_after: retry_after(reply),
             };
         }
@@ -266,7 +272,13 @@ pub fn failure(reply: &Reply, call: Call) -> Error {
         };
         return protocol(reply, &what);
     };
-    let f = TableauFailure::new(reply.status, &body.code, &body.summary, &body.detail, call);
+    let f = Box::new(TableauFailure::new(
+        reply.status,
+        &body.code,
+        &body.summary,
+        &body.detail,
+        call,
+    ));
     match (reply.status, body.code.as_str(), call) {
         (429, _, _) => Error::RateLimited {
             failure: f,

@@ -68,6 +68,7 @@ impl ConnectedApp {
     }
 
     /// Mint one JWT (for embedding, or for curl). Every call gives a new `jti`.
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
     fn jwt(
         &self,
@@ -92,6 +93,7 @@ impl ConnectedApp {
     }
 
     /// What a `Client` signs in with: a fresh JWT for this user is minted at every sign-in.
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
     fn credentials(
         &self,

@@ -7,12 +7,17 @@ mod args;
 mod client;
 mod credentials;
 mod errors;
+mod fake;
 mod session;
 mod wait;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // Rust `log` records reach Python `logging` under "tableau_connected_auth".
-    let _ = pyo3_log::try_init();
+    // Rust `log` records reach Python `logging` under "tableau_connected_auth". Levels are
+    // read live (only logger objects are cached), so `logging` configured after import, or
+    // pytest's caplog, takes effect. We log on sign-in paths only, never on a cache hit.
+    if let Ok(logger) = pyo3_log::Logger::new(m.py(), pyo3_log::Caching::Loggers) {
+        let _ = logger.install();
+    }
     m.add_class::<credentials::ConnectedApp>()?;
     m.add_class::<credentials::ConnectedAppCredentials>()?;
     m.add_class::<credentials::PersonalAccessToken>()?;
@@ -20,6 +25,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::Jwt>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<session::Session>()?;
+    m.add_class::<fake::FakeTableau>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add(
         "DEFAULT_API_VERSION",

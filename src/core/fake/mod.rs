@@ -1,0 +1,484 @@
+//! `FakeTableau`: an in-process stand-in for the Tableau REST API server, on 127.0.0.1, for the
+//! library's Rust and Python tests.
+//!
+//! It is strict on purpose: a lenient fake hides client bugs. It serves HTTP/1.1 (keep-alive)
+//! on its own thread with its own current-thread tokio runtime, so the client under test may
+//! have its own runtime (and may fork).
+//!
+//! # Routes (under `/api/{version}/`)
+//!
+//! | route | auth | answer |
+//! |---|---|---|
+//! | `POST auth/signin` | none | 200 credentials block, new session |
+//! | `POST auth/signout` | `X-Tableau-Auth` | 204, session ended |
+//! | `POST auth/switchSite` | `X-Tableau-Auth` | 200 credentials block; the old session ends |
+//! | `GET serverinfo` | none | product version, `restApiVersion` = the max version |
+//! | `GET sessions/current` | `X-Tableau-Auth` | site and user of the session |
+//! | `GET sites/{site-luid}/workbooks` | `X-Tableau-Auth` | three fixed workbooks of the site |
+//!
+//! Bodies are XML unless the request's `Accept` contains `application/json` (then JSON, with
+//! no `tsResponse` wrapper). Request bodies are XML, matched by local name under any
+//! namespace, unless `Content-Type` is `application/json`.
+//!
+//! # Rules enforced
+//!
+//! * Version: `{version}` must be `MAJOR.MINOR` digits, at least 2.0 and at most the max
+//!   (default 3.28, [`FakeTableau::set_max_api_version`]); otherwise 404 / 404003
+//!   "Unknown resource '/{v}/…'". Sign-in attributes newer than the path version are a
+//!   schema error, 400 / 400000: `jwt` needs 3.16, `isUat` 3.27, PAT attributes 3.6.
+//! * Routing: unknown path 404 / 404000; known path, wrong method 405 / 405000. Bodies over
+//!   1 MiB: 413 / 413000 (checked first).
+//! * Sign-in body: well-formed XML (no DOCTYPE, no unknown entity, no duplicate attribute),
+//!   root `tsRequest`, exactly one `credentials` with exactly one `site` carrying `contentUrl`
+//!   (an absent `contentUrl` is an error; `""` is the default site); JSON values of the
+//!   documented types. Otherwise 400 / 400000.
+//! * Sign-in: unknown site contentUrl → 401 / 401001. Exactly one complete method: `jwt`;
+//!   `personalAccessTokenName` + `personalAccessTokenSecret`; `name` + `password`. None,
+//!   several or an incomplete one → 401001. `isUat="true"` → 401001 (unified access tokens
+//!   are not implemented). Wrong PAT or password, or a user without a password → 401001.
+//!   `<user id>` (impersonation) must be a user LUID of the site, else 401001.
+//! * One session per PAT: a PAT sign-in ends the PAT's previous session (its token then
+//!   gets 401002).
+//! * Authenticated calls: no `X-Tableau-Auth` → 401 / 401000; unknown, expired or
+//!   signed-out token → 401 / 401002 (sign-out included). A session dies `ttl` after its
+//!   creation ([`FakeTableau::set_session_ttl`]) or by [`FakeTableau::expire_all_sessions`].
+//! * Workbooks: the path's site LUID must be the token's site, else 403 / 403000
+//!   ("User '…' is authenticated for site '…' and may not access or modify resources on
+//!   site '…'").
+//! * Switch site: to the current site → 403 / 403070; to an unknown site or one where the
+//!   user (by username) is not a member → 401 / 401000 (one answer for both); the old
+//!   session survives a failed switch, and ends on a successful one.
+//!
+//! # Connected-app JWT (direct trust, HS256)
+//!
+//! Each failure is 401 / 401001, summary "Signin Error", detail
+//! "Error signing in to Tableau Server (N)", counted in [`Stats::rejections`] as `"401001/N"`.
+//! Checked in this order:
+//!
+//! | N | when |
+//! |---|---|
+//! | 10084 | not three unpadded base64url parts; header or payload not a JSON object; `alg` ≠ `HS256`; header `iss` present and ≠ claim `iss` |
+//! | 126 | claim `iss` (the client id) missing, unknown on the site, or the app disabled |
+//! | 10083 | header `kid` missing |
+//! | 127 | `kid` is not a secret of the app; or the HMAC-SHA256 signature does not verify with it |
+//! | 10084 | `aud` ≠ `"tableau"` |
+//! | 16 | `exp` missing, not a number, not in the future, or more than 600 s ahead; `nbf` more than 5 s ahead |
+//! | 10084 | `nbf` or `iat` not a number |
+//! | 10084 / 10091 | `jti` missing or not a string / already seen by this server (recorded once the checks above pass) |
+//! | 10099 / 10084 | `scp` missing / not an array of strings (also `https://tableau.com/groups` when present) |
+//! | 10084 / 5 | `sub` not a string / not a user of the site (case-sensitive) |
+//! | 67 | `sub` unknown, claim `https://tableau.com/oda` is `true` or `"true"`, the app does not allow on-demand access (if it does, the user is created) |
+//!
+//! # Defaults
+//!
+//! Sites `"mysite"` ("My Site") and `""` ("Default"); user `me@example.com` (no password) and
+//! `admin` ([`FakeTableau::default_password`]) on both; the default connected app on both
+//! (enabled, no on-demand access); PAT `fake-pat` for `me@example.com` on `mysite`. All
+//! secrets are random per instance. `estimatedTimeToExpiration` is `"4:00:00"`.
+//!
+//! # Test knobs
+//!
+//! [`FakeTableau::misbehave`] queues answers that are not Tableau's (errors, 429s, HTML, cut
+//! or empty bodies); [`FakeTableau::set_delay`] slows a route without blocking the others;
+//! [`FakeTableau::stats`] counts everything.
+
+mod jwt_rules;
+mod requests;
+mod responses;
+mod server;
+mod state;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use state::{new_password, new_pat_secret, new_secret_value, parse_version, Shared, State};
+
+/// The default site's content URL.
+const DEFAULT_SITE: &str = "mysite";
+/// The default site's display name.
+const DEFAULT_SITE_NAME: &str = "My Site";
+/// The default user.
+const DEFAULT_USERNAME: &str = "me@example.com";
+/// The user that has a password.
+const ADMIN_USERNAME: &str = "admin";
+/// The default PAT's name.
+const DEFAULT_PAT_NAME: &str = "fake-pat";
+
+/// A connected app's client id and one of its secrets.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AppSecret {
+    /// The client id (JWT `iss`).
+    pub client_id: String,
+    /// The secret id (JWT header `kid`).
+    pub secret_id: String,
+    /// The secret value (the HS256 key).
+    pub secret_value: String,
+}
+
+impl fmt::Debug for AppSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppSecret")
+            .field("client_id", &self.client_id)
+            .field("secret_id", &self.secret_id)
+            .field("secret_value", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A personal access token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PatSecret {
+    /// The token name.
+    pub name: String,
+    /// The token secret.
+    pub secret: String,
+}
+
+impl fmt::Debug for PatSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatSecret")
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Counters since start (or the last [`FakeTableau::reset_stats`]).
+///
+/// The per-route counters (`sign_in_attempts`, `sign_outs`, `server_info`,
+/// `sessions_current`, `workbooks`, `switch_site`) count every request on that route with the
+/// route's method, whatever the answer (misbehaviours included). `sign_ins` and
+/// `sign_in_failures` count the sign-ins that Tableau's rules accepted / rejected (a sign-in
+/// answered by a misbehaviour other than `Truncate` is neither). `rejections` counts every
+/// Tableau error the rules produced, by code (`"401001/16"` with a JWT sub-code).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// `POST auth/signin` requests.
+    pub sign_in_attempts: u64,
+    /// Sign-ins that succeeded (a session was created).
+    pub sign_ins: u64,
+    /// Sign-ins rejected by the rules.
+    pub sign_in_failures: u64,
+    /// `POST auth/signout` requests.
+    pub sign_outs: u64,
+    /// `GET serverinfo` requests.
+    pub server_info: u64,
+    /// `GET sessions/current` requests.
+    pub sessions_current: u64,
+    /// `GET sites/{luid}/workbooks` requests.
+    pub workbooks: u64,
+    /// `POST auth/switchSite` requests.
+    pub switch_site: u64,
+    /// Every HTTP request, any path and method.
+    pub requests: u64,
+    /// Live sessions when the stats were taken (not reset by `reset_stats`).
+    pub active_sessions: u64,
+    /// Tableau errors answered, by `code` or `code/sub-code`.
+    pub rejections: BTreeMap<String, u64>,
+}
+
+/// An answer that is not Tableau's, queued with [`FakeTableau::misbehave`].
+///
+/// A misbehaviour is taken before normal handling (so, except for `Truncate`, the request has
+/// no effect on sessions); the route's delay applies to it too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// A Tableau error body with this status; `code` defaults to `status * 1000`
+    /// (e.g. `"503000"`). Statuses outside 200..=599 become 500.
+    Fail {
+        /// HTTP status.
+        status: u16,
+        /// Tableau error code.
+        code: Option<String>,
+    },
+    /// Status 429, with `Retry-After: N` (seconds) when `retry_after` is `Some(N)`. The body
+    /// is an HTML page when `html`, else a Tableau 429000 error whose detail says
+    /// "retry after M minutes" (M = N / 60 rounded up) when `retry_after` is `Some`.
+    RateLimit {
+        /// Seconds for the `Retry-After` header.
+        retry_after: Option<u64>,
+        /// HTML body instead of a Tableau error.
+        html: bool,
+    },
+    /// An SSO login HTML page with this status (`text/html`).
+    Html {
+        /// HTTP status.
+        status: u16,
+    },
+    /// The normal answer (with its effects, e.g. a new session), its body cut in half;
+    /// `Content-Length` is the cut length.
+    Truncate,
+    /// An empty body with this status (the Content-Type the request asked for).
+    Empty {
+        /// HTTP status.
+        status: u16,
+    },
+}
+
+/// The fake Tableau server. `Send + Sync`; stops (and joins its thread) on drop.
+pub struct FakeTableau {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    shutdown: Arc<Notify>,
+    app: AppSecret,
+    pat: PatSecret,
+    password: String,
+}
+
+impl fmt::Debug for FakeTableau {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeTableau")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeTableau {
+    /// Binds 127.0.0.1:0 and serves on its own thread with its own current-thread tokio
+    /// runtime. Pre-registers the defaults (see the module docs).
+    pub fn start() -> std::io::Result<FakeTableau> {
+        let app = AppSecret {
+            client_id: uuid::Uuid::new_v4().to_string(),
+            secret_id: uuid::Uuid::new_v4().to_string(),
+            secret_value: new_secret_value(),
+        };
+        let pat = PatSecret {
+            name: DEFAULT_PAT_NAME.to_string(),
+            secret: new_pat_secret(),
+        };
+        let password = new_password();
+
+        let mut state = State::new();
+        for (content_url, name) in [(DEFAULT_SITE, DEFAULT_SITE_NAME), ("", "Default")] {
+            state.add_site(content_url, name);
+            let setup = state
+                .add_user(content_url, DEFAULT_USERNAME, None)
+                .and_then(|_| state.add_user(content_url, ADMIN_USERNAME, Some(&password)))
+                .and_then(|_| {
+                    state.add_connected_app(
+                        content_url,
+                        &app.client_id,
+                        &app.secret_id,
+                        &app.secret_value,
+                        true,
+                        false,
+                    )
+                });
+            setup.map_err(std::io::Error::other)?;
+        }
+        state
+            .add_pat(DEFAULT_SITE, DEFAULT_USERNAME, &pat.name, &pat.secret)
+            .map_err(std::io::Error::other)?;
+
+        let shared = Arc::new(Shared::new(state));
+        let running = server::spawn(Arc::clone(&shared))?;
+        Ok(FakeTableau {
+            shared,
+            addr: running.addr,
+            thread: Mutex::new(Some(running.thread)),
+            shutdown: running.shutdown,
+            app,
+            pat,
+            password,
+        })
+    }
+
+    /// The base URL, `"http://127.0.0.1:PORT"`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server: closes the listener and every connection, joins the thread.
+    /// Idempotent. The state (sessions, stats) stays readable.
+    pub fn stop(&self) {
+        let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = handle {
+            self.shutdown.notify_one();
+            if handle.thread().id() != std::thread::current().id() {
+                let _ = handle.join();
+            }
+        }
+    }
+
+    /// The default site's content URL, `"mysite"`.
+    pub fn default_site(&self) -> String {
+        DEFAULT_SITE.to_string()
+    }
+
+    /// The default user, `"me@example.com"` (on both default sites; no password).
+    pub fn default_username(&self) -> String {
+        DEFAULT_USERNAME.to_string()
+    }
+
+    /// The password of user `"admin"` (on both default sites). Random per instance; it
+    /// contains `&<>"'` so that unescaped XML cannot carry it.
+    pub fn default_password(&self) -> String {
+        self.password.clone()
+    }
+
+    /// The default connected app (registered on both default sites, enabled, no on-demand
+    /// access): uuid4 client and secret ids, a 44-character random base64 secret value.
+    pub fn default_app(&self) -> AppSecret {
+        self.app.clone()
+    }
+
+    /// The default PAT (`"fake-pat"`, for `me@example.com` on `"mysite"`), random secret.
+    pub fn default_pat(&self) -> PatSecret {
+        self.pat.clone()
+    }
+
+    /// Adds a site and returns its LUID (uuid4). Idempotent per `content_url`: an existing
+    /// site keeps its LUID and name.
+    pub fn add_site(&self, content_url: &str, name: &str) -> String {
+        self.shared.lock().add_site(content_url, name)
+    }
+
+    /// Adds a user to a site (by content URL) and returns its LUID; an existing user keeps
+    /// its LUID (and gets the new password when one is given). `Err` if the site is unknown.
+    pub fn add_user(
+        &self,
+        site: &str,
+        username: &str,
+        password: Option<&str>,
+    ) -> Result<String, String> {
+        self.shared.lock().add_user(site, username, password)
+    }
+
+    /// Registers a direct-trust connected app on a site (by content URL). Calling it again
+    /// with the same client id adds a second secret (or replaces the value of the same secret
+    /// id) and updates the flags. `Err` if the site is unknown or the app would get a third
+    /// secret (Tableau allows two).
+    pub fn add_connected_app(
+        &self,
+        site: &str,
+        client_id: &str,
+        secret_id: &str,
+        secret_value: &str,
+        enabled: bool,
+        on_demand_access: bool,
+    ) -> Result<(), String> {
+        self.shared.lock().add_connected_app(
+            site,
+            client_id,
+            secret_id,
+            secret_value,
+            enabled,
+            on_demand_access,
+        )
+    }
+
+    /// Adds (or replaces) a PAT for an existing user of a site. `Err` if the site or the
+    /// user is unknown.
+    pub fn add_pat(
+        &self,
+        site: &str,
+        username: &str,
+        name: &str,
+        secret: &str,
+    ) -> Result<(), String> {
+        self.shared.lock().add_pat(site, username, name, secret)
+    }
+
+    /// Enables or disables a connected app on every site that has it. Existing sessions
+    /// are not affected.
+    pub fn set_app_enabled(&self, client_id: &str, enabled: bool) {
+        self.shared.lock().set_app_enabled(client_id, enabled);
+    }
+
+    /// A snapshot of the counters; `active_sessions` is the number of live sessions now.
+    pub fn stats(&self) -> Stats {
+        let mut st = self.shared.lock();
+        st.purge_expired(Instant::now());
+        let mut stats = st.stats.clone();
+        stats.active_sessions = st.sessions.len() as u64;
+        stats
+    }
+
+    /// Zeroes the counters (sessions stay).
+    pub fn reset_stats(&self) {
+        self.shared.lock().stats = Stats::default();
+    }
+
+    /// Queues a misbehaviour for the next `times` requests whose path ends with `route`
+    /// (`"auth/signin"`, `"auth/signout"`, `"serverinfo"`, `"sessions/current"`,
+    /// `"workbooks"`, `"auth/switchSite"`), or every request for `"*"`. Entries are used in
+    /// queue order: a request takes the first matching entry. `times == 0` queues nothing.
+    pub fn misbehave(&self, route: &str, times: u32, what: Misbehaviour) {
+        if times == 0 {
+            return;
+        }
+        self.shared.lock().queue.push(state::Queued {
+            route: route.to_string(),
+            remaining: times,
+            what,
+        });
+    }
+
+    /// Delays every answer on `route` (`"*"` for all) by `delay`, without blocking other
+    /// connections. When several settings match, the longest applies. Zero clears.
+    pub fn set_delay(&self, route: &str, delay: Duration) {
+        let mut st = self.shared.lock();
+        if delay.is_zero() {
+            st.delays.remove(route);
+        } else {
+            st.delays.insert(route.to_string(), delay);
+        }
+    }
+
+    /// Sessions created after this call die `ttl` after their sign-in (`None`: never).
+    pub fn set_session_ttl(&self, ttl: Option<Duration>) {
+        self.shared.lock().ttl = ttl;
+    }
+
+    /// Kills every live session now (their tokens get 401002).
+    pub fn expire_all_sessions(&self) {
+        self.shared.lock().end_all_sessions();
+    }
+
+    /// The `estimatedTimeToExpiration` of sign-in answers (default `Some("4:00:00")`, the
+    /// 240-minute idle timeout of Tableau Server); `None` omits the attribute.
+    pub fn set_estimated_time_to_expiration(&self, value: Option<String>) {
+        self.shared.lock().estimated_time_to_expiration = value;
+    }
+
+    /// The highest REST API version served (default `"3.28"`): a path version above it is
+    /// 404 / 404003, and `serverinfo` reports it. A value that is not `MAJOR.MINOR` digits is
+    /// ignored.
+    pub fn set_max_api_version(&self, v: &str) {
+        if let Some(parsed) = parse_version(v) {
+            let mut st = self.shared.lock();
+            st.max_version = parsed;
+            st.max_version_text = v.to_string();
+        }
+    }
+
+    /// True while `token` names a live session.
+    pub fn is_session_alive(&self, token: &str) -> bool {
+        self.shared
+            .lock()
+            .live_session(token, Instant::now())
+            .is_some()
+    }
+
+    /// The Content-Type (`""` when absent) and the body (lossy UTF-8) of the last
+    /// `POST auth/signin` whose body was read.
+    pub fn last_sign_in_request(&self) -> Option<(String, String)> {
+        self.shared.lock().last_sign_in.clone()
+    }
+}
+
+impl Drop for FakeTableau {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

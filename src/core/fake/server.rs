@@ -1,0 +1,563 @@
+//! The HTTP side: a hyper 1 HTTP/1.1 server on its own thread and current-thread tokio
+//! runtime, routing, authentication of calls, delays and misbehaviours.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, ACCEPT, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::Notify;
+
+use super::requests::{parse_sign_in, parse_switch_site};
+use super::responses::{
+    credentials_body, error_body, rate_limit_html_page, server_info_body, session_body,
+    sso_html_page, workbooks_body, ApiError, Format, HTML_CONTENT_TYPE,
+};
+use super::state::{parse_version, Session, Shared, SignedIn, State};
+use super::Misbehaviour;
+
+/// Largest accepted request body (bytes); above it the answer is 413.
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
+/// Listen backlog (the kernel caps it at `somaxconn`).
+const BACKLOG: u32 = 4096;
+/// The header that carries the session token.
+const AUTH_HEADER: &str = "x-tableau-auth";
+
+/// The running server, as seen by [`super::FakeTableau`].
+pub(crate) struct Running {
+    pub addr: SocketAddr,
+    pub thread: JoinHandle<()>,
+    pub shutdown: Arc<Notify>,
+}
+
+/// Binds 127.0.0.1:0 and serves `shared` on a new thread with its own runtime.
+pub(crate) fn spawn(shared: Arc<Shared>) -> io::Result<Running> {
+    let shutdown = Arc::new(Notify::new());
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<SocketAddr>>(1);
+    let stop = Arc::clone(&shutdown);
+    let thread = std::thread::Builder::new()
+        .name("fake-tableau".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let listener = match bind() {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                match listener.local_addr() {
+                    Ok(addr) => {
+                        let _ = tx.send(Ok(addr));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+                accept_loop(listener, shared, stop).await;
+            });
+            // Dropping the runtime here cancels every connection task.
+        })?;
+    match rx.recv() {
+        Ok(Ok(addr)) => Ok(Running {
+            addr,
+            thread,
+            shutdown,
+        }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e)
+        }
+        Err(_) => {
+            let _ = thread.join();
+            Err(io::Error::other("the fake Tableau server thread died"))
+        }
+    }
+}
+
+fn bind() -> io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+    socket.listen(BACKLOG)
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: Arc<Notify>) {
+    loop {
+        tokio::select! {
+            _ = shutdown.notified() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let shared = Arc::clone(&shared);
+                    tokio::spawn(serve_connection(stream, shared));
+                }
+                // Out of descriptors and the like: back off, never give up.
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            },
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req: Request<Incoming>| {
+        let shared = Arc::clone(&shared);
+        async move { Ok::<_, Infallible>(handle(shared, req).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder.keep_alive(true).header_read_timeout(None);
+    let _ = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+/// The known routes (path after `/api/{version}/`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Route {
+    SignIn,
+    SignOut,
+    SwitchSite,
+    ServerInfo,
+    SessionsCurrent,
+    Workbooks(String),
+    Unknown,
+}
+
+impl Route {
+    fn parse(rest: &str) -> Route {
+        match rest {
+            "auth/signin" => Route::SignIn,
+            "auth/signout" => Route::SignOut,
+            "auth/switchSite" => Route::SwitchSite,
+            "serverinfo" => Route::ServerInfo,
+            "sessions/current" => Route::SessionsCurrent,
+            _ => match rest.split('/').collect::<Vec<_>>()[..] {
+                ["sites", luid, "workbooks"] if !luid.is_empty() => {
+                    Route::Workbooks(luid.to_string())
+                }
+                _ => Route::Unknown,
+            },
+        }
+    }
+
+    fn method(&self) -> Option<Method> {
+        match self {
+            Route::SignIn | Route::SignOut | Route::SwitchSite => Some(Method::POST),
+            Route::ServerInfo | Route::SessionsCurrent | Route::Workbooks(_) => Some(Method::GET),
+            Route::Unknown => None,
+        }
+    }
+}
+
+/// A request path split into `/api/{version}/{rest}`.
+struct ApiPath<'a> {
+    /// `None` when the path is not under `/api/{something}/`.
+    version: Option<&'a str>,
+    rest: &'a str,
+    route: Route,
+}
+
+fn split_path(path: &str) -> ApiPath<'_> {
+    let Some(after) = path.strip_prefix("/api/") else {
+        return ApiPath {
+            version: None,
+            rest: path,
+            route: Route::Unknown,
+        };
+    };
+    match after.split_once('/') {
+        Some((version, rest)) => ApiPath {
+            version: Some(version),
+            rest,
+            route: Route::parse(rest),
+        },
+        None => ApiPath {
+            version: None,
+            rest: after,
+            route: Route::Unknown,
+        },
+    }
+}
+
+/// What the `X-Tableau-Auth` header said.
+enum Auth {
+    Missing,
+    /// The token (an unreadable header value is kept as an empty, never-valid token).
+    Token(String),
+}
+
+/// A request, read.
+struct ReadRequest {
+    method: Method,
+    path: String,
+    format: Format,
+    content_type: Option<String>,
+    auth: Auth,
+    body: Result<Bytes, BodyError>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// An answer before it becomes a hyper response.
+struct Reply {
+    status: u16,
+    content_type: Option<&'static str>,
+    headers: Vec<(hyper::header::HeaderName, String)>,
+    body: Bytes,
+}
+
+impl Reply {
+    fn new(status: u16, content_type: Option<&'static str>, body: impl Into<Bytes>) -> Self {
+        Reply {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    fn error(err: &ApiError, format: Format) -> Self {
+        let mut reply = Reply::new(err.status, Some(format.content_type()), err.body(format));
+        if err.status == 405 {
+            // Tell what would have worked.
+            reply.headers.push((ALLOW, "GET, POST".to_string()));
+        }
+        reply
+    }
+
+    fn into_response(self) -> Response<Full<Bytes>> {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut builder = Response::builder().status(status);
+        if let Some(ct) = self.content_type {
+            builder = builder.header(CONTENT_TYPE, ct);
+        }
+        for (name, value) in self.headers {
+            builder = builder.header(name, value);
+        }
+        builder.body(Full::new(self.body)).unwrap_or_else(|_| {
+            let mut resp = Response::new(Full::new(Bytes::new()));
+            *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            resp
+        })
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: impl hyper::header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn read_body(body: Incoming, declared: Option<u64>) -> Result<Bytes, BodyError> {
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
+fn now_unix() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Serves one request.
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let api = split_path(&path);
+    let counted_route = api
+        .route
+        .method()
+        .is_some_and(|m| m == parts.method)
+        .then(|| api.route.clone());
+
+    let (misbehaviour, delay) = {
+        let mut st = shared.lock();
+        st.stats.requests += 1;
+        if let Some(route) = &counted_route {
+            let counter = match route {
+                Route::SignIn => Some(&mut st.stats.sign_in_attempts),
+                Route::SignOut => Some(&mut st.stats.sign_outs),
+                Route::SwitchSite => Some(&mut st.stats.switch_site),
+                Route::ServerInfo => Some(&mut st.stats.server_info),
+                Route::SessionsCurrent => Some(&mut st.stats.sessions_current),
+                Route::Workbooks(_) => Some(&mut st.stats.workbooks),
+                Route::Unknown => None,
+            };
+            if let Some(counter) = counter {
+                *counter += 1;
+            }
+        }
+        (st.take_misbehaviour(&path), st.delay_for(&path))
+    };
+
+    let declared = header_str(&parts.headers, CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+    let incoming = ReadRequest {
+        method: parts.method.clone(),
+        format: Format::from_accept(header_str(&parts.headers, ACCEPT)),
+        content_type: header_str(&parts.headers, CONTENT_TYPE).map(str::to_string),
+        auth: match parts.headers.get(AUTH_HEADER) {
+            None => Auth::Missing,
+            Some(v) => Auth::Token(v.to_str().map(str::to_string).unwrap_or_default()),
+        },
+        body: read_body(body, declared).await,
+        path: path.clone(),
+    };
+    if counted_route == Some(Route::SignIn) {
+        if let Ok(bytes) = &incoming.body {
+            let mut st = shared.lock();
+            st.last_sign_in = Some((
+                incoming.content_type.clone().unwrap_or_default(),
+                String::from_utf8_lossy(bytes).into_owned(),
+            ));
+        }
+    }
+
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+
+    let reply = match misbehaviour {
+        None => normal(&shared, &incoming, counted_route.is_some()),
+        Some(Misbehaviour::Truncate) => {
+            let mut reply = normal(&shared, &incoming, counted_route.is_some());
+            let half = reply.body.len() / 2;
+            reply.body.truncate(half);
+            reply
+        }
+        Some(other) => misbehaviour_reply(&other, incoming.format),
+    };
+    reply.into_response()
+}
+
+/// The normal answer, with its statistics.
+fn normal(shared: &Shared, req: &ReadRequest, counted: bool) -> Reply {
+    let mut st = shared.lock();
+    let api = split_path(&req.path);
+    let outcome = answer(&mut st, req, &api);
+    let is_sign_in = counted && api.route == Route::SignIn;
+    match outcome {
+        Ok(reply) => {
+            if is_sign_in {
+                st.stats.sign_ins += 1;
+            }
+            reply
+        }
+        Err(err) => {
+            if is_sign_in {
+                st.stats.sign_in_failures += 1;
+            }
+            st.count_rejection(&err);
+            Reply::error(&err, req.format)
+        }
+    }
+}
+
+/// Tableau's rules, in the order a request meets them.
+fn answer(st: &mut State, req: &ReadRequest, api: &ApiPath<'_>) -> Result<Reply, ApiError> {
+    let body = match &req.body {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return Err(ApiError::too_large(MAX_BODY)),
+        Err(BodyError::Broken) => {
+            return Err(ApiError::bad_request("The request body could not be read."))
+        }
+    };
+    let Some(version_text) = api.version else {
+        return Err(ApiError::not_found(&req.path));
+    };
+    let version = parse_version(version_text)
+        .filter(|v| *v >= (2, 0) && *v <= st.max_version)
+        .ok_or_else(|| ApiError::unknown_resource(version_text, api.rest))?;
+    let Some(method) = api.route.method() else {
+        return Err(ApiError::not_found(&req.path));
+    };
+    if method != req.method {
+        return Err(ApiError::method_not_allowed(req.method.as_str()));
+    }
+    let now = Instant::now();
+    let format = req.format;
+    match &api.route {
+        Route::SignIn => {
+            let parsed = parse_sign_in(req.content_type.as_deref(), body).map_err(|e| {
+                ApiError::bad_request(&format!("Payload is either malformed or incomplete ({e})"))
+            })?;
+            let signed = st.sign_in(&parsed, version, now_unix(), now)?;
+            Ok(credentials_reply(st, &signed, format))
+        }
+        Route::SignOut => {
+            let token = require_token(st, &req.auth, now)?.0;
+            st.end_session(&token);
+            Ok(Reply::new(204, None, Bytes::new()))
+        }
+        Route::SwitchSite => {
+            let (token, session) = require_token(st, &req.auth, now)?;
+            let target = parse_switch_site(req.content_type.as_deref(), body).map_err(|e| {
+                ApiError::bad_request(&format!("Payload is either malformed or incomplete ({e})"))
+            })?;
+            let signed = st.switch_site(&token, &session, &target, now)?;
+            Ok(credentials_reply(st, &signed, format))
+        }
+        Route::ServerInfo => Ok(Reply::new(
+            200,
+            Some(format.content_type()),
+            server_info_body(format, &st.max_version_text),
+        )),
+        Route::SessionsCurrent => {
+            let session = require_token(st, &req.auth, now)?.1;
+            let site = st
+                .site_by_luid(&session.site_luid)
+                .ok_or_else(ApiError::invalid_token)?;
+            let user = site
+                .user_by_luid(&session.user_luid)
+                .ok_or_else(ApiError::invalid_token)?;
+            Ok(Reply::new(
+                200,
+                Some(format.content_type()),
+                session_body(format, site, user),
+            ))
+        }
+        Route::Workbooks(luid) => {
+            let session = require_token(st, &req.auth, now)?.1;
+            if *luid != session.site_luid {
+                return Err(ApiError::site_mismatch(
+                    &session.username,
+                    &session.site_luid,
+                    luid,
+                ));
+            }
+            let site = st.site_by_luid(luid).ok_or_else(ApiError::invalid_token)?;
+            Ok(Reply::new(
+                200,
+                Some(format.content_type()),
+                workbooks_body(format, site, &site.workbooks),
+            ))
+        }
+        Route::Unknown => Err(ApiError::not_found(&req.path)),
+    }
+}
+
+/// The live session named by the request's token: 401000 without a header, 401002 when dead.
+fn require_token(st: &mut State, auth: &Auth, now: Instant) -> Result<(String, Session), ApiError> {
+    match auth {
+        Auth::Missing => Err(ApiError::no_credentials()),
+        Auth::Token(token) => st
+            .live_session(token, now)
+            .map(|s| (token.clone(), s))
+            .ok_or_else(ApiError::invalid_token),
+    }
+}
+
+fn credentials_reply(st: &State, signed: &SignedIn, format: Format) -> Reply {
+    Reply::new(
+        200,
+        Some(format.content_type()),
+        credentials_body(
+            format,
+            &signed.token,
+            st.estimated_time_to_expiration.as_deref(),
+            &signed.site_luid,
+            &signed.site_content_url,
+            &signed.user_luid,
+        ),
+    )
+}
+
+/// Statuses a misbehaviour may use; anything outside 200..=599 becomes 500.
+fn usable_status(status: u16) -> u16 {
+    if (200..=599).contains(&status) {
+        status
+    } else {
+        500
+    }
+}
+
+fn misbehaviour_reply(what: &Misbehaviour, format: Format) -> Reply {
+    match what {
+        Misbehaviour::Fail { status, code } => {
+            let status = usable_status(*status);
+            let code = code
+                .clone()
+                .unwrap_or_else(|| (u32::from(status) * 1000).to_string());
+            let summary = StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("Error");
+            Reply::new(
+                status,
+                Some(format.content_type()),
+                error_body(
+                    format,
+                    &code,
+                    summary,
+                    "The server could not complete the request (injected failure).",
+                ),
+            )
+        }
+        Misbehaviour::RateLimit { retry_after, html } => {
+            let mut reply = if *html {
+                Reply::new(429, Some(HTML_CONTENT_TYPE), rate_limit_html_page())
+            } else {
+                let detail = match retry_after {
+                    Some(secs) => format!(
+                        "Too many requests in the allotted amount of time, retry after {} minutes.",
+                        secs.div_ceil(60)
+                    ),
+                    None => "Too many requests in the allotted amount of time.".to_string(),
+                };
+                Reply::new(
+                    429,
+                    Some(format.content_type()),
+                    error_body(format, "429000", "Too Many Requests", &detail),
+                )
+            };
+            if let Some(secs) = retry_after {
+                reply.headers.push((RETRY_AFTER, secs.to_string()));
+            }
+            reply
+        }
+        Misbehaviour::Html { status } => Reply::new(
+            usable_status(*status),
+            Some(HTML_CONTENT_TYPE),
+            sso_html_page(),
+        ),
+        Misbehaviour::Empty { status } => Reply::new(
+            usable_status(*status),
+            Some(format.content_type()),
+            Bytes::new(),
+        ),
+        // Handled by the caller (it needs the normal answer).
+        Misbehaviour::Truncate => Reply::new(500, None, Bytes::new()),
+    }
+}

@@ -1,0 +1,612 @@
+//! The fake server's world: sites, users, connected apps, PATs, sessions, counters and the
+//! misbehaviour queue. Everything sits behind one mutex in [`Shared`]; no lock is ever held
+//! across an `.await`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+
+use super::jwt_rules;
+use super::requests::{Credentials, SignInRequest};
+use super::responses::ApiError;
+use super::{Misbehaviour, Stats};
+
+/// A REST API version such as `3.28`, ordered numerically (3.5 < 3.28).
+pub(crate) type ApiVersion = (u32, u32);
+
+/// Parses `MAJOR.MINOR` (ASCII digits only). Anything else is `None`.
+pub(crate) fn parse_version(v: &str) -> Option<ApiVersion> {
+    let (major, minor) = v.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(major) || !digits(minor) {
+        return None;
+    }
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// A user of one site (user LUIDs are per site, as on Tableau).
+#[derive(Clone, Debug)]
+pub(crate) struct User {
+    pub luid: String,
+    pub name: String,
+    pub password: Option<String>,
+}
+
+/// A direct-trust connected app registered on one site.
+#[derive(Clone, Debug)]
+pub(crate) struct App {
+    /// (secret id, secret value); at most two, as on Tableau.
+    pub secrets: Vec<(String, String)>,
+    pub enabled: bool,
+    pub on_demand_access: bool,
+}
+
+/// A personal access token.
+#[derive(Clone, Debug)]
+pub(crate) struct Pat {
+    pub username: String,
+    pub secret: String,
+}
+
+/// A workbook listed by `GET sites/{luid}/workbooks`.
+#[derive(Clone, Debug)]
+pub(crate) struct Workbook {
+    pub luid: String,
+    pub name: String,
+    pub content_url: String,
+}
+
+/// One site.
+#[derive(Clone, Debug)]
+pub(crate) struct Site {
+    pub luid: String,
+    pub content_url: String,
+    pub name: String,
+    /// By username (case-sensitive).
+    pub users: BTreeMap<String, User>,
+    /// By client id.
+    pub apps: BTreeMap<String, App>,
+    /// By token name.
+    pub pats: BTreeMap<String, Pat>,
+    pub project_luid: String,
+    pub workbooks: Vec<Workbook>,
+}
+
+impl Site {
+    pub fn user_by_luid(&self, luid: &str) -> Option<&User> {
+        self.users.values().find(|u| u.luid == luid)
+    }
+}
+
+/// A live session.
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub site_luid: String,
+    pub user_luid: String,
+    pub username: String,
+    pub expires: Option<Instant>,
+    /// (site content URL, PAT name) when the session is backed by a PAT.
+    pub pat: Option<(String, String)>,
+}
+
+/// A queued misbehaviour.
+#[derive(Clone, Debug)]
+pub(crate) struct Queued {
+    pub route: String,
+    pub remaining: u32,
+    pub what: Misbehaviour,
+}
+
+/// What a successful sign-in (or switch) produced.
+#[derive(Clone, Debug)]
+pub(crate) struct SignedIn {
+    pub token: String,
+    pub site_luid: String,
+    pub site_content_url: String,
+    pub user_luid: String,
+}
+
+/// The whole mutable world.
+#[derive(Debug)]
+pub(crate) struct State {
+    /// By content URL.
+    pub sites: BTreeMap<String, Site>,
+    /// By token.
+    pub sessions: HashMap<String, Session>,
+    /// (site content URL, PAT name) → the token of the one session that PAT backs.
+    pub pat_sessions: HashMap<(String, String), String>,
+    /// Every `jti` that passed signature verification, ever.
+    pub seen_jti: HashSet<String>,
+    pub stats: Stats,
+    pub queue: Vec<Queued>,
+    pub delays: BTreeMap<String, Duration>,
+    pub ttl: Option<Duration>,
+    pub estimated_time_to_expiration: Option<String>,
+    pub max_version: ApiVersion,
+    pub max_version_text: String,
+    pub last_sign_in: Option<(String, String)>,
+}
+
+/// The state plus its lock discipline, shared by the handle and the server thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub fn new(state: State) -> Self {
+        Shared {
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Locks the state; a poisoned mutex is recovered, never propagated.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Randomness
+
+/// `n` random bytes (aws-lc-rs; uuid's generator as a fallback, never a panic).
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    if aws_lc_rs::rand::fill(&mut buf).is_err() {
+        for chunk in buf.chunks_mut(16) {
+            let id = uuid::Uuid::new_v4();
+            let bytes = id.as_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+    buf
+}
+
+/// `n` random characters from `[A-Za-z0-9]` (uniform, by rejection).
+pub(crate) fn random_alnum(n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(n);
+    while out.len() < n {
+        for b in random_bytes(n * 2) {
+            // 62 * 4 = 248: accept 0..248 so every character is equally likely.
+            if b < 248 && out.len() < n {
+                out.push(char::from(ALPHABET[usize::from(b % 62)]));
+            }
+        }
+    }
+    out
+}
+
+/// A new LUID (uuid4, lower case, hyphenated).
+pub(crate) fn new_luid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A Tableau Cloud-shaped token: `{22 base64url}|{32 alnum}|{site luid}`.
+pub(crate) fn new_token(site_luid: &str) -> String {
+    format!(
+        "{}|{}|{}",
+        URL_SAFE_NO_PAD.encode(random_bytes(16)),
+        random_alnum(32),
+        site_luid
+    )
+}
+
+/// A connected-app secret value: 44 characters of standard base64 (33 random bytes).
+pub(crate) fn new_secret_value() -> String {
+    STANDARD.encode(random_bytes(33))
+}
+
+/// A PAT secret shaped like Tableau's: `{base64 of 16 bytes}:{32 alnum}`.
+pub(crate) fn new_pat_secret() -> String {
+    format!("{}:{}", STANDARD.encode(random_bytes(16)), random_alnum(32))
+}
+
+/// A password that contains every XML-special character, so that a client which forgets to
+/// escape attribute values cannot sign in with it.
+pub(crate) fn new_password() -> String {
+    format!("{}&<\"'>{}", random_alnum(10), random_alnum(10))
+}
+
+fn fixed_workbooks(content_url: &str) -> Vec<Workbook> {
+    // Fixed names per site (the third one needs escaping), fresh LUIDs.
+    let names: [(&str, &str); 3] = [
+        ("Superstore", "Superstore"),
+        ("Regional Sales", "RegionalSales"),
+        ("Q&A <Draft> \"v2\"", "QADraftv2"),
+    ];
+    names
+        .iter()
+        .map(|(name, url)| Workbook {
+            luid: new_luid(),
+            name: (*name).to_string(),
+            content_url: if content_url.is_empty() {
+                (*url).to_string()
+            } else {
+                format!("{url}_{content_url}")
+            },
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The world's rules
+
+impl State {
+    pub fn new() -> Self {
+        State {
+            sites: BTreeMap::new(),
+            sessions: HashMap::new(),
+            pat_sessions: HashMap::new(),
+            seen_jti: HashSet::new(),
+            stats: Stats::default(),
+            queue: Vec::new(),
+            delays: BTreeMap::new(),
+            ttl: None,
+            estimated_time_to_expiration: Some("4:00:00".to_string()),
+            max_version: (3, 28),
+            max_version_text: "3.28".to_string(),
+            last_sign_in: None,
+        }
+    }
+
+    /// Adds a site (or returns the LUID of the existing one with that content URL).
+    pub fn add_site(&mut self, content_url: &str, name: &str) -> String {
+        if let Some(site) = self.sites.get(content_url) {
+            return site.luid.clone();
+        }
+        let site = Site {
+            luid: new_luid(),
+            content_url: content_url.to_string(),
+            name: name.to_string(),
+            users: BTreeMap::new(),
+            apps: BTreeMap::new(),
+            pats: BTreeMap::new(),
+            project_luid: new_luid(),
+            workbooks: fixed_workbooks(content_url),
+        };
+        let luid = site.luid.clone();
+        self.sites.insert(content_url.to_string(), site);
+        luid
+    }
+
+    pub fn site_by_luid(&self, luid: &str) -> Option<&Site> {
+        self.sites.values().find(|s| s.luid == luid)
+    }
+
+    /// Adds a user (or updates the password of an existing one when `password` is given).
+    pub fn add_user(
+        &mut self,
+        site: &str,
+        username: &str,
+        password: Option<&str>,
+    ) -> Result<String, String> {
+        let site = self
+            .sites
+            .get_mut(site)
+            .ok_or_else(|| format!("unknown site {site:?}"))?;
+        let user = site
+            .users
+            .entry(username.to_string())
+            .or_insert_with(|| User {
+                luid: new_luid(),
+                name: username.to_string(),
+                password: None,
+            });
+        if let Some(p) = password {
+            user.password = Some(p.to_string());
+        }
+        Ok(user.luid.clone())
+    }
+
+    /// Registers a connected app on a site, or adds/replaces a secret of an existing one and
+    /// updates its flags.
+    pub fn add_connected_app(
+        &mut self,
+        site: &str,
+        client_id: &str,
+        secret_id: &str,
+        secret_value: &str,
+        enabled: bool,
+        on_demand_access: bool,
+    ) -> Result<(), String> {
+        let site = self
+            .sites
+            .get_mut(site)
+            .ok_or_else(|| format!("unknown site {site:?}"))?;
+        let app = site
+            .apps
+            .entry(client_id.to_string())
+            .or_insert_with(|| App {
+                secrets: Vec::new(),
+                enabled,
+                on_demand_access,
+            });
+        if let Some(existing) = app.secrets.iter_mut().find(|(id, _)| id == secret_id) {
+            existing.1 = secret_value.to_string();
+        } else if app.secrets.len() >= 2 {
+            return Err(format!(
+                "connected app {client_id:?} already has two secrets (Tableau's limit)"
+            ));
+        } else {
+            app.secrets
+                .push((secret_id.to_string(), secret_value.to_string()));
+        }
+        app.enabled = enabled;
+        app.on_demand_access = on_demand_access;
+        Ok(())
+    }
+
+    pub fn add_pat(
+        &mut self,
+        site: &str,
+        username: &str,
+        name: &str,
+        secret: &str,
+    ) -> Result<(), String> {
+        let site = self
+            .sites
+            .get_mut(site)
+            .ok_or_else(|| format!("unknown site {site:?}"))?;
+        if !site.users.contains_key(username) {
+            return Err(format!(
+                "unknown user {username:?} on site {:?}",
+                site.content_url
+            ));
+        }
+        site.pats.insert(
+            name.to_string(),
+            Pat {
+                username: username.to_string(),
+                secret: secret.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    pub fn set_app_enabled(&mut self, client_id: &str, enabled: bool) {
+        for site in self.sites.values_mut() {
+            if let Some(app) = site.apps.get_mut(client_id) {
+                app.enabled = enabled;
+            }
+        }
+    }
+
+    // -- sessions ---------------------------------------------------------------------------
+
+    /// Removes every session whose ttl has passed.
+    pub fn purge_expired(&mut self, now: Instant) {
+        let dead: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.expires.is_some_and(|e| e <= now))
+            .map(|(t, _)| t.clone())
+            .collect();
+        for token in dead {
+            self.end_session(&token);
+        }
+    }
+
+    /// The live session named by `token` (an expired one is removed and is `None`).
+    pub fn live_session(&mut self, token: &str, now: Instant) -> Option<Session> {
+        let expired = self.sessions.get(token)?.expires.is_some_and(|e| e <= now);
+        if expired {
+            self.end_session(token);
+            return None;
+        }
+        self.sessions.get(token).cloned()
+    }
+
+    /// Ends a session (no-op when it is not there).
+    pub fn end_session(&mut self, token: &str) {
+        if let Some(session) = self.sessions.remove(token) {
+            if let Some(key) = session.pat {
+                if self.pat_sessions.get(&key).is_some_and(|t| t == token) {
+                    self.pat_sessions.remove(&key);
+                }
+            }
+        }
+    }
+
+    pub fn end_all_sessions(&mut self) {
+        self.sessions.clear();
+        self.pat_sessions.clear();
+    }
+
+    /// Creates a session; when it is backed by a PAT, the PAT's previous session ends.
+    fn create_session(
+        &mut self,
+        site: &Site,
+        user: &User,
+        pat: Option<(String, String)>,
+        now: Instant,
+    ) -> SignedIn {
+        let token = new_token(&site.luid);
+        if let Some(key) = &pat {
+            if let Some(old) = self.pat_sessions.remove(key) {
+                self.sessions.remove(&old);
+            }
+            self.pat_sessions.insert(key.clone(), token.clone());
+        }
+        self.sessions.insert(
+            token.clone(),
+            Session {
+                site_luid: site.luid.clone(),
+                user_luid: user.luid.clone(),
+                username: user.name.clone(),
+                expires: self.ttl.and_then(|ttl| now.checked_add(ttl)),
+                pat,
+            },
+        );
+        SignedIn {
+            token,
+            site_luid: site.luid.clone(),
+            site_content_url: site.content_url.clone(),
+            user_luid: user.luid.clone(),
+        }
+    }
+
+    /// `POST auth/signin`, after the body was parsed.
+    pub fn sign_in(
+        &mut self,
+        req: &SignInRequest,
+        version: ApiVersion,
+        now_unix: f64,
+        now: Instant,
+    ) -> Result<SignedIn, ApiError> {
+        // The XSD of the requested version must know the attributes used.
+        let needs = match &req.credentials {
+            Credentials::Jwt { is_uat: true, .. } => Some((3, 27)),
+            Credentials::Jwt { .. } => Some((3, 16)),
+            Credentials::Pat { .. } => Some((3, 6)),
+            _ => None,
+        };
+        if let Some(min) = needs {
+            if version < min {
+                return Err(ApiError::bad_request(&format!(
+                    "The sign-in attributes used are not part of REST API {}.{} (they need {}.{} or later).",
+                    version.0, version.1, min.0, min.1
+                )));
+            }
+        }
+        let site = self
+            .sites
+            .get(&req.site_content_url)
+            .cloned()
+            .ok_or_else(ApiError::sign_in_failed)?;
+
+        let (username, pat_key) = match &req.credentials {
+            Credentials::Jwt { is_uat: true, .. } => return Err(ApiError::sign_in_failed()),
+            Credentials::Jwt { jwt, .. } => {
+                let name = jwt_rules::verify(self, &site.content_url, jwt, now_unix)
+                    .map_err(ApiError::jwt)?;
+                (name, None)
+            }
+            Credentials::Pat { name, secret } => {
+                let pat = site
+                    .pats
+                    .get(name)
+                    .filter(|p| constant_time_eq(p.secret.as_bytes(), secret.as_bytes()))
+                    .ok_or_else(ApiError::sign_in_failed)?;
+                (
+                    pat.username.clone(),
+                    Some((site.content_url.clone(), name.clone())),
+                )
+            }
+            Credentials::Password { name, password } => {
+                let ok = site.users.get(name).is_some_and(|u| {
+                    u.password
+                        .as_deref()
+                        .is_some_and(|p| constant_time_eq(p.as_bytes(), password.as_bytes()))
+                });
+                if !ok {
+                    return Err(ApiError::sign_in_failed());
+                }
+                (name.clone(), None)
+            }
+            Credentials::Invalid => return Err(ApiError::sign_in_failed()),
+        };
+        // Re-read the site: an on-demand JWT sign-in may have just created the user.
+        let site = self
+            .sites
+            .get(&req.site_content_url)
+            .cloned()
+            .ok_or_else(ApiError::sign_in_failed)?;
+        let mut user = site
+            .users
+            .get(&username)
+            .cloned()
+            .ok_or_else(ApiError::sign_in_failed)?;
+        if let Some(id) = &req.impersonate_user_id {
+            user = site
+                .user_by_luid(id)
+                .cloned()
+                .ok_or_else(ApiError::sign_in_failed)?;
+        }
+        Ok(self.create_session(&site, &user, pat_key, now))
+    }
+
+    /// `POST auth/switchSite` for the live session `token`.
+    pub fn switch_site(
+        &mut self,
+        token: &str,
+        session: &Session,
+        content_url: &str,
+        now: Instant,
+    ) -> Result<SignedIn, ApiError> {
+        let target = self
+            .sites
+            .get(content_url)
+            .cloned()
+            .ok_or_else(|| ApiError::switch_denied(content_url))?;
+        if target.luid == session.site_luid {
+            return Err(ApiError::switch_same_site(content_url));
+        }
+        let user = target
+            .users
+            .get(&session.username)
+            .cloned()
+            .ok_or_else(|| ApiError::switch_denied(content_url))?;
+        let pat = session.pat.clone();
+        self.end_session(token);
+        Ok(self.create_session(&target, &user, pat, now))
+    }
+
+    // -- misbehaviour & delays --------------------------------------------------------------
+
+    /// Takes the first queued misbehaviour that matches `path` (consuming one use of it).
+    pub fn take_misbehaviour(&mut self, path: &str) -> Option<Misbehaviour> {
+        let idx = self
+            .queue
+            .iter()
+            .position(|q| q.remaining > 0 && route_matches(&q.route, path))?;
+        let entry = &mut self.queue[idx];
+        entry.remaining -= 1;
+        let what = entry.what.clone();
+        if entry.remaining == 0 {
+            self.queue.remove(idx);
+        }
+        Some(what)
+    }
+
+    /// The delay for `path`: the longest of the matching settings.
+    pub fn delay_for(&self, path: &str) -> Duration {
+        self.delays
+            .iter()
+            .filter(|(route, _)| route_matches(route, path))
+            .map(|(_, d)| *d)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Counts a rejection under its key (`"401001/16"`, `"404003"`, …).
+    pub fn count_rejection(&mut self, err: &ApiError) {
+        *self
+            .stats
+            .rejections
+            .entry(err.rejection_key())
+            .or_insert(0) += 1;
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `"*"` matches every path; any other route matches paths ending with it.
+pub(crate) fn route_matches(route: &str, path: &str) -> bool {
+    route == "*" || path.ends_with(route)
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,1690 @@
+//! Loopback tests of the fake. JWTs are minted here independently (serde_json + aws-lc-rs
+//! HMAC), so that broken variants can be built.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::hmac;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::*;
+
+const V: &str = "3.28";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest client")
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+fn sign(input: &str, secret: &str) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    URL_SAFE_NO_PAD.encode(hmac::sign(&key, input.as_bytes()).as_ref())
+}
+
+/// A JWT from raw header and payload text, signed with `secret`.
+fn mint_raw(header: &str, payload: &str, secret: &str) -> String {
+    let input = format!("{header}.{payload}");
+    let sig = sign(&input, secret);
+    format!("{input}.{sig}")
+}
+
+fn mint(header: &Value, claims: &Value, secret: &str) -> String {
+    mint_raw(&b64(header), &b64(claims), secret)
+}
+
+fn good_header(app: &AppSecret) -> Value {
+    json!({"alg": "HS256", "typ": "JWT", "kid": app.secret_id, "iss": app.client_id})
+}
+
+fn good_claims(app: &AppSecret, sub: &str) -> Value {
+    let t = now();
+    json!({
+        "iss": app.client_id,
+        "sub": sub,
+        "aud": "tableau",
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "exp": t + 300,
+        "iat": t - 5,
+        "nbf": t - 5,
+        "scp": ["tableau:content:read", "tableau:views:embed"],
+    })
+}
+
+fn good_jwt(fake: &FakeTableau) -> String {
+    let app = fake.default_app();
+    mint(
+        &good_header(&app),
+        &good_claims(&app, &fake.default_username()),
+        &app.secret_value,
+    )
+}
+
+fn xml_escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+fn jwt_body(jwt: &str, site: &str) -> String {
+    format!(
+        r#"<tsRequest><credentials jwt="{}"><site contentUrl="{}"/></credentials></tsRequest>"#,
+        xml_escape_attr(jwt),
+        xml_escape_attr(site)
+    )
+}
+
+fn pat_body(pat: &PatSecret, site: &str) -> String {
+    format!(
+        r#"<tsRequest><credentials personalAccessTokenName="{}" personalAccessTokenSecret="{}"><site contentUrl="{}"/></credentials></tsRequest>"#,
+        xml_escape_attr(&pat.name),
+        xml_escape_attr(&pat.secret),
+        xml_escape_attr(site)
+    )
+}
+
+fn password_body(name: &str, password: &str, site: &str) -> String {
+    format!(
+        r#"<tsRequest><credentials name="{}" password="{}"><site contentUrl="{}"/></credentials></tsRequest>"#,
+        xml_escape_attr(name),
+        xml_escape_attr(password),
+        xml_escape_attr(site)
+    )
+}
+
+/// A response, read.
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    /// The (unescaped-free) value of the first attribute `name="…"` in the body.
+    fn attr(&self, name: &str) -> Option<String> {
+        let needle = format!(" {name}=\"");
+        let start = self.body.find(&needle)? + needle.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_string())
+    }
+
+    fn token(&self) -> String {
+        self.attr("token").expect("a token in the answer")
+    }
+
+    fn code(&self) -> Option<String> {
+        self.attr("code")
+    }
+
+    fn detail(&self) -> Option<String> {
+        let start = self.body.find("<detail>")? + "<detail>".len();
+        let end = self.body.find("</detail>")?;
+        Some(self.body[start..end].to_string())
+    }
+
+    fn content_type(&self) -> String {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+async fn read(resp: reqwest::Response) -> Answer {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.text().await.expect("body");
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn post(fake: &FakeTableau, route: &str, body: String, token: Option<&str>) -> Answer {
+    let mut req = client()
+        .post(format!("{}/api/{V}/{route}", fake.url()))
+        .header("content-type", "application/xml")
+        .body(body);
+    if let Some(t) = token {
+        req = req.header("X-Tableau-Auth", t);
+    }
+    read(req.send().await.expect("send")).await
+}
+
+async fn get(fake: &FakeTableau, route: &str, token: Option<&str>) -> Answer {
+    let mut req = client().get(format!("{}/api/{V}/{route}", fake.url()));
+    if let Some(t) = token {
+        req = req.header("X-Tableau-Auth", t);
+    }
+    read(req.send().await.expect("send")).await
+}
+
+async fn sign_in(fake: &FakeTableau, body: String) -> Answer {
+    post(fake, "auth/signin", body, None).await
+}
+
+fn assert_error(ans: &Answer, status: u16, code: &str) {
+    assert_eq!(ans.status, status, "body: {}", ans.body);
+    assert_eq!(ans.code().as_deref(), Some(code), "body: {}", ans.body);
+}
+
+fn assert_jwt_rejected(ans: &Answer, sub: u32, what: &str) {
+    assert_eq!(ans.status, 401, "{what}: {}", ans.body);
+    assert_eq!(
+        ans.code().as_deref(),
+        Some("401001"),
+        "{what}: {}",
+        ans.body
+    );
+    assert!(
+        ans.body.contains("<summary>Signin Error</summary>"),
+        "{what}"
+    );
+    assert_eq!(
+        ans.detail().as_deref(),
+        Some(format!("Error signing in to Tableau Server ({sub})").as_str()),
+        "{what}"
+    );
+}
+
+/// The site LUID and user LUID of a credentials answer.
+fn site_and_user(ans: &Answer) -> (String, String) {
+    let site_start = ans.body.find("<site ").expect("site element");
+    let site = Answer {
+        status: 0,
+        headers: Default::default(),
+        body: ans.body[site_start..].to_string(),
+    };
+    let user_start = ans.body.find("<user ").expect("user element");
+    let user = Answer {
+        status: 0,
+        headers: Default::default(),
+        body: ans.body[user_start..].to_string(),
+    };
+    (
+        site.attr("id").expect("site id"),
+        user.attr("id").expect("user id"),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Basics
+
+#[test]
+fn handle_is_send_and_sync_and_defaults_are_random() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<FakeTableau>();
+    let a = FakeTableau::start().expect("start");
+    let b = FakeTableau::start().expect("start");
+    assert_eq!(a.default_site(), "mysite");
+    assert_eq!(a.default_username(), "me@example.com");
+    assert_eq!(a.default_pat().name, "fake-pat");
+    assert_eq!(a.default_app().secret_value.len(), 44);
+    assert!(uuid::Uuid::parse_str(&a.default_app().client_id).is_ok());
+    assert_ne!(a.default_app(), b.default_app());
+    assert_ne!(a.default_pat(), b.default_pat());
+    assert_ne!(a.default_password(), b.default_password());
+    assert_ne!(a.url(), b.url());
+    assert!(a.url().starts_with("http://127.0.0.1:"));
+    assert!(!format!("{:?}", a.default_app()).contains(&a.default_app().secret_value));
+}
+
+#[tokio::test]
+async fn server_info_xml_json_and_versions() {
+    let fake = FakeTableau::start().expect("start");
+    let ans = get(&fake, "serverinfo", None).await;
+    assert_eq!(ans.status, 200);
+    assert!(ans.content_type().starts_with("application/xml"));
+    assert!(ans.body.contains("<restApiVersion>3.28</restApiVersion>"));
+    assert!(ans
+        .body
+        .contains(r#"<productVersion build="20261.26.0101.0000">2026.1.0</productVersion>"#));
+
+    let resp = client()
+        .get(format!("{}/api/3.24/serverinfo", fake.url()))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    let v: Value = serde_json::from_str(&ans.body).expect("json");
+    assert_eq!(v["serverInfo"]["restApiVersion"], "3.28");
+    assert_eq!(v["serverInfo"]["productVersion"]["value"], "2026.1.0");
+
+    // Above the max, and malformed.
+    let resp = client()
+        .get(format!("{}/api/3.29/serverinfo", fake.url()))
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    assert_error(&ans, 404, "404003");
+    assert!(ans
+        .detail()
+        .unwrap_or_default()
+        .starts_with("Unknown resource '/3.29/serverinfo'"));
+    for bad in ["3", "x.y", "3.28.1", "-3.2", "1.9"] {
+        let resp = client()
+            .get(format!("{}/api/{bad}/serverinfo", fake.url()))
+            .send()
+            .await
+            .expect("send");
+        assert_error(&read(resp).await, 404, "404003");
+    }
+    fake.set_max_api_version("3.29");
+    let resp = client()
+        .get(format!("{}/api/3.29/serverinfo", fake.url()))
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    assert_eq!(ans.status, 200);
+    assert!(ans.body.contains("<restApiVersion>3.29</restApiVersion>"));
+    fake.set_max_api_version("nonsense");
+    assert_eq!(get(&fake, "serverinfo", None).await.status, 200);
+
+    let stats = fake.stats();
+    assert_eq!(stats.rejections.get("404003"), Some(&6));
+}
+
+#[tokio::test]
+async fn unknown_routes_methods_and_big_bodies() {
+    let fake = FakeTableau::start().expect("start");
+    assert_error(&get(&fake, "nothing/here", None).await, 404, "404000");
+    let resp = client()
+        .get(format!("{}/index.html", fake.url()))
+        .send()
+        .await
+        .expect("send");
+    assert_error(&read(resp).await, 404, "404000");
+    // The http→https redirect symptom: a GET on sign-in.
+    let ans = get(&fake, "auth/signin", None).await;
+    assert_error(&ans, 405, "405000");
+    assert!(ans.headers.get("allow").is_some());
+    assert_error(
+        &post(&fake, "serverinfo", String::new(), None).await,
+        405,
+        "405000",
+    );
+    let big = "x".repeat(MAX_BODY_FOR_TESTS + 1);
+    assert_error(&sign_in(&fake, big).await, 413, "413000");
+    let stats = fake.stats();
+    assert_eq!(stats.rejections.get("404000"), Some(&2));
+    assert_eq!(stats.rejections.get("405000"), Some(&2));
+    assert_eq!(stats.rejections.get("413000"), Some(&1));
+    assert_eq!(
+        stats.sign_in_attempts, 1,
+        "the GET is not a sign-in attempt"
+    );
+    assert_eq!(stats.sign_in_failures, 1);
+}
+
+const MAX_BODY_FOR_TESTS: usize = super::server::MAX_BODY;
+
+// ---------------------------------------------------------------------------------------------
+// Connected-app JWT
+
+#[tokio::test]
+async fn good_jwt_signs_in_and_token_works() {
+    let fake = FakeTableau::start().expect("start");
+    let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    assert!(ans.body.starts_with(
+        "<?xml version='1.0' encoding='UTF-8'?><tsResponse xmlns=\"http://tableau.com/api\""
+    ));
+    assert_eq!(
+        ans.attr("estimatedTimeToExpiration").as_deref(),
+        Some("4:00:00")
+    );
+    assert_eq!(ans.attr("contentUrl").as_deref(), Some("mysite"));
+    let token = ans.token();
+    let (site_luid, user_luid) = site_and_user(&ans);
+    let parts: Vec<&str> = token.split('|').collect();
+    assert_eq!(parts.len(), 3, "{token}");
+    assert_eq!(parts[0].len(), 22);
+    assert_eq!(parts[1].len(), 32);
+    assert_eq!(parts[2], site_luid);
+    assert!(fake.is_session_alive(&token));
+
+    let session = get(&fake, "sessions/current", Some(&token)).await;
+    assert_eq!(session.status, 200, "{}", session.body);
+    assert!(session.body.contains(&format!(
+        r#"<user id="{user_luid}" name="me@example.com" siteRole="Explorer"/>"#
+    )));
+    assert!(session.body.contains(r#"name="My Site""#));
+
+    let wbs = get(&fake, &format!("sites/{site_luid}/workbooks"), Some(&token)).await;
+    assert_eq!(wbs.status, 200, "{}", wbs.body);
+    assert!(wbs
+        .body
+        .contains(r#"<pagination pageNumber="1" pageSize="100" totalAvailable="3"/>"#));
+    assert!(wbs
+        .body
+        .contains(r#"name="Q&amp;A &lt;Draft&gt; &quot;v2&quot;""#));
+    assert!(wbs.body.contains(r#"<project id=""#));
+
+    // Another site's LUID with this token.
+    let other = fake.add_site("other", "Other");
+    let ans = get(&fake, &format!("sites/{other}/workbooks"), Some(&token)).await;
+    assert_error(&ans, 403, "403000");
+
+    // Auth header rules.
+    assert_error(&get(&fake, "sessions/current", None).await, 401, "401000");
+    assert_error(
+        &get(&fake, "sessions/current", Some("nope")).await,
+        401,
+        "401002",
+    );
+    assert_error(
+        &get(&fake, &format!("sites/{site_luid}/workbooks"), None).await,
+        401,
+        "401000",
+    );
+
+    // The default site works too, with its own LUID.
+    let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "")).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    assert_ne!(site_and_user(&ans).0, site_luid);
+
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, 2);
+    assert_eq!(stats.active_sessions, 2);
+}
+
+#[tokio::test]
+async fn header_iss_is_optional_but_must_match() {
+    let fake = FakeTableau::start().expect("start");
+    let app = fake.default_app();
+    let me = fake.default_username();
+    let no_iss = json!({"alg": "HS256", "kid": app.secret_id});
+    let ans = sign_in(
+        &fake,
+        jwt_body(
+            &mint(&no_iss, &good_claims(&app, &me), &app.secret_value),
+            "mysite",
+        ),
+    )
+    .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let wrong = json!({"alg": "HS256", "typ": "JWT", "kid": app.secret_id, "iss": "someone-else"});
+    let ans = sign_in(
+        &fake,
+        jwt_body(
+            &mint(&wrong, &good_claims(&app, &me), &app.secret_value),
+            "mysite",
+        ),
+    )
+    .await;
+    assert_jwt_rejected(&ans, 10084, "header iss mismatch");
+}
+
+#[tokio::test]
+async fn every_jwt_rule_has_its_sub_code() {
+    let fake = FakeTableau::start().expect("start");
+    let app = fake.default_app();
+    let me = fake.default_username();
+    let secret = app.secret_value.clone();
+    let h = good_header(&app);
+    // A disabled app, and an app registered only on the default site.
+    fake.add_connected_app(
+        "mysite",
+        "disabled-app",
+        "sid",
+        "a-secret-value-for-the-disabled-app",
+        false,
+        false,
+    )
+    .expect("app");
+    fake.add_connected_app(
+        "",
+        "elsewhere-app",
+        "sid2",
+        "another-secret-value",
+        true,
+        false,
+    )
+    .expect("app");
+
+    let with = |patch: Value| {
+        let mut c = good_claims(&app, &me);
+        if let (Some(c), Some(p)) = (c.as_object_mut(), patch.as_object()) {
+            for (k, v) in p {
+                c.insert(k.clone(), v.clone());
+            }
+        }
+        c
+    };
+    let without = |key: &str| {
+        let mut c = good_claims(&app, &me);
+        if let Some(c) = c.as_object_mut() {
+            c.remove(key);
+        }
+        c
+    };
+    let header_with = |patch: Value| {
+        let mut hh = h.clone();
+        if let (Some(hh), Some(p)) = (hh.as_object_mut(), patch.as_object()) {
+            for (k, v) in p {
+                hh.insert(k.clone(), v.clone());
+            }
+        }
+        hh
+    };
+    let good = mint(&h, &good_claims(&app, &me), &secret);
+    let (gh, gp, _) = {
+        let p: Vec<&str> = good.split('.').collect();
+        (p[0].to_string(), p[1].to_string(), p[2].to_string())
+    };
+    let t = now();
+    let mut disabled_claims = good_claims(&app, &me);
+    disabled_claims["iss"] = json!("disabled-app");
+    let mut elsewhere_claims = good_claims(&app, &me);
+    elsewhere_claims["iss"] = json!("elsewhere-app");
+
+    let cases: Vec<(&str, String, u32)> = vec![
+        ("two parts", format!("{gh}.{gp}"), 10084),
+        ("four parts", format!("{good}.x"), 10084),
+        ("empty", String::new(), 10084),
+        (
+            "padded header",
+            mint_raw(&format!("{gh}="), &gp, &secret),
+            10084,
+        ),
+        ("header not base64", mint_raw("!!!", &gp, &secret), 10084),
+        (
+            "header not JSON",
+            mint_raw(&URL_SAFE_NO_PAD.encode("not json"), &gp, &secret),
+            10084,
+        ),
+        (
+            "payload a JSON array",
+            mint(&h, &json!(["x"]), &secret),
+            10084,
+        ),
+        (
+            "alg HS512",
+            mint(
+                &header_with(json!({"alg": "HS512"})),
+                &good_claims(&app, &me),
+                &secret,
+            ),
+            10084,
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&header_with(json!({"alg": "none"}))),
+                b64(&good_claims(&app, &me))
+            ),
+            10084,
+        ),
+        (
+            "header iss differs",
+            mint(
+                &header_with(json!({"iss": "x"})),
+                &good_claims(&app, &me),
+                &secret,
+            ),
+            10084,
+        ),
+        (
+            "iss unknown",
+            mint(
+                &header_with(json!({"iss": "nobody"})),
+                &with(json!({"iss": "nobody"})),
+                &secret,
+            ),
+            126,
+        ),
+        (
+            "iss missing",
+            mint(
+                &json!({"alg": "HS256", "kid": app.secret_id}),
+                &without("iss"),
+                &secret,
+            ),
+            126,
+        ),
+        (
+            "app disabled",
+            mint(
+                &header_with(json!({"iss": "disabled-app", "kid": "sid"})),
+                &disabled_claims,
+                "a-secret-value-for-the-disabled-app",
+            ),
+            126,
+        ),
+        (
+            "app on another site",
+            mint(
+                &header_with(json!({"iss": "elsewhere-app", "kid": "sid2"})),
+                &elsewhere_claims,
+                "another-secret-value",
+            ),
+            126,
+        ),
+        (
+            "kid missing",
+            mint(
+                &json!({"alg": "HS256", "iss": app.client_id}),
+                &good_claims(&app, &me),
+                &secret,
+            ),
+            10083,
+        ),
+        (
+            "kid unknown",
+            mint(
+                &header_with(json!({"kid": "not-a-secret-id"})),
+                &good_claims(&app, &me),
+                &secret,
+            ),
+            127,
+        ),
+        (
+            "wrong secret",
+            mint(&h, &good_claims(&app, &me), "wrong-secret"),
+            127,
+        ),
+        (
+            "tampered payload",
+            {
+                let forged = b64(&with(json!({"sub": "admin"})));
+                let sig = good.rsplit('.').next().unwrap_or_default().to_string();
+                format!("{gh}.{forged}.{sig}")
+            },
+            127,
+        ),
+        (
+            "aud wrong",
+            mint(&h, &with(json!({"aud": "tableau:site"})), &secret),
+            10084,
+        ),
+        (
+            "aud array",
+            mint(&h, &with(json!({"aud": ["tableau"]})), &secret),
+            10084,
+        ),
+        ("aud missing", mint(&h, &without("aud"), &secret), 10084),
+        ("exp missing", mint(&h, &without("exp"), &secret), 16),
+        (
+            "exp string",
+            mint(&h, &with(json!({"exp": (t + 300).to_string()})), &secret),
+            16,
+        ),
+        (
+            "exp past",
+            mint(&h, &with(json!({"exp": t - 2})), &secret),
+            16,
+        ),
+        (
+            "exp too far",
+            mint(&h, &with(json!({"exp": t + 660})), &secret),
+            16,
+        ),
+        (
+            "nbf future",
+            mint(&h, &with(json!({"nbf": t + 60})), &secret),
+            16,
+        ),
+        (
+            "nbf not a number",
+            mint(&h, &with(json!({"nbf": "soon"})), &secret),
+            10084,
+        ),
+        ("jti missing", mint(&h, &without("jti"), &secret), 10084),
+        (
+            "jti a number",
+            mint(&h, &with(json!({"jti": 7})), &secret),
+            10084,
+        ),
+        ("scp missing", mint(&h, &without("scp"), &secret), 10099),
+        (
+            "scp a string",
+            mint(&h, &with(json!({"scp": "tableau:content:read"})), &secret),
+            10084,
+        ),
+        (
+            "scp numbers",
+            mint(&h, &with(json!({"scp": [1, 2]})), &secret),
+            10084,
+        ),
+        (
+            "groups not an array",
+            mint(
+                &h,
+                &with(json!({"https://tableau.com/groups": "g"})),
+                &secret,
+            ),
+            10084,
+        ),
+        (
+            "sub unknown",
+            mint(&h, &with(json!({"sub": "nobody@example.com"})), &secret),
+            5,
+        ),
+        (
+            "sub case differs",
+            mint(&h, &with(json!({"sub": "ME@example.com"})), &secret),
+            5,
+        ),
+        ("sub missing", mint(&h, &without("sub"), &secret), 5),
+        (
+            "sub a number",
+            mint(&h, &with(json!({"sub": 5})), &secret),
+            10084,
+        ),
+        (
+            "oda asked, app does not allow",
+            mint(
+                &h,
+                &with(json!({"sub": "new@example.com", "https://tableau.com/oda": "true"})),
+                &secret,
+            ),
+            67,
+        ),
+    ];
+    let n = cases.len() as u64;
+    for (what, jwt, sub) in &cases {
+        let ans = sign_in(&fake, jwt_body(jwt, "mysite")).await;
+        assert_jwt_rejected(&ans, *sub, what);
+    }
+    let stats = fake.stats();
+    assert_eq!(stats.sign_in_failures, n);
+    assert_eq!(stats.sign_ins, 0);
+    assert_eq!(stats.active_sessions, 0);
+    assert_eq!(stats.rejections.get("401001/126"), Some(&4));
+    assert_eq!(stats.rejections.get("401001/67"), Some(&1));
+    let total: u64 = stats.rejections.values().sum();
+    assert_eq!(total, n);
+
+    // Boundaries that pass: exp 590 s ahead, nbf 3 s ahead, oda as a boolean on an ODA app.
+    let ans = sign_in(
+        &fake,
+        jwt_body(
+            &mint(&h, &with(json!({"exp": t + 590, "nbf": t + 3})), &secret),
+            "mysite",
+        ),
+    )
+    .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+}
+
+#[tokio::test]
+async fn unified_access_tokens_are_refused() {
+    let fake = FakeTableau::start().expect("start");
+    let body = format!(
+        r#"<tsRequest><credentials jwt="{}" isUat="true"><site contentUrl="mysite"/></credentials></tsRequest>"#,
+        good_jwt(&fake)
+    );
+    let ans = sign_in(&fake, body).await;
+    assert_error(&ans, 401, "401001");
+    // JWT sign-in did not exist in 3.15.
+    let resp = client()
+        .post(format!("{}/api/3.15/auth/signin", fake.url()))
+        .body(jwt_body(&good_jwt(&fake), "mysite"))
+        .send()
+        .await
+        .expect("send");
+    assert_error(&read(resp).await, 400, "400000");
+}
+
+#[tokio::test]
+async fn jti_is_single_use_but_only_recorded_after_the_signature() {
+    let fake = FakeTableau::start().expect("start");
+    let app = fake.default_app();
+    let jwt = good_jwt(&fake);
+    assert_eq!(sign_in(&fake, jwt_body(&jwt, "mysite")).await.status, 200);
+    let ans = sign_in(&fake, jwt_body(&jwt, "mysite")).await;
+    assert_jwt_rejected(&ans, 10091, "reused jti");
+    // Also when the second JWT is otherwise new.
+    let claims = good_claims(&app, &fake.default_username());
+    let first = mint(&good_header(&app), &claims, &app.secret_value);
+    assert_eq!(sign_in(&fake, jwt_body(&first, "mysite")).await.status, 200);
+    let mut again = claims.clone();
+    again["exp"] = json!(now() + 200);
+    let second = mint(&good_header(&app), &again, &app.secret_value);
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&second, "mysite")).await,
+        10091,
+        "same jti",
+    );
+
+    // A badly signed JWT does not burn its jti.
+    let claims = good_claims(&app, &fake.default_username());
+    let forged = mint(&good_header(&app), &claims, "not-the-secret");
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&forged, "mysite")).await,
+        127,
+        "forged",
+    );
+    let real = mint(&good_header(&app), &claims, &app.secret_value);
+    assert_eq!(sign_in(&fake, jwt_body(&real, "mysite")).await.status, 200);
+    assert_eq!(fake.stats().rejections.get("401001/10091"), Some(&2));
+}
+
+#[tokio::test]
+async fn on_demand_access_creates_the_user() {
+    let fake = FakeTableau::start().expect("start");
+    fake.add_connected_app(
+        "mysite",
+        "oda-app",
+        "oda-secret-id",
+        "oda-secret-value-0123456789",
+        true,
+        true,
+    )
+    .expect("app");
+    let app = AppSecret {
+        client_id: "oda-app".into(),
+        secret_id: "oda-secret-id".into(),
+        secret_value: "oda-secret-value-0123456789".into(),
+    };
+    let mut claims = good_claims(&app, "new.user@example.com");
+    claims["https://tableau.com/oda"] = json!(true);
+    claims["https://tableau.com/groups"] = json!(["Sales"]);
+    claims["Region"] = json!("East");
+    let ans = sign_in(
+        &fake,
+        jwt_body(
+            &mint(&good_header(&app), &claims, &app.secret_value),
+            "mysite",
+        ),
+    )
+    .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let session = get(&fake, "sessions/current", Some(&ans.token())).await;
+    assert!(
+        session.body.contains(r#"name="new.user@example.com""#),
+        "{}",
+        session.body
+    );
+    // Without the claim the (now existing) user signs in normally.
+    let claims = good_claims(&app, "new.user@example.com");
+    let ans = sign_in(
+        &fake,
+        jwt_body(
+            &mint(&good_header(&app), &claims, &app.secret_value),
+            "mysite",
+        ),
+    )
+    .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    // A second secret works; a third is refused.
+    fake.add_connected_app("mysite", "oda-app", "second-id", "second-value", true, true)
+        .expect("second secret");
+    assert!(fake
+        .add_connected_app("mysite", "oda-app", "third-id", "third-value", true, true)
+        .is_err());
+    let app2 = AppSecret {
+        secret_id: "second-id".into(),
+        secret_value: "second-value".into(),
+        ..app
+    };
+    let claims = good_claims(&app2, "new.user@example.com");
+    let ans = sign_in(
+        &fake,
+        jwt_body(
+            &mint(&good_header(&app2), &claims, &app2.secret_value),
+            "mysite",
+        ),
+    )
+    .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+}
+
+#[tokio::test]
+async fn disabling_an_app_stops_new_sign_ins() {
+    let fake = FakeTableau::start().expect("start");
+    let app = fake.default_app();
+    fake.set_app_enabled(&app.client_id, false);
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await,
+        126,
+        "disabled",
+    );
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&good_jwt(&fake), "")).await,
+        126,
+        "disabled",
+    );
+    fake.set_app_enabled(&app.client_id, true);
+    assert_eq!(
+        sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite"))
+            .await
+            .status,
+        200
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other sign-in methods and bodies
+
+#[tokio::test]
+async fn unknown_site_and_bad_bodies() {
+    let fake = FakeTableau::start().expect("start");
+    let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "nosuchsite")).await;
+    assert_error(&ans, 401, "401001");
+    assert_eq!(
+        ans.detail().as_deref(),
+        Some("Error signing in to Tableau Server")
+    );
+    for bad in [
+        "",
+        "not xml",
+        "<tsRequest><credentials jwt='x'></credentials></tsRequest>",
+        "<tsRequest><credentials jwt='a&b'><site contentUrl='mysite'/></credentials></tsRequest>",
+        "<tsRequest><credentials jwt='x'><site contentUrl='mysite'/></credentials>",
+    ] {
+        assert_error(&sign_in(&fake, bad.to_string()).await, 400, "400000");
+    }
+    // No method, mixed methods, half a method.
+    for creds in [
+        r#"<credentials>"#,
+        r#"<credentials name="admin">"#,
+        r#"<credentials personalAccessTokenName="fake-pat">"#,
+        r#"<credentials jwt="a.b.c" name="admin" password="x">"#,
+    ] {
+        let body =
+            format!(r#"<tsRequest>{creds}<site contentUrl="mysite"/></credentials></tsRequest>"#);
+        assert_error(&sign_in(&fake, body).await, 401, "401001");
+    }
+    // A namespace and a prefix are fine.
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><t:tsRequest xmlns:t="http://tableau.com/api"><t:credentials jwt="{}"><t:site contentUrl="mysite"/></t:credentials></t:tsRequest>"#,
+        good_jwt(&fake)
+    );
+    assert_eq!(sign_in(&fake, body).await.status, 200);
+    let stats = fake.stats();
+    assert_eq!(stats.rejections.get("400000"), Some(&5));
+    assert_eq!(stats.rejections.get("401001"), Some(&5));
+}
+
+#[tokio::test]
+async fn password_sign_in_needs_escaping() {
+    let fake = FakeTableau::start().expect("start");
+    let password = fake.default_password();
+    assert!(password.contains('&') && password.contains('"') && password.contains('<'));
+    let ans = sign_in(&fake, password_body("admin", &password, "mysite")).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let session = get(&fake, "sessions/current", Some(&ans.token())).await;
+    assert!(session.body.contains(r#"name="admin""#));
+    assert_error(
+        &sign_in(&fake, password_body("admin", "wrong", "mysite")).await,
+        401,
+        "401001",
+    );
+    assert_error(
+        &sign_in(&fake, password_body("Admin", &password, "mysite")).await,
+        401,
+        "401001",
+    );
+    // A user without a password (SSO only) cannot.
+    assert_error(
+        &sign_in(&fake, password_body("me@example.com", "", "mysite")).await,
+        401,
+        "401001",
+    );
+    // Unescaped: the XML is broken.
+    let raw = format!(
+        r#"<tsRequest><credentials name="admin" password="{password}"><site contentUrl="mysite"/></credentials></tsRequest>"#
+    );
+    assert_error(&sign_in(&fake, raw).await, 400, "400000");
+    // The wire format is kept.
+    let (ct, body) = fake.last_sign_in_request().expect("recorded");
+    assert_eq!(ct, "application/xml");
+    assert!(body.contains("password=\""));
+    // A user added later, with a password.
+    fake.add_user("mysite", "bob", Some("b0b")).expect("user");
+    assert_eq!(
+        sign_in(&fake, password_body("bob", "b0b", "mysite"))
+            .await
+            .status,
+        200
+    );
+    assert!(fake.add_user("nosuchsite", "bob", None).is_err());
+}
+
+#[tokio::test]
+async fn impersonation_by_user_luid() {
+    let fake = FakeTableau::start().expect("start");
+    let bob = fake.add_user("mysite", "bob", None).expect("user");
+    let body = format!(
+        r#"<tsRequest><credentials name="admin" password="{}"><site contentUrl="mysite"/><user id="{bob}"/></credentials></tsRequest>"#,
+        xml_escape_attr(&fake.default_password())
+    );
+    let ans = sign_in(&fake, body).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    assert_eq!(site_and_user(&ans).1, bob);
+    let session = get(&fake, "sessions/current", Some(&ans.token())).await;
+    assert!(session.body.contains(r#"name="bob""#));
+    let body = format!(
+        r#"<tsRequest><credentials name="admin" password="{}"><site contentUrl="mysite"/><user id="no-such-luid"/></credentials></tsRequest>"#,
+        xml_escape_attr(&fake.default_password())
+    );
+    assert_error(&sign_in(&fake, body).await, 401, "401001");
+}
+
+#[tokio::test]
+async fn a_second_pat_sign_in_ends_the_first_session() {
+    let fake = FakeTableau::start().expect("start");
+    let pat = fake.default_pat();
+    let first = sign_in(&fake, pat_body(&pat, "mysite")).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let first = first.token();
+    assert_eq!(
+        get(&fake, "sessions/current", Some(&first)).await.status,
+        200
+    );
+    let second = sign_in(&fake, pat_body(&pat, "mysite")).await.token();
+    assert_ne!(first, second);
+    assert!(!fake.is_session_alive(&first));
+    assert_error(
+        &get(&fake, "sessions/current", Some(&first)).await,
+        401,
+        "401002",
+    );
+    assert_eq!(
+        get(&fake, "sessions/current", Some(&second)).await.status,
+        200
+    );
+    // Wrong secret, PAT of another site.
+    let wrong = PatSecret {
+        name: pat.name.clone(),
+        secret: "nope".into(),
+    };
+    assert_error(
+        &sign_in(&fake, pat_body(&wrong, "mysite")).await,
+        401,
+        "401001",
+    );
+    assert_error(&sign_in(&fake, pat_body(&pat, "")).await, 401, "401001");
+    // A JWT session of the same user is not affected by PAT sign-ins.
+    let jwt_token = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite"))
+        .await
+        .token();
+    let third = sign_in(&fake, pat_body(&pat, "mysite")).await.token();
+    assert!(fake.is_session_alive(&jwt_token));
+    assert!(fake.is_session_alive(&third));
+    assert!(!fake.is_session_alive(&second));
+    assert_eq!(fake.stats().active_sessions, 2);
+    // Added PATs, and the API version rule.
+    assert!(fake.add_pat("mysite", "nobody", "p", "s").is_err());
+    fake.add_pat("", "admin", "admin-pat", "s3cr3t")
+        .expect("pat");
+    let admin_pat = PatSecret {
+        name: "admin-pat".into(),
+        secret: "s3cr3t".into(),
+    };
+    assert_eq!(sign_in(&fake, pat_body(&admin_pat, "")).await.status, 200);
+    let resp = client()
+        .post(format!("{}/api/3.5/auth/signin", fake.url()))
+        .body(pat_body(&admin_pat, ""))
+        .send()
+        .await
+        .expect("send");
+    assert_error(&read(resp).await, 400, "400000");
+}
+
+#[tokio::test]
+async fn json_sign_in_and_json_answers() {
+    let fake = FakeTableau::start().expect("start");
+    let body = json!({"credentials": {"jwt": good_jwt(&fake), "site": {"contentUrl": "mysite"}}})
+        .to_string();
+    let resp = client()
+        .post(format!("{}/api/{V}/auth/signin", fake.url()))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    assert!(ans.content_type().starts_with("application/json"));
+    let v: Value = serde_json::from_str(&ans.body).expect("json");
+    assert!(v.get("tsResponse").is_none());
+    let token = v["credentials"]["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert_eq!(v["credentials"]["estimatedTimeToExpiration"], "4:00:00");
+    assert_eq!(v["credentials"]["site"]["contentUrl"], "mysite");
+    let site_luid = v["credentials"]["site"]["id"]
+        .as_str()
+        .expect("site id")
+        .to_string();
+    assert!(v["credentials"]["user"]["id"].is_string());
+    assert_eq!(
+        fake.last_sign_in_request(),
+        Some(("application/json".into(), body))
+    );
+
+    let resp = client()
+        .get(format!(
+            "{}/api/{V}/sites/{site_luid}/workbooks",
+            fake.url()
+        ))
+        .header("accept", "application/json")
+        .header("x-tableau-auth", &token)
+        .send()
+        .await
+        .expect("send");
+    let v: Value = serde_json::from_str(&read(resp).await.body).expect("json");
+    assert_eq!(v["pagination"]["totalAvailable"], "3");
+    assert_eq!(v["workbooks"]["workbook"].as_array().map(Vec::len), Some(3));
+
+    let resp = client()
+        .get(format!("{}/api/{V}/sessions/current", fake.url()))
+        .header("accept", "application/json")
+        .header("x-tableau-auth", &token)
+        .send()
+        .await
+        .expect("send");
+    let v: Value = serde_json::from_str(&read(resp).await.body).expect("json");
+    assert_eq!(v["session"]["user"]["name"], "me@example.com");
+
+    // JSON error, and a JWT sub-code in it.
+    let resp = client()
+        .post(format!("{}/api/{V}/auth/signin", fake.url()))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(
+            json!({"credentials": {"jwt": "a.b.c", "site": {"contentUrl": "mysite"}}}).to_string(),
+        )
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    assert_eq!(ans.status, 401);
+    let v: Value = serde_json::from_str(&ans.body).expect("json");
+    assert_eq!(v["error"]["code"], "401001");
+    assert_eq!(
+        v["error"]["detail"],
+        "Error signing in to Tableau Server (10084)"
+    );
+    // XML sent as JSON is a bad request.
+    let resp = client()
+        .post(format!("{}/api/{V}/auth/signin", fake.url()))
+        .header("content-type", "application/json")
+        .body(jwt_body(&good_jwt(&fake), "mysite"))
+        .send()
+        .await
+        .expect("send");
+    assert_error(&read(resp).await, 400, "400000");
+    // estimatedTimeToExpiration can be omitted.
+    fake.set_estimated_time_to_expiration(None);
+    let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await;
+    assert_eq!(ans.status, 200);
+    assert!(!ans.body.contains("estimatedTimeToExpiration"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session life
+
+#[tokio::test]
+async fn sign_out_then_401002() {
+    let fake = FakeTableau::start().expect("start");
+    let token = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite"))
+        .await
+        .token();
+    let ans = post(&fake, "auth/signout", String::new(), Some(&token)).await;
+    assert_eq!(ans.status, 204);
+    assert!(ans.body.is_empty());
+    assert!(!fake.is_session_alive(&token));
+    assert_error(
+        &post(&fake, "auth/signout", String::new(), Some(&token)).await,
+        401,
+        "401002",
+    );
+    assert_error(
+        &get(&fake, "sessions/current", Some(&token)).await,
+        401,
+        "401002",
+    );
+    assert_error(
+        &post(&fake, "auth/signout", String::new(), None).await,
+        401,
+        "401000",
+    );
+    let stats = fake.stats();
+    assert_eq!(stats.sign_outs, 3);
+    assert_eq!(stats.active_sessions, 0);
+}
+
+#[tokio::test]
+async fn sessions_die_after_the_ttl_and_on_demand() {
+    let fake = FakeTableau::start().expect("start");
+    let forever = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite"))
+        .await
+        .token();
+    fake.set_session_ttl(Some(Duration::from_millis(300)));
+    let short = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite"))
+        .await
+        .token();
+    assert_eq!(
+        get(&fake, "sessions/current", Some(&short)).await.status,
+        200
+    );
+    assert_eq!(fake.stats().active_sessions, 2);
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_error(
+        &get(&fake, "sessions/current", Some(&short)).await,
+        401,
+        "401002",
+    );
+    assert!(!fake.is_session_alive(&short));
+    assert!(fake.is_session_alive(&forever));
+    assert_eq!(fake.stats().active_sessions, 1);
+    fake.expire_all_sessions();
+    assert!(!fake.is_session_alive(&forever));
+    assert_error(
+        &get(&fake, "sessions/current", Some(&forever)).await,
+        401,
+        "401002",
+    );
+    assert_eq!(fake.stats().active_sessions, 0);
+}
+
+#[tokio::test]
+async fn switch_site() {
+    let fake = FakeTableau::start().expect("start");
+    let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await;
+    let token = ans.token();
+    let (mysite_luid, _) = site_and_user(&ans);
+    let body = |site: &str| format!(r#"<tsRequest><site contentUrl="{site}"/></tsRequest>"#);
+
+    assert_error(
+        &post(&fake, "auth/switchSite", body("mysite"), Some(&token)).await,
+        403,
+        "403070",
+    );
+    assert_error(
+        &post(&fake, "auth/switchSite", body("nowhere"), Some(&token)).await,
+        401,
+        "401000",
+    );
+    fake.add_site("lonely", "Lonely");
+    assert_error(
+        &post(&fake, "auth/switchSite", body("lonely"), Some(&token)).await,
+        401,
+        "401000",
+    );
+    assert_error(
+        &post(&fake, "auth/switchSite", "<x/>".into(), Some(&token)).await,
+        400,
+        "400000",
+    );
+    assert_error(
+        &post(&fake, "auth/switchSite", body(""), None).await,
+        401,
+        "401000",
+    );
+    assert!(
+        fake.is_session_alive(&token),
+        "failed switches keep the session"
+    );
+
+    let ans = post(&fake, "auth/switchSite", body(""), Some(&token)).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let new_token = ans.token();
+    let (default_luid, _) = site_and_user(&ans);
+    assert_ne!(default_luid, mysite_luid);
+    assert!(new_token.ends_with(&default_luid));
+    assert!(!fake.is_session_alive(&token));
+    assert_error(
+        &get(&fake, "sessions/current", Some(&token)).await,
+        401,
+        "401002",
+    );
+    let session = get(&fake, "sessions/current", Some(&new_token)).await;
+    assert!(
+        session.body.contains(r#"name="Default""#),
+        "{}",
+        session.body
+    );
+    assert_eq!(
+        get(
+            &fake,
+            &format!("sites/{default_luid}/workbooks"),
+            Some(&new_token)
+        )
+        .await
+        .status,
+        200
+    );
+    assert_error(
+        &get(
+            &fake,
+            &format!("sites/{mysite_luid}/workbooks"),
+            Some(&new_token),
+        )
+        .await,
+        403,
+        "403000",
+    );
+    // JSON form.
+    let resp = client()
+        .post(format!("{}/api/{V}/auth/switchSite", fake.url()))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .header("x-tableau-auth", &new_token)
+        .body(json!({"site": {"contentUrl": "mysite"}}).to_string())
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let v: Value = serde_json::from_str(&ans.body).expect("json");
+    assert_eq!(v["credentials"]["site"]["id"], mysite_luid.as_str());
+    assert_eq!(fake.stats().switch_site, 7);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Misbehaviour, delays, transport
+
+#[tokio::test]
+async fn misbehaviours() {
+    let fake = FakeTableau::start().expect("start");
+    let normal = get(&fake, "serverinfo", None).await;
+
+    fake.misbehave(
+        "serverinfo",
+        2,
+        Misbehaviour::Fail {
+            status: 503,
+            code: None,
+        },
+    );
+    fake.misbehave(
+        "serverinfo",
+        1,
+        Misbehaviour::Fail {
+            status: 500,
+            code: Some("500123".into()),
+        },
+    );
+    fake.misbehave(
+        "serverinfo",
+        1,
+        Misbehaviour::RateLimit {
+            retry_after: Some(120),
+            html: false,
+        },
+    );
+    fake.misbehave(
+        "serverinfo",
+        1,
+        Misbehaviour::RateLimit {
+            retry_after: Some(7),
+            html: true,
+        },
+    );
+    fake.misbehave(
+        "serverinfo",
+        1,
+        Misbehaviour::RateLimit {
+            retry_after: None,
+            html: false,
+        },
+    );
+    fake.misbehave("serverinfo", 1, Misbehaviour::Html { status: 200 });
+    fake.misbehave("serverinfo", 1, Misbehaviour::Truncate);
+    fake.misbehave("serverinfo", 1, Misbehaviour::Empty { status: 502 });
+    // Not for this route: untouched by serverinfo calls.
+    fake.misbehave("sessions/current", 1, Misbehaviour::Empty { status: 200 });
+
+    for _ in 0..2 {
+        assert_error(&get(&fake, "serverinfo", None).await, 503, "503000");
+    }
+    assert_error(&get(&fake, "serverinfo", None).await, 500, "500123");
+
+    let ans = get(&fake, "serverinfo", None).await;
+    assert_error(&ans, 429, "429000");
+    assert_eq!(
+        ans.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("120")
+    );
+    assert!(
+        ans.detail()
+            .unwrap_or_default()
+            .contains("retry after 2 minutes"),
+        "{}",
+        ans.body
+    );
+
+    let ans = get(&fake, "serverinfo", None).await;
+    assert_eq!(ans.status, 429);
+    assert!(ans.content_type().starts_with("text/html"));
+    assert!(ans.body.contains("<html"));
+    assert_eq!(
+        ans.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("7")
+    );
+
+    let ans = get(&fake, "serverinfo", None).await;
+    assert_error(&ans, 429, "429000");
+    assert!(ans.headers.get("retry-after").is_none());
+
+    let ans = get(&fake, "serverinfo", None).await;
+    assert_eq!(ans.status, 200);
+    assert!(ans.content_type().starts_with("text/html"));
+    assert!(ans.body.contains("<form"));
+
+    let ans = get(&fake, "serverinfo", None).await;
+    assert_eq!(ans.status, 200);
+    assert_eq!(ans.body.len(), normal.body.len() / 2);
+    assert!(normal.body.starts_with(&ans.body));
+    assert_eq!(
+        ans.headers
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some(ans.body.len().to_string().as_str())
+    );
+
+    let ans = get(&fake, "serverinfo", None).await;
+    assert_eq!(ans.status, 502);
+    assert!(ans.body.is_empty());
+
+    // The queue is used up.
+    assert_eq!(get(&fake, "serverinfo", None).await.body, normal.body);
+    let ans = get(&fake, "sessions/current", None).await;
+    assert_eq!(ans.status, 200);
+    assert!(ans.body.is_empty());
+    assert_error(&get(&fake, "sessions/current", None).await, 401, "401000");
+
+    // "*" hits any route; a misbehaved sign-in creates no session and is no failure.
+    fake.reset_stats();
+    fake.misbehave(
+        "*",
+        1,
+        Misbehaviour::Fail {
+            status: 502,
+            code: None,
+        },
+    );
+    assert_error(
+        &sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await,
+        502,
+        "502000",
+    );
+    let stats = fake.stats();
+    assert_eq!(
+        (
+            stats.sign_in_attempts,
+            stats.sign_ins,
+            stats.sign_in_failures
+        ),
+        (1, 0, 0)
+    );
+    assert_eq!(stats.active_sessions, 0);
+    assert!(stats.rejections.is_empty());
+
+    // A truncated sign-in still created its session.
+    fake.misbehave("auth/signin", 1, Misbehaviour::Truncate);
+    let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await;
+    assert_eq!(ans.status, 200);
+    assert!(!ans.body.ends_with("</tsResponse>"));
+    assert_eq!(fake.stats().active_sessions, 1);
+    assert_eq!(fake.stats().sign_ins, 1);
+}
+
+#[tokio::test]
+async fn delays_do_not_block_other_connections() {
+    let fake = FakeTableau::start().expect("start");
+    fake.set_delay("serverinfo", Duration::from_millis(800));
+    let slow = async {
+        let t = Instant::now();
+        let ans = get(&fake, "serverinfo", None).await;
+        (ans.status, t.elapsed())
+    };
+    let fast = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let t = Instant::now();
+        let ans = get(&fake, "sessions/current", None).await;
+        (ans.status, t.elapsed())
+    };
+    let ((slow_status, slow_time), (fast_status, fast_time)) = tokio::join!(slow, fast);
+    assert_eq!(slow_status, 200);
+    assert_eq!(fast_status, 401);
+    assert!(slow_time >= Duration::from_millis(800), "{slow_time:?}");
+    assert!(fast_time < Duration::from_millis(500), "{fast_time:?}");
+    // Misbehaviour answers wait too; "*" applies everywhere; zero clears.
+    fake.set_delay("serverinfo", Duration::ZERO);
+    fake.set_delay("*", Duration::from_millis(300));
+    fake.misbehave("sessions/current", 1, Misbehaviour::Empty { status: 500 });
+    let t = Instant::now();
+    assert_eq!(get(&fake, "sessions/current", None).await.status, 500);
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    fake.set_delay("*", Duration::ZERO);
+    let t = Instant::now();
+    assert_eq!(get(&fake, "serverinfo", None).await.status, 200);
+    assert!(t.elapsed() < Duration::from_millis(300));
+}
+
+/// Reads from a raw connection until `count` answers ending in `</tsResponse>` arrived.
+async fn read_answers(stream: &mut tokio::net::TcpStream, count: usize) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while String::from_utf8_lossy(&buf)
+        .matches("</tsResponse>")
+        .count()
+        < count
+    {
+        assert!(
+            Instant::now() < deadline,
+            "timed out: {}",
+            String::from_utf8_lossy(&buf)
+        );
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .expect("read in time")
+            .expect("read");
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[tokio::test]
+async fn keep_alive_pipelining_and_garbage() {
+    let fake = FakeTableau::start().expect("start");
+    let addr = fake.url().trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let req = format!("GET /api/{V}/serverinfo HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    stream
+        .write_all(format!("{req}{req}").as_bytes())
+        .await
+        .expect("write");
+    let text = read_answers(&mut stream, 2).await;
+    assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
+    // Same connection, once more.
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let text = read_answers(&mut stream, 1).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+
+    // Garbage and odd inputs do not hurt the server.
+    for junk in [
+        &b"\x00\x01\x02 garbage\r\n\r\n"[..],
+        b"POST /api/3.28/auth/signin HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n\xff\xfe\xfd\xfc\xfb",
+        b"POST /api/3.28/auth/signin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"GET /api/%FF%00/serverinfo HTTP/1.1\r\nHost: x\r\nX-Tableau-Auth: \xff\r\n\r\n",
+    ] {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+        let _ = s.write_all(junk).await;
+        let mut sink = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_millis(500), s.read_to_end(&mut sink)).await;
+    }
+    assert_eq!(get(&fake, "serverinfo", None).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_sign_ins() {
+    let fake = Arc::new(FakeTableau::start().expect("start"));
+    let http = client();
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let fake = Arc::clone(&fake);
+        let http = http.clone();
+        tasks.push(tokio::spawn(async move {
+            let resp = http
+                .post(format!("{}/api/{V}/auth/signin", fake.url()))
+                .body(jwt_body(&good_jwt(&fake), "mysite"))
+                .send()
+                .await
+                .expect("send");
+            let ans = read(resp).await;
+            assert_eq!(ans.status, 200, "{}", ans.body);
+            ans.token()
+        }));
+    }
+    let mut tokens = std::collections::HashSet::new();
+    for task in tasks {
+        tokens.insert(task.await.expect("task"));
+    }
+    assert_eq!(tokens.len(), 100);
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, 100);
+    assert_eq!(stats.active_sessions, 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_simultaneous_connections_with_a_delay() {
+    const N: usize = 1000;
+    let fake = FakeTableau::start().expect("start");
+    fake.set_delay("serverinfo", Duration::from_millis(300));
+    let addr = fake.url().trim_start_matches("http://").to_string();
+    let barrier = Arc::new(tokio::sync::Barrier::new(N));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..N {
+        let addr = addr.clone();
+        let barrier = Arc::clone(&barrier);
+        tasks.push(tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect");
+            // Every connection is open before any request is sent.
+            barrier.wait().await;
+            let req = format!("GET /api/{V}/serverinfo HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+            stream.write_all(req.as_bytes()).await.expect("write");
+            read_answers(&mut stream, 1).await
+        }));
+    }
+    for task in tasks {
+        let text = task.await.expect("task");
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+    // 1,000 delayed answers in parallel, not one after the other (that would be 300 s).
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(fake.stats().server_info, N as u64);
+}
+
+#[tokio::test]
+async fn stats_count_everything() {
+    let fake = FakeTableau::start().expect("start");
+    let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await;
+    let token = ans.token();
+    let (site, _) = site_and_user(&ans);
+    let _ = sign_in(&fake, jwt_body("x", "mysite")).await;
+    let _ = get(&fake, "serverinfo", None).await;
+    let _ = get(&fake, "sessions/current", Some(&token)).await;
+    let _ = get(&fake, &format!("sites/{site}/workbooks"), Some(&token)).await;
+    let _ = get(&fake, "nope", None).await;
+    let _ = post(
+        &fake,
+        "auth/switchSite",
+        "<tsRequest><site contentUrl=\"\"/></tsRequest>".into(),
+        Some(&token),
+    )
+    .await;
+    let stats = fake.stats();
+    let mut expected = Stats {
+        sign_in_attempts: 2,
+        sign_ins: 1,
+        sign_in_failures: 1,
+        sign_outs: 0,
+        server_info: 1,
+        sessions_current: 1,
+        workbooks: 1,
+        switch_site: 1,
+        requests: 7,
+        active_sessions: 1,
+        rejections: Default::default(),
+    };
+    expected.rejections.insert("401001/10084".into(), 1);
+    expected.rejections.insert("404000".into(), 1);
+    assert_eq!(stats, expected);
+    fake.reset_stats();
+    let stats = fake.stats();
+    assert_eq!(stats.requests, 0);
+    assert_eq!(stats.active_sessions, 1);
+}
+
+#[tokio::test]
+async fn a_poisoned_lock_does_not_wedge_the_server() {
+    let fake = FakeTableau::start().expect("start");
+    let shared = Arc::clone(&fake.shared);
+    let _ = std::thread::spawn(move || {
+        let _guard = shared.lock();
+        panic!("poisoning the state lock on purpose");
+    })
+    .join();
+    assert_eq!(get(&fake, "serverinfo", None).await.status, 200);
+    assert_eq!(
+        sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn stop_is_idempotent_and_closes_the_port() {
+    let fake = FakeTableau::start().expect("start");
+    assert_eq!(get(&fake, "serverinfo", None).await.status, 200);
+    let url = fake.url();
+    fake.stop();
+    fake.stop();
+    let err = client()
+        .get(format!("{url}/api/{V}/serverinfo"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(err.is_err());
+    // State stays readable.
+    assert_eq!(fake.stats().server_info, 1);
+    drop(fake);
+}

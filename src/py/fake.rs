@@ -1,0 +1,282 @@
+//! `FakeTableau` for Python: a thin wrapper over `core::fake`, the in-process Tableau stand-in.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::errors::config_error;
+use crate::core::fake::{FakeTableau as CoreFake, Misbehaviour};
+
+/// A stand-in for Tableau on 127.0.0.1 that enforces Tableau's sign-in rules. It starts at
+/// construction with a default site ("mysite"), user, connected app, PAT and admin password.
+/// Use it as a context manager: `with FakeTableau() as t: ...`.
+#[pyclass(
+    frozen,
+    subclass,
+    name = "FakeTableau",
+    module = "tableau_connected_auth.testing"
+)]
+pub struct FakeTableau {
+    inner: CoreFake,
+}
+
+fn misbehaviour_route(route: Option<&str>) -> &str {
+    route.unwrap_or("auth/signin")
+}
+
+fn duration(seconds: f64, name: &str) -> PyResult<Duration> {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(config_error(format!(
+            "{name} must be a number of seconds >= 0"
+        )));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[pymethods]
+impl FakeTableau {
+    #[new]
+    fn new() -> PyResult<Self> {
+        let inner = CoreFake::start().map_err(|e| {
+            pyo3::exceptions::PyOSError::new_err(format!("FakeTableau cannot start: {e}"))
+        })?;
+        Ok(FakeTableau { inner })
+    }
+
+    /// "http://127.0.0.1:PORT": pass it as the Client's server.
+    #[getter]
+    fn url(&self) -> String {
+        self.inner.url()
+    }
+
+    /// The default site's contentUrl ("mysite").
+    #[getter]
+    fn site(&self) -> String {
+        self.inner.default_site()
+    }
+
+    /// The default user ("me@example.com"), known on "mysite" and the default site "".
+    #[getter]
+    fn username(&self) -> String {
+        self.inner.default_username()
+    }
+
+    #[getter]
+    fn app_client_id(&self) -> String {
+        self.inner.default_app().client_id
+    }
+
+    #[getter]
+    fn app_secret_id(&self) -> String {
+        self.inner.default_app().secret_id
+    }
+
+    #[getter]
+    fn app_secret_value(&self) -> String {
+        self.inner.default_app().secret_value
+    }
+
+    #[getter]
+    fn pat_name(&self) -> String {
+        self.inner.default_pat().name
+    }
+
+    #[getter]
+    fn pat_secret(&self) -> String {
+        self.inner.default_pat().secret
+    }
+
+    /// The password of the user "admin" (on "mysite" and "").
+    #[getter]
+    fn admin_password(&self) -> String {
+        self.inner.default_password()
+    }
+
+    /// Add a site; returns its LUID.
+    #[pyo3(signature = (content_url, name = None))]
+    fn add_site(&self, content_url: &str, name: Option<&str>) -> String {
+        self.inner
+            .add_site(content_url, name.unwrap_or(content_url))
+    }
+
+    /// Add a user to a site; returns the user's LUID.
+    #[pyo3(signature = (username, *, site = "mysite", password = None))]
+    fn add_user(&self, username: &str, site: &str, password: Option<&str>) -> PyResult<String> {
+        self.inner
+            .add_user(site, username, password)
+            .map_err(config_error)
+    }
+
+    /// Register a connected app on a site.
+    #[pyo3(signature = (client_id, secret_id, secret_value, *, site = "mysite", enabled = true, on_demand_access = false))]
+    fn add_connected_app(
+        &self,
+        client_id: &str,
+        secret_id: &str,
+        secret_value: &str,
+        site: &str,
+        enabled: bool,
+        on_demand_access: bool,
+    ) -> PyResult<()> {
+        self.inner
+            .add_connected_app(
+                site,
+                client_id,
+                secret_id,
+                secret_value,
+                enabled,
+                on_demand_access,
+            )
+            .map_err(config_error)
+    }
+
+    /// Register a personal access token for a user on a site.
+    #[pyo3(signature = (name, secret, *, username = "me@example.com", site = "mysite"))]
+    fn add_pat(&self, name: &str, secret: &str, username: &str, site: &str) -> PyResult<()> {
+        self.inner
+            .add_pat(site, username, name, secret)
+            .map_err(config_error)
+    }
+
+    fn set_app_enabled(&self, client_id: &str, enabled: bool) {
+        self.inner.set_app_enabled(client_id, enabled)
+    }
+
+    /// What the server has served so far, as a dict of counters.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.inner.stats();
+        let d = PyDict::new(py);
+        d.set_item("sign_in_attempts", s.sign_in_attempts)?;
+        d.set_item("sign_ins", s.sign_ins)?;
+        d.set_item("sign_in_failures", s.sign_in_failures)?;
+        d.set_item("sign_outs", s.sign_outs)?;
+        d.set_item("server_info", s.server_info)?;
+        d.set_item("sessions_current", s.sessions_current)?;
+        d.set_item("workbooks", s.workbooks)?;
+        d.set_item("switch_site", s.switch_site)?;
+        d.set_item("requests", s.requests)?;
+        d.set_item("active_sessions", s.active_sessions)?;
+        d.set_item(
+            "rejections",
+            s.rejections
+                .into_iter()
+                .collect::<Vec<_>>()
+                .into_pyobject(py)?,
+        )?;
+        Ok(d)
+    }
+
+    fn reset_stats(&self) {
+        self.inner.reset_stats()
+    }
+
+    /// Answer the next `times` calls on `route` with `status` and a Tableau error body.
+    #[pyo3(signature = (status, *, times = 1, code = None, route = None))]
+    fn fail_next(&self, status: u16, times: u32, code: Option<String>, route: Option<&str>) {
+        self.inner.misbehave(
+            misbehaviour_route(route),
+            times,
+            Misbehaviour::Fail { status, code },
+        )
+    }
+
+    /// Answer the next `times` calls on `route` with 429 (and `Retry-After` when given).
+    #[pyo3(signature = (*, times = 1, retry_after = None, html = false, route = None))]
+    fn rate_limit_next(
+        &self,
+        times: u32,
+        retry_after: Option<u64>,
+        html: bool,
+        route: Option<&str>,
+    ) {
+        self.inner.misbehave(
+            misbehaviour_route(route),
+            times,
+            Misbehaviour::RateLimit { retry_after, html },
+        )
+    }
+
+    /// Answer the next `times` calls on `route` with an HTML page (an SSO login page, say).
+    #[pyo3(signature = (*, times = 1, status = 200, route = None))]
+    fn html_next(&self, times: u32, status: u16, route: Option<&str>) {
+        self.inner.misbehave(
+            misbehaviour_route(route),
+            times,
+            Misbehaviour::Html { status },
+        )
+    }
+
+    /// Cut the body of the next `times` answers on `route` in half.
+    #[pyo3(signature = (*, times = 1, route = None))]
+    fn truncate_next(&self, times: u32, route: Option<&str>) {
+        self.inner
+            .misbehave(misbehaviour_route(route), times, Misbehaviour::Truncate)
+    }
+
+    /// Answer the next `times` calls on `route` with an empty body.
+    #[pyo3(signature = (*, times = 1, status = 200, route = None))]
+    fn empty_next(&self, times: u32, status: u16, route: Option<&str>) {
+        self.inner.misbehave(
+            misbehaviour_route(route),
+            times,
+            Misbehaviour::Empty { status },
+        )
+    }
+
+    /// Delay every answer on `route` ("*": all) by `seconds`; 0 clears.
+    #[pyo3(signature = (seconds, *, route = "*"))]
+    fn set_delay(&self, seconds: f64, route: &str) -> PyResult<()> {
+        self.inner.set_delay(route, duration(seconds, "seconds")?);
+        Ok(())
+    }
+
+    /// Sessions signed in from now on die `seconds` after sign-in (None: never).
+    fn set_session_ttl(&self, seconds: Option<f64>) -> PyResult<()> {
+        let ttl = seconds.map(|s| duration(s, "seconds")).transpose()?;
+        self.inner.set_session_ttl(ttl);
+        Ok(())
+    }
+
+    /// Kill every live session now, as an idle timeout would.
+    fn expire_all_sessions(&self) {
+        self.inner.expire_all_sessions()
+    }
+
+    /// The `estimatedTimeToExpiration` put in sign-in answers ("4:00:00"); None leaves it out.
+    fn set_estimated_time_to_expiration(&self, value: Option<String>) {
+        self.inner.set_estimated_time_to_expiration(value)
+    }
+
+    /// The highest REST API version served; a higher one in a path answers 404003.
+    fn set_max_api_version(&self, version: &str) {
+        self.inner.set_max_api_version(version)
+    }
+
+    fn is_session_alive(&self, token: &str) -> bool {
+        self.inner.is_session_alive(token)
+    }
+
+    /// (content type, body) of the last sign-in request, or None.
+    fn last_sign_in_request(&self) -> Option<(String, String)> {
+        self.inner.last_sign_in_request()
+    }
+
+    fn stop(&self) {
+        self.inner.stop()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.inner.stop();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        format!("FakeTableau(url={:?})", self.inner.url())
+    }
+}
