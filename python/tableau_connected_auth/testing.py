@@ -1,0 +1,57 @@
+"""Testing helpers: :class:`FakeTableau`, an in-process Tableau stand-in on 127.0.0.1.
+
+It enforces Tableau's real sign-in rules (JWT signature, ``kid``/``iss``, ``aud``, known ``sub``,
+single-use ``jti``, ``exp`` at most 10 minutes ahead, ``scp`` a list; one session per PAT), answers
+in XML or JSON like Tableau, counts what it served, and can be told to misbehave.
+
+Example::
+
+    from tableau_connected_auth.testing import FakeTableau
+
+    with FakeTableau() as tableau:
+        client = tableau.client()            # a Client for the default app, user and site
+        session = client.session()
+        assert tableau.stats()["sign_ins"] == 1
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from . import _core
+from ._core import Client, ConnectedApp, PersonalAccessToken
+
+__all__ = ["FakeTableau"]
+
+
+class FakeTableau(_core.FakeTableau):
+    """A running stand-in for Tableau; see the module docstring."""
+
+    @property
+    def connected_app(self) -> ConnectedApp:
+        """The default connected app (registered, enabled, on "mysite" and the default site)."""
+        return ConnectedApp(
+            client_id=self.app_client_id, secret_id=self.app_secret_id, secret_value=self.app_secret_value
+        )
+
+    @property
+    def pat(self) -> PersonalAccessToken:
+        """The default personal access token of the default user on "mysite"."""
+        return PersonalAccessToken(self.pat_name, self.pat_secret)
+
+    def client(
+        self,
+        *,
+        username: Optional[str] = None,
+        scopes: Sequence[str] = ("tableau:content:read",),
+        site: Optional[str] = None,
+        **kwargs: Any,
+    ) -> Client:
+        """A :class:`Client` signed in (lazily) with the default connected app.
+
+        Keyword arguments other than ``username``, ``scopes`` and ``site`` go to ``Client``.
+        """
+        credentials = self.connected_app.credentials(
+            username if username is not None else self.username, scopes=list(scopes)
+        )
+        return Client(self.url, site=self.site if site is None else site, credentials=credentials, **kwargs)

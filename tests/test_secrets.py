@@ -1,0 +1,86 @@
+"""No secret value, password, PAT secret, JWT or session token ever appears in a repr, str,
+exception message or log record."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from typing import List
+
+import pytest
+
+import tableau_connected_auth as tca
+from tableau_connected_auth.testing import FakeTableau
+
+
+def _assert_clean(texts: List[str], secrets: List[str]) -> None:
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, f"a secret leaked into: {text[:200]!r}"
+
+
+def test_no_secret_in_any_repr_str_exception_or_log(fake: FakeTableau, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="tableau_connected_auth")
+    texts: List[str] = []
+    secrets: List[str] = [fake.app_secret_value, fake.pat_secret, fake.admin_password]
+
+    app = fake.connected_app
+    creds = app.credentials(fake.username, scopes=["tableau:content:read"])
+    jwt = app.jwt(fake.username, scopes=["tableau:content:read"])
+    secrets.append(jwt)
+    pat = tca.PersonalAccessToken(fake.pat_name, fake.pat_secret)
+    pw = tca.UsernamePassword("admin", fake.admin_password)
+    external = tca.Jwt(jwt)
+
+    sessions = []
+    for c in (creds, pat, pw):
+        client = tca.Client(fake.url, site="mysite" if c is not pw else "", credentials=c)
+        s = client.session()
+        sessions.append(s)
+        secrets.append(s.token)
+        secrets.extend(s.token.split("|")[:2])  # the third part is the (public) site LUID
+        texts += [repr(client), str(client), repr(s), str(s)]
+        client.sign_in()
+        client.invalidate(s)
+        client.sign_out()
+    used = tca.Client(fake.url, site="mysite", credentials=external)
+    texts += [repr(used.session())]
+    used.sign_out()
+    texts += [repr(o) for o in (app, creds, pat, pw, external)]
+    texts += [str(o) for o in (app, creds, pat, pw, external)]
+
+    # Failures of every kind, with real secrets in play.
+    failures = [
+        lambda: tca.Client(fake.url, site="nope", credentials=creds).session(),
+        lambda: tca.Client(fake.url, site="mysite", credentials=tca.PersonalAccessToken(fake.pat_name, "wrong" + fake.pat_secret)).session(),
+        lambda: tca.Client(fake.url, site="", credentials=tca.UsernamePassword("admin", fake.admin_password + "x")).session(),
+        lambda: tca.Client(fake.url, site="mysite", credentials=tca.Jwt(jwt)).session(),  # jti reuse
+        lambda: used.sign_in(),  # a plain Jwt is single use
+        lambda: tca.ConnectedApp(client_id="c", secret_id="s", secret_value=fake.app_secret_value + " "),
+        lambda: tca.Client(fake.url, site="mysite", credentials=creds, proxy="http://user:" + fake.pat_secret + "@:bad"),
+    ]
+
+    def html_answer() -> None:
+        fake.html_next(status=200)
+        tca.Client(fake.url, site="mysite", credentials=creds, retries=0).sign_in()
+
+    failures.append(html_answer)
+    for fail in failures:
+        with pytest.raises(tca.TableauAuthError) as info:
+            fail()
+        e = info.value
+        texts += [str(e), repr(e), str(e.args), str(vars(e))]
+
+    texts += [r.getMessage() for r in caplog.records]
+    assert any("signed in" in r.getMessage() for r in caplog.records), "INFO records should arrive"
+    _assert_clean(texts, [s for s in secrets if s])
+
+
+def test_demo_output_shows_no_token() -> None:
+    out = subprocess.run([sys.executable, "-m", "tableau_connected_auth", "demo"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "token=***" in out.stdout
+    for line in out.stdout.splitlines():
+        assert "|" not in line or line.startswith("server saw"), line
