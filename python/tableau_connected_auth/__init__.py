@@ -27,6 +27,7 @@ from ._core import (
     ConnectedAppCredentials,
     Jwt,
     PersonalAccessToken,
+    Response,
     Session,
     UsernamePassword,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "ConnectedAppCredentials",
     "Jwt",
     "PersonalAccessToken",
+    "Response",
     "Session",
     "UsernamePassword",
     "ConfigurationError",

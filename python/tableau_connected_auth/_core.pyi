@@ -14,6 +14,7 @@ __all__ = [
     "Jwt",
     "Client",
     "Session",
+    "Response",
     "FakeTableau",
     "__version__",
     "DEFAULT_API_VERSION",
@@ -110,6 +111,27 @@ class Session:
     def url(self, path: str) -> str: ...
 
 @final
+class Response:
+    """An HTTP answer from Tableau."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def headers(self) -> Dict[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def text(self) -> str: ...
+    def json(self) -> Any: ...
+    def raise_for_status(self) -> None: ...
+
+@final
 class Client:
     """A client for one Tableau server, site and identity, with a process-wide session cache."""
 
@@ -127,6 +149,7 @@ class Client:
         proxy: Optional[str] = None,
         wire_format: Optional[str] = None,
         impersonate: Optional[str] = None,
+        max_session_age: Optional[float] = None,
     ) -> Self: ...
     @property
     def server(self) -> str: ...
@@ -136,6 +159,35 @@ class Client:
     def api_version(self) -> str: ...
     def session(self) -> Session: ...
     def sign_in(self) -> Session: ...
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, object]] = None,
+        json: object = None,
+        data: Optional[Union[bytes, str]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Response: ...
+    def get(
+        self,
+        path: str,
+        *,
+        params: Optional[Mapping[str, object]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Response: ...
+    def post(
+        self,
+        path: str,
+        *,
+        json: object = None,
+        data: Optional[Union[bytes, str]] = None,
+        params: Optional[Mapping[str, object]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Response: ...
     def invalidate(self, session: Union[Session, str]) -> bool: ...
     def sign_out(self) -> None: ...
     def close(self) -> None: ...

@@ -7,10 +7,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyString};
 
 use super::args;
+use super::calls;
 use super::credentials;
 use super::errors::{config_error, to_pyerr, IntoPy};
+use super::response::Response;
 use super::session::Session;
 use super::wait::wait;
+use crate::core::api;
 use crate::core::config::{ClientConfig, TransportConfig, DEFAULT_API_VERSION};
 use crate::core::credentials::Credentials;
 use crate::core::error::Error;
@@ -44,6 +47,7 @@ pub fn configure(
     proxy: Option<&Bound<'_, PyAny>>,
     wire_format: &Bound<'_, PyAny>,
     impersonate: Option<&Bound<'_, PyAny>>,
+    max_session_age: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(ClientConfig, Credentials)> {
     let creds = credentials::extract(credentials)?;
     let mut ca_bundle = args::optional_string(ca_bundle, "ca_bundle")?;
@@ -80,6 +84,16 @@ pub fn configure(
         },
     )
     .py_err()?;
+    let mut cfg = cfg;
+    if let Some(age) = max_session_age.filter(|a| !a.is_none()) {
+        let secs = args::seconds(age, "max_session_age")?;
+        if !secs.is_finite() || secs < 1.0 {
+            return Err(config_error(format!(
+                "max_session_age must be at least 1 second; got {secs}"
+            )));
+        }
+        cfg.max_session_age = std::time::Duration::from_secs_f64(secs.min(1e9));
+    }
     signin::check_version_supports(&cfg, &creds).py_err()?;
     Ok((cfg, creds))
 }
@@ -128,7 +142,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (server, *, site, credentials, api_version = None, timeout = None, retries = None, verify = None, ca_bundle = None, proxy = None, wire_format = None, impersonate = None))]
+    #[pyo3(signature = (server, *, site, credentials, api_version = None, timeout = None, retries = None, verify = None, ca_bundle = None, proxy = None, wire_format = None, impersonate = None, max_session_age = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -143,6 +157,7 @@ impl Client {
         proxy: Option<&Bound<'_, PyAny>>,
         wire_format: Option<&Bound<'_, PyAny>>,
         impersonate: Option<&Bound<'_, PyAny>>,
+        max_session_age: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let defaults = Defaults::new(py)?;
         let (cfg, creds) = configure(
@@ -157,6 +172,7 @@ impl Client {
             proxy,
             wire_format.unwrap_or(&defaults.wire_format),
             impersonate,
+            max_session_age,
         )?;
         let entry = sessions::entry(sessions::cache_key(&cfg, &creds));
         Ok(Client {
@@ -191,6 +207,60 @@ impl Client {
         let session = Arc::new(session);
         self.entry.store(session.clone());
         self.wrap(py, session)
+    }
+
+    /// Send an authenticated REST call with the cached session. `path` is site-relative
+    /// ("workbooks" → .../sites/{site_id}/workbooks) or server-absolute ("/api/3.24/serverinfo").
+    /// A 401 that says the session is dead (401000/401002) signs in again and retries once.
+    #[pyo3(signature = (method, path, *, params = None, json = None, data = None, headers = None, timeout = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn request(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: &str,
+        params: Option<&Bound<'_, PyAny>>,
+        json: Option<&Bound<'_, PyAny>>,
+        data: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Response> {
+        self.check_open()?;
+        let request = calls::build(
+            py, &self.cfg, method, path, params, json, data, headers, timeout,
+        )?;
+        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        let reply = wait(py, api::call(entry, cfg, creds, request))?;
+        Ok(Response::new(reply))
+    }
+
+    /// `request("GET", path, ...)`.
+    #[pyo3(signature = (path, *, params = None, headers = None, timeout = None))]
+    fn get(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        params: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Response> {
+        self.request(py, "GET", path, params, None, None, headers, timeout)
+    }
+
+    /// `request("POST", path, ...)`.
+    #[pyo3(signature = (path, *, json = None, data = None, params = None, headers = None, timeout = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn post(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        json: Option<&Bound<'_, PyAny>>,
+        data: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Response> {
+        self.request(py, "POST", path, params, json, data, headers, timeout)
     }
 
     /// Drop `session` (a `Session` or its token) from the cache if it is still the cached one,

@@ -4,10 +4,12 @@
 use pyo3::prelude::*;
 
 mod args;
+mod calls;
 mod client;
 mod credentials;
 mod errors;
 mod fake;
+mod response;
 mod session;
 mod wait;
 
@@ -25,6 +27,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::Jwt>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<session::Session>()?;
+    m.add_class::<response::Response>()?;
     m.add_class::<fake::FakeTableau>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add(

@@ -1,0 +1,229 @@
+//! Authenticated REST calls with the cached session: a 401 that says the session is dead
+//! (401000 / 401002) invalidates it (compare-and-swap) and retries once with a fresh one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT};
+use reqwest::Method;
+
+use super::config::ClientConfig;
+use super::credentials::Credentials;
+use super::error::{Error, Result};
+use super::session::Session;
+use super::sessions::{Entry, Lookup};
+use super::signin::AUTH_HEADER;
+use super::transport::{self, Reply};
+use super::wire;
+
+/// Answers of general REST calls larger than this are refused (downloads stream elsewhere).
+pub const MAX_API_BODY: usize = 512 << 20;
+
+/// Where a call goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// "workbooks" → `{server}/api/{v}/sites/{site_id}/workbooks`.
+    Site(String),
+    /// "/api/3.24/serverinfo" → `{server}/api/3.24/serverinfo`.
+    Server(String),
+}
+
+impl Target {
+    /// Read a user's path: absolute URLs must be on the client's own server (the session token
+    /// must never go to another host).
+    pub fn parse(cfg: &ClientConfig, path: &str) -> Result<Target> {
+        if path.contains("://") {
+            let prefix = format!("{}/", cfg.server);
+            return match path.strip_prefix(&prefix) {
+                Some(rest) => Ok(Target::Server(format!("/{rest}"))),
+                None => Err(Error::Configuration(format!(
+                    "{path:?} is not on this client's server {}: the session token is only sent \
+                     to its own server",
+                    cfg.server
+                ))),
+            };
+        }
+        if path.trim().is_empty() {
+            return Err(Error::Configuration(
+                "path is empty: give e.g. \"workbooks\" or \"/api/3.24/serverinfo\"".into(),
+            ));
+        }
+        if path.starts_with('/') {
+            Ok(Target::Server(path.to_string()))
+        } else {
+            Ok(Target::Site(path.to_string()))
+        }
+    }
+
+    fn url(&self, session: &Session) -> String {
+        match self {
+            Target::Site(p) => session.url(p),
+            Target::Server(p) => format!("{}{}", session.server, p),
+        }
+    }
+}
+
+/// One REST call.
+#[derive(Clone, Debug)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub target: Target,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Bytes>,
+    pub timeout: Option<Duration>,
+}
+
+/// The answer to a call, with the URL it went to.
+pub struct ApiReply {
+    pub url: String,
+    pub reply: Reply,
+}
+
+/// A fresh cached session, or the one sign-in in flight.
+pub async fn session(
+    entry: &Arc<Entry>,
+    cfg: &Arc<ClientConfig>,
+    creds: &Arc<Credentials>,
+) -> Result<Arc<Session>> {
+    match entry.lookup(cfg, creds) {
+        Lookup::Hit(s) => Ok(s),
+        Lookup::Wait(shared) => shared.await,
+    }
+}
+
+/// Does this answer say the session is dead (so a fresh one may help)?
+pub fn says_session_dead(reply: &Reply) -> bool {
+    reply.status == 401
+        && match wire::parse_error(&reply.body) {
+            Some(e) => e.code == "401000" || e.code == "401002",
+            None => true,
+        }
+}
+
+/// Send `request` with the cached session; on a dead-session 401, invalidate and retry once.
+pub async fn call(
+    entry: Arc<Entry>,
+    cfg: Arc<ClientConfig>,
+    creds: Arc<Credentials>,
+    request: ApiRequest,
+) -> Result<ApiReply> {
+    let http = transport::process().http(&cfg.transport)?;
+    let mut session = session(&entry, &cfg, &creds).await?;
+    let mut retried = false;
+    loop {
+        let url = with_query(request.target.url(&session), &request.query)?;
+        let mut builder = http
+            .request(request.method.clone(), &url)
+            .header(AUTH_HEADER, session.token.expose())
+            .header(ACCEPT, cfg.wire_format.content_type());
+        for (name, value) in &request.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::Configuration(format!("header name {name:?} is not valid")))?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                Error::Configuration(format!("the value of header {name} is not valid"))
+            })?;
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let what = format!("{} {}", request.method, path_of(&url));
+        let reply = transport::send(
+            builder,
+            request.timeout.unwrap_or(cfg.timeout),
+            MAX_API_BODY,
+            &what,
+        )
+        .await?;
+        if !retried && says_session_dead(&reply) {
+            retried = true;
+            let dropped = entry.invalidate(session.token.expose());
+            log::info!(
+                "{what}: the session is dead (401); {}",
+                if dropped {
+                    "signing in again"
+                } else {
+                    "another caller already replaced it"
+                }
+            );
+            session = self::session(&entry, &cfg, &creds).await?;
+            continue;
+        }
+        return Ok(ApiReply { url, reply });
+    }
+}
+
+/// `url` with `query` appended (percent-encoded).
+fn with_query(url: String, query: &[(String, String)]) -> Result<String> {
+    if query.is_empty() {
+        return Ok(url);
+    }
+    let mut u = url::Url::parse(&url)
+        .map_err(|_| Error::Configuration(format!("{url:?} is not a valid URL")))?;
+    u.query_pairs_mut().extend_pairs(query);
+    Ok(u.to_string())
+}
+
+/// The path part of a URL, for messages (no host, no query).
+fn path_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::TransportConfig;
+
+    #[test]
+    fn targets_are_read_from_paths() {
+        let cfg = ClientConfig::new(
+            "https://h",
+            "s",
+            "3.24",
+            30.0,
+            0,
+            "xml",
+            None,
+            TransportConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            Target::parse(&cfg, "workbooks").unwrap(),
+            Target::Site("workbooks".into())
+        );
+        assert_eq!(
+            Target::parse(&cfg, "/api/3.24/serverinfo").unwrap(),
+            Target::Server("/api/3.24/serverinfo".into())
+        );
+        assert_eq!(
+            Target::parse(&cfg, "https://h/api/3.24/sites/x/views").unwrap(),
+            Target::Server("/api/3.24/sites/x/views".into())
+        );
+        assert!(Target::parse(&cfg, "https://evil.example.com/api/3.24/x").is_err());
+        assert!(Target::parse(&cfg, "https://h.evil.com/x").is_err());
+        assert!(Target::parse(&cfg, " ").is_err());
+    }
+
+    #[test]
+    fn dead_session_answers_are_recognized() {
+        let reply = |status: u16, body: &str| Reply {
+            status,
+            headers: Default::default(),
+            body: Bytes::from(body.to_string()),
+        };
+        assert!(says_session_dead(&reply(
+            401,
+            "<tsResponse><error code=\"401002\"><summary>x</summary></error></tsResponse>"
+        )));
+        assert!(says_session_dead(&reply(401, "")));
+        assert!(!says_session_dead(&reply(
+            401,
+            "<tsResponse><error code=\"401001\"><summary>x</summary></error></tsResponse>"
+        )));
+        assert!(!says_session_dead(&reply(403, "")));
+    }
+}

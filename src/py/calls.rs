@@ -1,0 +1,98 @@
+//! Turning `request(method, path, params=, json=, data=, headers=, timeout=)` arguments into a
+//! core `ApiRequest` (shared by `Client` and `AsyncClient`).
+
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+use reqwest::Method;
+
+use super::args;
+use super::errors::{config_error, IntoPy};
+use crate::core::api::{ApiRequest, Target};
+use crate::core::config::ClientConfig;
+
+fn pairs(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<(String, String)>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let dict = obj
+        .cast::<PyDict>()
+        .map_err(|_| config_error(format!("{name} must be a dict")))?;
+    dict.iter()
+        .map(|(k, v)| {
+            Ok((
+                k.str()?.to_cow()?.into_owned(),
+                v.str()?.to_cow()?.into_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Everything a call needs, read and checked before any I/O.
+#[allow(clippy::too_many_arguments)]
+pub fn build(
+    py: Python<'_>,
+    cfg: &ClientConfig,
+    method: &str,
+    path: &str,
+    params: Option<&Bound<'_, PyAny>>,
+    json: Option<&Bound<'_, PyAny>>,
+    data: Option<&Bound<'_, PyAny>>,
+    headers: Option<&Bound<'_, PyAny>>,
+    timeout: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ApiRequest> {
+    let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| config_error(format!("{method:?} is not an HTTP method")))?;
+    let target = Target::parse(cfg, path).py_err()?;
+    let mut headers = pairs(headers, "headers")?;
+    let has = |headers: &[(String, String)], name: &str| {
+        headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
+    let json = json.filter(|o| !o.is_none());
+    let data = data.filter(|o| !o.is_none());
+    let body = match (json, data) {
+        (Some(_), Some(_)) => return Err(config_error("pass json= or data=, not both")),
+        (Some(value), None) => {
+            let text: String = py
+                .import("json")?
+                .call_method1("dumps", (value,))?
+                .extract()?;
+            if !has(&headers, "content-type") {
+                headers.push(("Content-Type".into(), "application/json".into()));
+            }
+            Some(Bytes::from(text))
+        }
+        (None, Some(d)) => {
+            let bytes = if let Ok(b) = d.cast::<PyBytes>() {
+                Bytes::copy_from_slice(b.as_bytes())
+            } else if let Ok(s) = d.cast::<PyString>() {
+                Bytes::from(s.to_cow()?.into_owned())
+            } else {
+                return Err(config_error("data must be bytes or str"));
+            };
+            if !has(&headers, "content-type") {
+                headers.push(("Content-Type".into(), cfg.wire_format.content_type().into()));
+            }
+            Some(bytes)
+        }
+        (None, None) => None,
+    };
+    let timeout = match timeout.filter(|o| !o.is_none()) {
+        Some(t) => {
+            let secs = args::seconds(t, "timeout")?;
+            if !secs.is_finite() || secs <= 0.0 {
+                return Err(config_error("timeout must be a number of seconds above 0"));
+            }
+            Some(std::time::Duration::from_secs_f64(secs))
+        }
+        None => None,
+    };
+    Ok(ApiRequest {
+        method,
+        target,
+        query: pairs(params, "params")?,
+        headers,
+        body,
+        timeout,
+    })
+}
