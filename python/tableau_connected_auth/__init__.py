@@ -31,6 +31,7 @@ from ._core import (
     Session,
     UsernamePassword,
 )
+from ._async_client import AsyncClient
 from .exceptions import (
     ConfigurationError,
     ProtocolError,
@@ -47,6 +48,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "DEFAULT_API_VERSION",
+    "AsyncClient",
     "Client",
     "ConnectedApp",
     "ConnectedAppCredentials",

@@ -13,15 +13,15 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
+use arc_swap::ArcSwapOption;
 use aws_lc_rs::digest;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
 use super::config::ClientConfig;
 use super::credentials::Credentials;
 use super::error::{Error, Result};
-use super::session::Session;
+use super::session::{monotonic_ns, Session};
 use super::signin;
 use super::transport;
 
@@ -32,19 +32,19 @@ pub type SharedSignIn = Shared<BoxFuture<'static, SignInResult>>;
 /// The cache key: a digest of everything that makes a session different.
 pub type CacheKey = [u8; 32];
 
-enum State {
-    Empty,
-    Ready(Arc<Session>),
-    InFlight {
-        pid: u32,
-        generation: u64,
-        shared: SharedSignIn,
-    },
+/// A sign-in in flight in this process.
+struct InFlight {
+    pid: u32,
+    generation: u64,
+    shared: SharedSignIn,
 }
 
 /// The cached session (or sign-in in flight) for one key.
 pub struct Entry {
-    state: Mutex<State>,
+    /// The cached session. Read without a lock: the cache-hit path is one atomic load.
+    ready: ArcSwapOption<Session>,
+    /// The sign-in in flight; also serializes every change of `ready` except `store`/`take`.
+    flight: Mutex<Option<InFlight>>,
 }
 
 /// What a lookup found: a live session, or a sign-in to wait for.
@@ -85,7 +85,8 @@ pub fn entry(key: CacheKey) -> Arc<Entry> {
         .entry(key)
         .or_insert_with(|| {
             Arc::new(Entry {
-                state: Mutex::new(State::Empty),
+                ready: ArcSwapOption::empty(),
+                flight: Mutex::new(None),
             })
         })
         .clone()
@@ -96,24 +97,33 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Entry {
-    /// The cached session if it is still fresh. No runtime, no allocation: the hot path.
-    pub fn cached(&self) -> Option<Arc<Session>> {
-        match &*lock(&self.state) {
-            State::Ready(s) if s.is_fresh(Instant::now()) => Some(s.clone()),
+    /// Run `f` on the cached session if it is still fresh. Lock-free and allocation-free:
+    /// the hot path.
+    pub fn with_fresh<R>(&self, f: impl FnOnce(&Arc<Session>) -> R) -> Option<R> {
+        let guard = self.ready.load();
+        match &*guard {
+            Some(s) if s.is_fresh(monotonic_ns()) => Some(f(s)),
             _ => None,
         }
+    }
+
+    /// The cached session if it is still fresh.
+    pub fn cached(&self) -> Option<Arc<Session>> {
+        self.with_fresh(Arc::clone)
     }
 
     /// A fresh cached session, or the one sign-in in flight for this key (started if needed).
     pub fn lookup(self: &Arc<Self>, cfg: &Arc<ClientConfig>, creds: &Arc<Credentials>) -> Lookup {
         let pid = std::process::id();
-        let mut state = lock(&self.state);
-        match &*state {
-            State::Ready(s) if s.is_fresh(Instant::now()) => return Lookup::Hit(s.clone()),
-            State::InFlight {
-                pid: owner, shared, ..
-            } if *owner == pid => return Lookup::Wait(shared.clone()),
-            _ => {}
+        let mut flight = lock(&self.flight);
+        if let Some(s) = self.cached() {
+            return Lookup::Hit(s);
+        }
+        if let Some(f) = &*flight {
+            // A sign-in started by the parent before a fork has no task here: ignore it.
+            if f.pid == pid {
+                return Lookup::Wait(f.shared.clone());
+            }
         }
         let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let task = {
@@ -134,64 +144,56 @@ impl Entry {
         }
         .boxed()
         .shared();
-        *state = State::InFlight {
+        *flight = Some(InFlight {
             pid,
             generation,
             shared: shared.clone(),
-        };
+        });
         Lookup::Wait(shared)
     }
 
     /// Called by the sign-in task: store the result if this sign-in is still the current one.
+    /// A failure is not cached (and drops the stale session it was replacing).
     fn finish(&self, generation: u64, result: &SignInResult) {
-        let mut state = lock(&self.state);
-        if let State::InFlight { generation: g, .. } = &*state {
-            if *g == generation {
-                *state = match result {
-                    Ok(s) => State::Ready(s.clone()),
-                    Err(_) => State::Empty,
-                };
-            }
+        let mut flight = lock(&self.flight);
+        if flight.as_ref().is_some_and(|f| f.generation == generation) {
+            *flight = None;
+            self.ready.store(result.as_ref().ok().cloned());
         }
     }
 
     /// Make `session` the cached one (after an explicit fresh sign-in).
     pub fn store(&self, session: Arc<Session>) {
-        *lock(&self.state) = State::Ready(session);
+        self.ready.store(Some(session));
     }
 
-    /// Drop the cached session only if it still has this token. True if it was dropped.
+    /// Drop the cached session only if it still has this token (an atomic compare-and-swap).
+    /// True if it was dropped.
     pub fn invalidate(&self, token: &str) -> bool {
-        let mut state = lock(&self.state);
-        match &*state {
-            State::Ready(s) if s.token.expose() == token => {
-                *state = State::Empty;
-                log::debug!("session invalidated; the next call signs in again");
-                true
-            }
-            _ => false,
+        let current = self.ready.load();
+        let matches = current.as_ref().is_some_and(|s| s.token.expose() == token);
+        if !matches {
+            return false;
         }
+        let previous = self.ready.compare_and_swap(&*current, None);
+        let dropped = match (&*previous, &*current) {
+            (Some(p), Some(c)) => Arc::ptr_eq(p, c),
+            _ => false,
+        };
+        if dropped {
+            log::debug!("session invalidated; the next call signs in again");
+        }
+        dropped
     }
 
     /// Drop whatever is cached (sign-out). Returns the session that was cached, if any.
     pub fn take(&self) -> Option<Arc<Session>> {
-        let mut state = lock(&self.state);
-        match std::mem::replace(&mut *state, State::Empty) {
-            State::Ready(s) => Some(s),
-            other @ State::InFlight { .. } => {
-                *state = other;
-                None
-            }
-            State::Empty => None,
-        }
+        self.ready.swap(None)
     }
 
-    /// The cached session even if stale (for sign-out and `repr`).
+    /// The cached session even if stale.
     pub fn current(&self) -> Option<Arc<Session>> {
-        match &*lock(&self.state) {
-            State::Ready(s) => Some(s.clone()),
-            _ => None,
-        }
+        self.ready.load_full()
     }
 }
 
@@ -226,7 +228,7 @@ mod tests {
             api_version: "3.24".into(),
             signed_in_at: SystemTime::now(),
             expires_at: None,
-            refresh_after: Instant::now() + fresh_for,
+            refresh_after_ns: crate::core::session::deadline_ns(fresh_for),
         })
     }
 

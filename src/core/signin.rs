@@ -1,6 +1,6 @@
 //! The auth calls on the wire: sign in (with retries, fresh JWTs and redirects) and sign out.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::Method;
@@ -9,7 +9,7 @@ use super::config::{ClientConfig, FIRST_JWT_VERSION, FIRST_PAT_VERSION};
 use super::credentials::Credentials;
 use super::error::{Call, Error, Result, TableauFailure};
 use super::secret::Secret;
-use super::session::{refresh_margin, Session};
+use super::session::{deadline_ns, refresh_margin, Session};
 use super::transport::{self, Reply, MAX_AUTH_BODY};
 use super::wire::{self, SignInRequest, WireError};
 
@@ -102,7 +102,6 @@ fn answer_to_session(
         return Err(failure(reply, call));
     }
     let answer = wire::parse_sign_in_answer(&reply.body).map_err(|e| protocol(reply, &e))?;
-    let now = Instant::now();
     let mut life = cfg.max_session_age;
     let mut expires_at = None;
     if let Some(estimate) = answer.estimated_time_to_expiration {
@@ -124,7 +123,7 @@ fn answer_to_session(
         api_version: cfg.api_version.clone(),
         signed_in_at: started,
         expires_at,
-        refresh_after: now + life,
+        refresh_after_ns: deadline_ns(life),
     })
 }
 

@@ -1,11 +1,14 @@
 //! The blocking `Client`: one (server, site, credentials) and its cached session.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyString};
 
+use super::aio;
 use super::args;
 use super::calls;
 use super::credentials;
@@ -29,7 +32,7 @@ pub struct Client {
     pub creds: Arc<Credentials>,
     pub entry: Arc<Entry>,
     /// The Python object of the last session handed out, so a cache hit allocates nothing.
-    last: Mutex<Option<(Arc<CoreSession>, Py<Session>)>>,
+    last: ArcSwapOption<(Arc<CoreSession>, Py<Session>)>,
     closed: AtomicBool,
 }
 
@@ -101,11 +104,8 @@ pub fn configure(
 impl Client {
     /// The Python object for a core session, reusing the last one when it is the same.
     fn wrap(&self, py: Python<'_>, session: Arc<CoreSession>) -> PyResult<Py<Session>> {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((core, object)) = &*last {
-            if Arc::ptr_eq(core, &session) {
-                return Ok(object.clone_ref(py));
-            }
+        if let Some(object) = self.reuse(py, &session) {
+            return Ok(object);
         }
         let object = Py::new(
             py,
@@ -113,8 +113,31 @@ impl Client {
                 inner: session.clone(),
             },
         )?;
-        *last = Some((session, object.clone_ref(py)));
+        self.last
+            .store(Some(Arc::new((session, object.clone_ref(py)))));
         Ok(object)
+    }
+
+    /// The Python object already made for this core session, if it is the last one.
+    fn reuse(&self, py: Python<'_>, session: &Arc<CoreSession>) -> Option<Py<Session>> {
+        let last = self.last.load();
+        match &*last {
+            Some(pair) if Arc::ptr_eq(&pair.0, session) => Some(pair.1.clone_ref(py)),
+            _ => None,
+        }
+    }
+
+    /// The cache-hit path shared by `session()` and the async fast path: no lock, no
+    /// allocation, no runtime.
+    fn fresh_cached(&self, py: Python<'_>) -> PyResult<Option<Py<Session>>> {
+        match self
+            .entry
+            .with_fresh(|s| self.reuse(py, s).ok_or_else(|| s.clone()))
+        {
+            Some(Ok(object)) => Ok(Some(object)),
+            Some(Err(session)) => self.wrap(py, session).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn check_open(&self) -> PyResult<()> {
@@ -179,7 +202,7 @@ impl Client {
             cfg: Arc::new(cfg),
             creds: Arc::new(creds),
             entry,
-            last: Mutex::new(None),
+            last: ArcSwapOption::empty(),
             closed: AtomicBool::new(false),
         })
     }
@@ -187,10 +210,10 @@ impl Client {
     /// The cached session, signing in only when there is no live one. Concurrent callers
     /// that miss wait on one sign-in.
     fn session(&self, py: Python<'_>) -> PyResult<Py<Session>> {
-        if let Some(s) = self.entry.cached() {
-            return self.wrap(py, s);
-        }
         self.check_open()?;
+        if let Some(s) = self.fresh_cached(py)? {
+            return Ok(s);
+        }
         let session = match self.entry.lookup(&self.cfg, &self.creds) {
             Lookup::Hit(s) => s,
             Lookup::Wait(shared) => wait(py, shared)?,
@@ -261,6 +284,74 @@ impl Client {
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Response> {
         self.request(py, "POST", path, params, json, data, headers, timeout)
+    }
+
+    /// The cached session if it is fresh, else None: the async fast path (no runtime hop).
+    fn _cached_session(&self, py: Python<'_>) -> PyResult<Option<Py<Session>>> {
+        self.check_open()?;
+        self.fresh_cached(py)
+    }
+
+    /// An asyncio future: the cached session, or the one sign-in in flight (started if needed).
+    fn _session_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open()?;
+        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        aio::awaitable(py, async move {
+            let session = api::session(&entry, &cfg, &creds).await?;
+            Ok(Session { inner: session })
+        })
+    }
+
+    /// An asyncio future of a fresh sign-in that replaces the cached session.
+    fn _sign_in_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open()?;
+        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        aio::awaitable(py, async move {
+            let session = Arc::new(signin::sign_in(&cfg, &creds).await?);
+            entry.store(session.clone());
+            Ok(Session { inner: session })
+        })
+    }
+
+    /// An asyncio future of the sign-out of the cached session (None if nothing was cached).
+    fn _sign_out_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let session = self.entry.take();
+        let cfg = self.cfg.clone();
+        aio::awaitable(py, async move {
+            if let Some(session) = session {
+                signin::sign_out(&cfg, &session.token).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Mark closed without signing out (the async close signs out itself).
+    fn _mark_closed(&self) -> bool {
+        !self.closed.swap(true, Ordering::Relaxed)
+    }
+
+    /// An asyncio future of `request(...)`.
+    #[pyo3(signature = (method, path, *, params = None, json = None, data = None, headers = None, timeout = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _request_async<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        path: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        json: Option<&Bound<'py, PyAny>>,
+        data: Option<&Bound<'py, PyAny>>,
+        headers: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open()?;
+        let request = calls::build(
+            py, &self.cfg, method, path, params, json, data, headers, timeout,
+        )?;
+        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        aio::awaitable(py, async move {
+            Ok(Response::new(api::call(entry, cfg, creds, request).await?))
+        })
     }
 
     /// Drop `session` (a `Session` or its token) from the cache if it is still the cached one,

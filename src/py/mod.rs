@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod aio;
 mod args;
 mod calls;
 mod client;

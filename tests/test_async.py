@@ -1,0 +1,159 @@
+"""AsyncClient: the same sessions for asyncio, cancellation-safe."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import List
+
+import pytest
+
+import tableau_connected_auth as tca
+from tableau_connected_auth.testing import FakeTableau
+
+
+def aclient(fake: FakeTableau, **kw: object) -> tca.AsyncClient:
+    creds = fake.connected_app.credentials(fake.username, scopes=["tableau:content:read"])
+    return tca.AsyncClient(fake.url, site=fake.site, credentials=creds, **kw)
+
+
+def test_ten_thousand_tasks_make_one_sign_in(fake: FakeTableau) -> None:
+    fake.set_delay(0.05, route="auth/signin")
+    client = aclient(fake)
+
+    async def main() -> List[str]:
+        sessions = await asyncio.gather(*(client.session() for _ in range(10_000)))
+        return [s.token for s in sessions]
+
+    tokens = asyncio.run(main())
+    assert len(tokens) == 10_000 and len(set(tokens)) == 1
+    assert fake.stats()["sign_in_attempts"] == 1
+
+
+def test_sync_and_async_clients_share_one_session(fake: FakeTableau) -> None:
+    sync = fake.client()
+    token = sync.session().token
+    assert asyncio.run(aclient(fake).session()).token == token
+    assert fake.stats()["sign_ins"] == 1
+
+    with FakeTableau() as other:
+        a = aclient(other)
+        first = asyncio.run(a.session())
+        assert other.client().session().token == first.token
+        assert other.stats()["sign_ins"] == 1
+
+
+def test_cancelling_a_waiting_task_leaves_the_sign_in_running(fake: FakeTableau) -> None:
+    fake.set_delay(0.5, route="auth/signin")
+    client = aclient(fake)
+
+    async def main() -> str:
+        task = asyncio.ensure_future(client.session())
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        s = await client.session()  # joins the sign-in that is still in flight
+        return s.token
+
+    assert asyncio.run(main())
+    assert fake.stats()["sign_in_attempts"] == 1 and fake.stats()["sign_ins"] == 1
+
+
+def test_wait_for_timeout_then_success(fake: FakeTableau) -> None:
+    fake.set_delay(0.5, route="auth/signin")
+    client = aclient(fake)
+
+    async def main() -> str:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(client.session(), timeout=0.1)
+        return (await asyncio.wait_for(client.session(), timeout=10)).token
+
+    assert asyncio.run(main())
+    assert fake.stats()["sign_ins"] == 1
+
+
+def test_request_reauthenticates_after_server_side_expiry(fake: FakeTableau) -> None:
+    client = aclient(fake)
+
+    async def main() -> int:
+        await client.session()
+        fake.expire_all_sessions()
+        r = await client.get("workbooks")
+        return r.status
+
+    assert asyncio.run(main()) == 200
+    assert fake.stats()["sign_ins"] == 2
+
+
+def test_two_event_loops_in_two_threads_share_one_sign_in(fake: FakeTableau) -> None:
+    fake.set_delay(0.2, route="auth/signin")
+    client = aclient(fake)
+    tokens: List[str] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        barrier.wait()
+        tokens.append(asyncio.run(client.session()).token)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(tokens) == 2 and tokens[0] == tokens[1]
+    assert fake.stats()["sign_in_attempts"] == 1
+
+
+def test_errors_are_the_same_typed_exceptions(fake: FakeTableau) -> None:
+    creds = fake.connected_app.credentials(fake.username, scopes=["tableau:content:read"])
+    client = tca.AsyncClient(fake.url, site="nope", credentials=creds)
+    with pytest.raises(tca.SignInError) as info:
+        asyncio.run(client.session())
+    assert info.value.code == "401001" and "contentUrl" in str(info.value)
+    with pytest.raises(tca.ConfigurationError):
+        tca.AsyncClient(fake.url, site="x", credentials=creds, timeout=-1)
+
+
+def test_async_with_signs_out_and_sign_in_is_fresh(fake: FakeTableau) -> None:
+    async def main() -> str:
+        async with aclient(fake) as client:
+            first = await client.session()
+            fresh = await client.sign_in()
+            assert fresh.token != first.token
+            assert (await client.session()).token == fresh.token
+            assert client.invalidate(fresh)
+            return (await client.session()).token
+
+    token = asyncio.run(main())
+    assert not fake.is_session_alive(token)
+    assert fake.stats()["sign_ins"] == 3 and fake.stats()["sign_outs"] == 1
+
+
+def test_a_forked_child_uses_the_async_path(fake: FakeTableau) -> None:
+    client = aclient(fake)
+    parent = asyncio.run(client.session()).token
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read)
+
+            async def child() -> str:
+                cached = (await client.session()).token == parent
+                fresh = (await client.sign_in()).token != parent
+                status = (await client.get("workbooks")).status
+                return f"{cached} {fresh} {status}"
+
+            os.write(write, asyncio.run(child()).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    answer = os.read(read, 100).decode()
+    os.close(read)
+    assert os.WEXITSTATUS(status) == 0 and answer == "True True 200"
+    assert asyncio.run(client.get("workbooks")).status == 200  # the parent runtime still works
