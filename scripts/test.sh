@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: lint, Rust unit tests (cargo test), then the Python
 # package built into a private virtualenv and tested with pytest against FakeTableau on 127.0.0.1.
-# Needs only Rust and Python 3.9+; installs maturin, pytest, PyJWT and mypy into the virtualenv.
+# Needs only Rust and Python 3.9+; installs maturin, pytest, PyJWT (with cryptography) and mypy
+# into the virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "maturin>=1.9.4,<2" "pytest>=7" "PyJWT>=2.8" "mypy>=1.10"
+    "maturin>=1.9.4,<2" "pytest>=7" "PyJWT[crypto]>=2.8" "mypy>=1.10"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -91,6 +91,10 @@ class AsyncClient:
         """Always sign in afresh; the new session replaces the cached one."""
         return await self._client._sign_in_async()
 
+    async def switch_site(self, content_url: str) -> Session:
+        """Switch to another site; see :meth:`Client.switch_site`."""
+        return await self._client._switch_site_async(content_url)
+
     def invalidate(self, session: Union[Session, str]) -> bool:
         """Drop ``session`` from the cache if it is still the cached one (compare-and-swap)."""
         return self._client.invalidate(session)

@@ -3,7 +3,7 @@
 import asyncio
 import datetime
 from types import TracebackType
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from typing_extensions import Self, disjoint_base, final
 
@@ -13,6 +13,8 @@ __all__ = [
     "PersonalAccessToken",
     "UsernamePassword",
     "Jwt",
+    "ExternalAuthorizationServer",
+    "UnifiedAccessToken",
     "Client",
     "Session",
     "Response",
@@ -81,9 +83,86 @@ class UsernamePassword:
 
 @final
 class Jwt:
-    """A JWT minted elsewhere; a plain string is good for one sign-in."""
+    """A JWT minted elsewhere: a plain string is good for one sign-in; a callable is called
+    for a fresh JWT at every sign-in."""
 
-    def __new__(cls, token: str) -> Self: ...
+    def __new__(cls, token: Union[str, Callable[[], str]]) -> Self: ...
+
+@final
+class ExternalAuthorizationServer:
+    """A connected app with OAuth 2.0 trust: JWTs signed with your identity provider's key."""
+
+    def __new__(
+        cls,
+        issuer: str,
+        key_id: str,
+        private_key: str,
+        algorithm: str = "RS256",
+        audience: Optional[str] = None,
+        site_luid: Optional[str] = None,
+    ) -> Self: ...
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def audience(self) -> str: ...
+    @property
+    def algorithm(self) -> str: ...
+    def jwt(
+        self,
+        username: str,
+        *,
+        scopes: Sequence[str],
+        lifetime: Optional[float] = None,
+        user_attributes: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
+        groups: Optional[Sequence[str]] = None,
+        on_demand_access: bool = False,
+    ) -> str: ...
+    def credentials(
+        self,
+        username: str,
+        *,
+        scopes: Sequence[str],
+        lifetime: Optional[float] = None,
+        user_attributes: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
+        groups: Optional[Sequence[str]] = None,
+        on_demand_access: bool = False,
+    ) -> ConnectedAppCredentials: ...
+
+@final
+class UnifiedAccessToken:
+    """Tableau Cloud unified access tokens (RS256, isUat="true", REST API 3.27+)."""
+
+    def __new__(
+        cls, issuer: str, key_id: str, private_key: str, tenant_id: str, username_claim: str = "email"
+    ) -> Self: ...
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def username_claim(self) -> str: ...
+    def jwt(
+        self,
+        username: str,
+        *,
+        scopes: Sequence[str],
+        lifetime: Optional[float] = None,
+        user_attributes: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
+        groups: Optional[Sequence[str]] = None,
+        on_demand_access: bool = False,
+    ) -> str: ...
+    def credentials(
+        self,
+        username: str,
+        *,
+        scopes: Sequence[str],
+        lifetime: Optional[float] = None,
+        user_attributes: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
+        groups: Optional[Sequence[str]] = None,
+        on_demand_access: bool = False,
+    ) -> ConnectedAppCredentials: ...
 
 _AnyCredentials = Union[ConnectedAppCredentials, PersonalAccessToken, UsernamePassword, Jwt]
 
@@ -189,7 +268,9 @@ class Client:
         headers: Optional[Mapping[str, str]] = None,
         timeout: Optional[float] = None,
     ) -> Response: ...
+    def switch_site(self, content_url: str) -> Session: ...
     def invalidate(self, session: Union[Session, str]) -> bool: ...
+    def _switch_site_async(self, content_url: str) -> asyncio.Future[Session]: ...
     def _cached_session(self) -> Optional[Session]: ...
     def _session_async(self) -> asyncio.Future[Session]: ...
     def _sign_in_async(self) -> asyncio.Future[Session]: ...

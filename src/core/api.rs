@@ -12,8 +12,8 @@ use super::config::ClientConfig;
 use super::credentials::Credentials;
 use super::error::{Error, Result};
 use super::session::Session;
-use super::sessions::{Entry, Lookup};
-use super::signin::AUTH_HEADER;
+use super::sessions::{self, Entry, Lookup};
+use super::signin::{self, AUTH_HEADER};
 use super::transport::{self, Reply};
 use super::wire;
 
@@ -91,6 +91,34 @@ pub async fn session(
         Lookup::Hit(s) => Ok(s),
         Lookup::Wait(shared) => shared.await,
     }
+}
+
+/// Switch to another site: Tableau ends the current session and answers one for
+/// `content_url`, which is cached under that site's key (a `Client` for that site finds it).
+/// Switching to the site the session is already on returns the current session.
+pub async fn switch_site(
+    entry: Arc<Entry>,
+    cfg: Arc<ClientConfig>,
+    creds: Arc<Credentials>,
+    content_url: String,
+) -> Result<Arc<Session>> {
+    let current = session(&entry, &cfg, &creds).await?;
+    if current.site_content_url == content_url {
+        return Ok(current);
+    }
+    let target = ClientConfig {
+        site: content_url.clone(),
+        ..(*cfg).clone()
+    };
+    target.check_site()?;
+    let switched = match signin::switch_site(&cfg, &current, &content_url).await {
+        Ok(s) => Arc::new(s),
+        Err(Error::SignIn(f)) if f.code == "403070" => return Ok(current),
+        Err(e) => return Err(e),
+    };
+    entry.invalidate(current.token.expose());
+    sessions::entry(sessions::cache_key(&target, &creds)).store(switched.clone());
+    Ok(switched)
 }
 
 /// Does this answer say the session is dead (so a fresh one may help)?

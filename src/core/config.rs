@@ -12,6 +12,8 @@ use super::wire::WireFormat;
 pub const DEFAULT_API_VERSION: &str = "3.24";
 /// The first version with connected-app (JWT) sign-in (Tableau Cloud, June 2022).
 pub const FIRST_JWT_VERSION: (u32, u32) = (3, 16);
+/// The first version with unified access tokens (Tableau Cloud, Dec 2025).
+pub const FIRST_UAT_VERSION: (u32, u32) = (3, 27);
 /// The first version with personal access tokens.
 pub const FIRST_PAT_VERSION: (u32, u32) = (3, 6);
 
@@ -105,12 +107,18 @@ impl ClientConfig {
     }
 
     /// `{server}/api/{version}/{path}`.
-    pub fn api_url(&self, path: &str) -> String {
-        format!("{}/api/{}/{}", self.server, self.api_version, path)
+    pub fn url(&self, version: &str, path: &str) -> String {
+        format!("{}/api/{}/{}", self.server, version, path)
     }
 
-    pub fn version(&self) -> (u32, u32) {
-        parse_version(&self.api_version).unwrap_or((0, 0))
+    /// The site must be a contentUrl (used when a config is derived for another site).
+    pub fn check_site(&self) -> Result<()> {
+        check_site(&self.site).map(|_| ())
+    }
+
+    /// True when the version is discovered from the server at the first sign-in.
+    pub fn auto_version(&self) -> bool {
+        self.api_version == AUTO_VERSION
     }
 }
 
@@ -217,11 +225,17 @@ pub fn parse_version(v: &str) -> Option<(u32, u32)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
+/// `api_version="auto"`: ask the server's `serverinfo` once per host.
+pub const AUTO_VERSION: &str = "auto";
+
 fn check_api_version(v: &str) -> Result<String> {
+    if v == AUTO_VERSION {
+        return Ok(v.to_string());
+    }
     match parse_version(v) {
         Some((major, _)) if major >= 2 => Ok(v.to_string()),
         _ => Err(Error::Configuration(format!(
-            "api_version {v:?} is not a REST API version: give one like \"{DEFAULT_API_VERSION}\""
+            "api_version {v:?} is not a REST API version: give one like \"{DEFAULT_API_VERSION}\", or \"auto\""
         ))),
     }
 }
@@ -347,7 +361,10 @@ mod tests {
         )
         .is_err());
         let c = ClientConfig::new("h", "s", "3.24", 30.0, 3, "json", Some("abc-123"), t).unwrap();
-        assert_eq!(c.api_url("auth/signin"), "https://h/api/3.24/auth/signin");
-        assert_eq!(c.version(), (3, 24));
+        assert_eq!(
+            c.url("3.24", "auth/signin"),
+            "https://h/api/3.24/auth/signin"
+        );
+        assert!(!c.auto_version());
     }
 }

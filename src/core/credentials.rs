@@ -9,7 +9,9 @@ use std::sync::Arc;
 use aws_lc_rs::{digest, hmac};
 
 use super::error::{Error, Result};
-use super::jwt::{check_name, ConnectedApp, JwtClaims};
+use super::jwt::{
+    check_name, ConnectedApp, ExternalAuthorizationServer, JwtClaims, UnifiedAccessToken,
+};
 use super::secret::Secret;
 use super::wire::SignInCredentials;
 
@@ -79,11 +81,21 @@ pub enum Credentials {
         password: Secret,
     },
     Jwt(Arc<dyn JwtSource>),
+    /// OAuth 2.0 trust: JWTs signed by your identity provider's private key.
+    ExternalAuthorizationServer {
+        eas: Arc<ExternalAuthorizationServer>,
+        claims: Arc<JwtClaims>,
+    },
+    /// Tableau Cloud unified access tokens (`isUat="true"`).
+    UnifiedAccessToken {
+        uat: Arc<UnifiedAccessToken>,
+        claims: Arc<JwtClaims>,
+    },
 }
 
 /// What one sign-in sends, owned (a JWT is minted fresh for every attempt).
 pub enum SignInSecret {
-    Jwt(Secret),
+    Jwt { jwt: Secret, is_uat: bool },
     PersonalAccessToken { name: String, secret: Secret },
     Password { username: String, password: Secret },
 }
@@ -91,9 +103,9 @@ pub enum SignInSecret {
 impl SignInSecret {
     pub fn as_wire(&self) -> SignInCredentials<'_> {
         match self {
-            SignInSecret::Jwt(jwt) => SignInCredentials::Jwt {
+            SignInSecret::Jwt { jwt, is_uat } => SignInCredentials::Jwt {
                 jwt: jwt.expose(),
-                is_uat: false,
+                is_uat: *is_uat,
             },
             SignInSecret::PersonalAccessToken { name, secret } => {
                 SignInCredentials::PersonalAccessToken {
@@ -137,9 +149,11 @@ impl Credentials {
     /// What to send for one sign-in attempt; mints a fresh JWT each time.
     pub fn for_sign_in(&self) -> Result<SignInSecret> {
         Ok(match self {
-            Credentials::ConnectedApp { app, claims } => {
-                SignInSecret::Jwt(Secret::new(app.mint(claims)?))
+            Credentials::ConnectedApp { app, claims } => jwt(app.mint(claims)?, false),
+            Credentials::ExternalAuthorizationServer { eas, claims } => {
+                jwt(eas.mint(claims)?, false)
             }
+            Credentials::UnifiedAccessToken { uat, claims } => jwt(uat.mint(claims)?, true),
             Credentials::PersonalAccessToken { name, secret } => {
                 SignInSecret::PersonalAccessToken {
                     name: name.clone(),
@@ -150,8 +164,18 @@ impl Credentials {
                 username: username.clone(),
                 password: password.clone(),
             },
-            Credentials::Jwt(source) => SignInSecret::Jwt(Secret::new(source.next_jwt()?)),
+            Credentials::Jwt(source) => jwt(source.next_jwt()?, false),
         })
+    }
+
+    /// The JWT claims (who and what) for the JWT-minting kinds.
+    pub fn claims(&self) -> Option<&JwtClaims> {
+        match self {
+            Credentials::ConnectedApp { claims, .. }
+            | Credentials::ExternalAuthorizationServer { claims, .. }
+            | Credentials::UnifiedAccessToken { claims, .. } => Some(claims),
+            _ => None,
+        }
     }
 
     /// A keyed digest (HMAC-SHA256, keyed by the credential's own secret) of who signs in.
@@ -174,14 +198,33 @@ impl Credentials {
                 vec![b"password", username.as_bytes()],
             ),
             Credentials::Jwt(_) => (b"jwt", vec![b"jwt"]),
+            Credentials::ExternalAuthorizationServer { eas, .. } => (
+                eas.key_fingerprint(),
+                vec![
+                    b"eas",
+                    eas.issuer.as_bytes(),
+                    eas.key_id.as_bytes(),
+                    eas.audience.as_bytes(),
+                ],
+            ),
+            Credentials::UnifiedAccessToken { uat, .. } => (
+                uat.key_fingerprint(),
+                vec![
+                    b"uat",
+                    uat.issuer.as_bytes(),
+                    uat.key_id.as_bytes(),
+                    uat.tenant_id.as_bytes(),
+                    uat.username_claim.as_bytes(),
+                ],
+            ),
         };
         let key = hmac::Key::new(hmac::HMAC_SHA256, key);
         let mut ctx = hmac::Context::with_key(&key);
         for p in parts {
             feed(&mut ctx, p);
         }
-        match self {
-            Credentials::ConnectedApp { claims, .. } => {
+        match self.claims() {
+            Some(claims) => {
                 // Different scopes, attributes or groups make a session with other rights.
                 feed(&mut ctx, claims.username.as_bytes());
                 let mut scopes = claims.scopes.clone();
@@ -200,8 +243,11 @@ impl Credentials {
                     format!("{:?}/{}", claims.groups, claims.on_demand_access).as_bytes(),
                 );
             }
-            Credentials::Jwt(source) => feed(&mut ctx, &source.identity()),
-            _ => {}
+            None => {
+                if let Credentials::Jwt(source) = self {
+                    feed(&mut ctx, &source.identity());
+                }
+            }
         }
         let mut out = [0u8; 32];
         out.copy_from_slice(ctx.sign().as_ref());
@@ -215,6 +261,8 @@ impl Credentials {
             Credentials::PersonalAccessToken { .. } => "personal access token",
             Credentials::Password { .. } => "password",
             Credentials::Jwt(_) => "JWT",
+            Credentials::ExternalAuthorizationServer { .. } => "connected app (OAuth 2.0 trust)",
+            Credentials::UnifiedAccessToken { .. } => "unified access token",
         }
     }
 
@@ -232,7 +280,22 @@ impl Credentials {
                 format!("UsernamePassword(username={username:?}, password=***)")
             }
             Credentials::Jwt(_) => "Jwt(***)".to_string(),
+            Credentials::ExternalAuthorizationServer { eas, claims } => format!(
+                "ExternalAuthorizationServer(issuer={:?}, username={:?}, scopes={:?})",
+                eas.issuer, claims.username, claims.scopes
+            ),
+            Credentials::UnifiedAccessToken { uat, claims } => format!(
+                "UnifiedAccessToken(issuer={:?}, username={:?}, scopes={:?})",
+                uat.issuer, claims.username, claims.scopes
+            ),
         }
+    }
+}
+
+fn jwt(token: String, is_uat: bool) -> SignInSecret {
+    SignInSecret::Jwt {
+        jwt: Secret::new(token),
+        is_uat,
     }
 }
 

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
+use super::keys::{Algorithm, SigningKey};
 use super::secret::Secret;
 
 /// Tableau rejects an `exp` more than 10 minutes ahead.
@@ -23,6 +24,7 @@ pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 const BACKDATE_SECS: u64 = 5;
 
 const ODA_CLAIM: &str = "https://tableau.com/oda";
+const TENANT_CLAIM: &str = "https://tableau.com/tenantId";
 const GROUPS_CLAIM: &str = "https://tableau.com/groups";
 const RESERVED: [&str; 10] = [
     "iss",
@@ -168,14 +170,18 @@ struct Header<'a> {
     alg: &'static str,
     typ: &'static str,
     kid: &'a str,
-    iss: &'a str,
+    /// Direct trust only: Tableau's samples put the client id in the header too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 struct Payload<'a> {
     iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
     jti: String,
     iat: u64,
     nbf: u64,
@@ -191,8 +197,57 @@ struct Payload<'a> {
         skip_serializing_if = "Option::is_none"
     )]
     groups: Option<&'a [String]>,
+    #[serde(
+        rename = "https://tableau.com/tenantId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    tenant_id: Option<&'a str>,
+    /// Unified access tokens carry the username in a claim whose name is configurable.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    username_claim: Option<std::collections::BTreeMap<&'a str, &'a str>>,
     #[serde(flatten)]
     attributes: &'a Map<String, Value>,
+}
+
+impl<'a> Payload<'a> {
+    /// The claims every Tableau JWT carries, minted now with a fresh `jti`.
+    fn new(iss: &'a str, claims: &'a JwtClaims, now: SystemTime) -> Result<Self> {
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| Error::Configuration("the system clock is before 1970".into()))?
+            .as_secs();
+        Ok(Payload {
+            iss,
+            sub: Some(&claims.username),
+            aud: Some("tableau"),
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now.saturating_sub(BACKDATE_SECS),
+            nbf: now.saturating_sub(BACKDATE_SECS),
+            exp: now + claims.lifetime.as_secs(),
+            scp: &claims.scopes,
+            oda: claims.on_demand_access.then_some("true"),
+            groups: claims.groups.as_deref(),
+            tenant_id: None,
+            username_claim: None,
+            attributes: &claims.user_attributes,
+        })
+    }
+}
+
+/// `base64url(header).base64url(payload).base64url(signature)`.
+fn assemble(
+    header: &Header<'_>,
+    payload: &Payload<'_>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+) -> Result<String> {
+    let mut token = String::with_capacity(512);
+    append_b64_json(&mut token, header)?;
+    token.push('.');
+    append_b64_json(&mut token, payload)?;
+    let signature = sign(token.as_bytes())?;
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    Ok(token)
 }
 
 /// A direct-trust connected app: client id, secret id and secret value.
@@ -247,37 +302,171 @@ impl ConnectedApp {
     }
 
     fn mint_at(&self, claims: &JwtClaims, now: SystemTime) -> Result<String> {
-        let now = now
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| Error::Configuration("the system clock is before 1970".into()))?
-            .as_secs();
         let header = Header {
             alg: "HS256",
             typ: "JWT",
             kid: &self.secret_id,
-            iss: &self.client_id,
+            iss: Some(&self.client_id),
         };
-        let payload = Payload {
-            iss: &self.client_id,
-            sub: &claims.username,
-            aud: "tableau",
-            jti: uuid::Uuid::new_v4().to_string(),
-            iat: now.saturating_sub(BACKDATE_SECS),
-            nbf: now.saturating_sub(BACKDATE_SECS),
-            exp: now + claims.lifetime.as_secs(),
-            scp: &claims.scopes,
-            oda: claims.on_demand_access.then_some("true"),
-            groups: claims.groups.as_deref(),
-            attributes: &claims.user_attributes,
+        let payload = Payload::new(&self.client_id, claims, now)?;
+        assemble(&header, &payload, |msg| {
+            Ok(hmac::sign(&self.key, msg).as_ref().to_vec())
+        })
+    }
+}
+
+/// A connected app with OAuth 2.0 trust: your identity provider ("external authorization
+/// server") signs the JWT with its private key; Tableau checks it with the public key.
+pub struct ExternalAuthorizationServer {
+    pub issuer: String,
+    pub key_id: String,
+    /// `aud`: "tableau" on Server, "tableau:<site-luid>" on Tableau Cloud.
+    pub audience: String,
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for ExternalAuthorizationServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ExternalAuthorizationServer(issuer={:?}, key_id={:?}, algorithm={:?}, audience={:?}, private_key=***)",
+            self.issuer,
+            self.key_id,
+            self.key.algorithm().name(),
+            self.audience
+        )
+    }
+}
+
+fn check_audience(audience: &str) -> Result<()> {
+    check_name("audience", audience)?;
+    if audience.contains(char::is_whitespace) {
+        return Err(Error::Configuration(format!(
+            "audience {audience:?} contains whitespace: use \"tableau\" (Server) or \"tableau:<site-luid>\" (Cloud)"
+        )));
+    }
+    Ok(())
+}
+
+impl ExternalAuthorizationServer {
+    pub fn new(
+        issuer: &str,
+        key_id: &str,
+        private_key_pem: &str,
+        algorithm: &str,
+        audience: &str,
+    ) -> Result<Self> {
+        check_name("issuer", issuer)?;
+        check_name("key_id", key_id)?;
+        check_audience(audience)?;
+        let key = SigningKey::from_pem(private_key_pem, Algorithm::parse(algorithm)?)?;
+        Ok(ExternalAuthorizationServer {
+            issuer: issuer.to_string(),
+            key_id: key_id.to_string(),
+            audience: audience.to_string(),
+            key,
+        })
+    }
+
+    pub fn algorithm(&self) -> &'static str {
+        self.key.algorithm().name()
+    }
+
+    /// SHA-256 of the private key, for cache keys.
+    pub fn key_fingerprint(&self) -> &[u8; 32] {
+        self.key.fingerprint()
+    }
+
+    /// Mint one JWT now, with a fresh `jti`.
+    pub fn mint(&self, claims: &JwtClaims) -> Result<String> {
+        let header = Header {
+            alg: self.key.algorithm().name(),
+            typ: "JWT",
+            kid: &self.key_id,
+            iss: None,
         };
-        let mut token = String::with_capacity(512);
-        append_b64_json(&mut token, &header)?;
-        token.push('.');
-        append_b64_json(&mut token, &payload)?;
-        let tag = hmac::sign(&self.key, token.as_bytes());
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut token);
-        Ok(token)
+        let mut payload = Payload::new(&self.issuer, claims, SystemTime::now())?;
+        payload.aud = Some(&self.audience);
+        assemble(&header, &payload, |msg| self.key.sign(msg))
+    }
+}
+
+/// Tableau Cloud unified access tokens: RS256 JWTs from a UAT configuration's issuer, with
+/// the tenant id claim and the username in a configurable claim; sent with `isUat="true"`.
+pub struct UnifiedAccessToken {
+    pub issuer: String,
+    pub key_id: String,
+    pub tenant_id: String,
+    pub username_claim: String,
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for UnifiedAccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "UnifiedAccessToken(issuer={:?}, key_id={:?}, tenant_id={:?}, username_claim={:?}, private_key=***)",
+            self.issuer, self.key_id, self.tenant_id, self.username_claim
+        )
+    }
+}
+
+impl UnifiedAccessToken {
+    pub fn new(
+        issuer: &str,
+        key_id: &str,
+        private_key_pem: &str,
+        tenant_id: &str,
+        username_claim: &str,
+    ) -> Result<Self> {
+        check_name("issuer", issuer)?;
+        check_name("key_id", key_id)?;
+        check_name("tenant_id", tenant_id)?;
+        check_name("username_claim", username_claim)?;
+        if RESERVED.contains(&username_claim) || username_claim == TENANT_CLAIM {
+            return Err(Error::Configuration(format!(
+                "username_claim {username_claim:?} is a reserved JWT claim: use the claim your \
+                 UAT configuration names (\"email\" by default)"
+            )));
+        }
+        let key = SigningKey::from_pem(private_key_pem, Algorithm::RS256)?;
+        Ok(UnifiedAccessToken {
+            issuer: issuer.to_string(),
+            key_id: key_id.to_string(),
+            tenant_id: tenant_id.to_string(),
+            username_claim: username_claim.to_string(),
+            key,
+        })
+    }
+
+    /// SHA-256 of the private key, for cache keys.
+    pub fn key_fingerprint(&self) -> &[u8; 32] {
+        self.key.fingerprint()
+    }
+
+    /// Mint one JWT now, with a fresh `jti`.
+    pub fn mint(&self, claims: &JwtClaims) -> Result<String> {
+        if claims.user_attributes.contains_key(&self.username_claim) {
+            return Err(Error::Configuration(format!(
+                "user_attributes has {:?}, which is this token's username_claim",
+                self.username_claim
+            )));
+        }
+        let header = Header {
+            alg: "RS256",
+            typ: "JWT",
+            kid: &self.key_id,
+            iss: None,
+        };
+        let mut payload = Payload::new(&self.issuer, claims, SystemTime::now())?;
+        payload.sub = None;
+        payload.aud = None;
+        payload.tenant_id = Some(&self.tenant_id);
+        payload.username_claim = Some(std::collections::BTreeMap::from([(
+            self.username_claim.as_str(),
+            claims.username.as_str(),
+        )]));
+        assemble(&header, &payload, |msg| self.key.sign(msg))
     }
 }
 

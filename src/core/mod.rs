@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod error;
 pub mod fake;
 pub mod jwt;
+pub mod keys;
 pub mod secret;
 pub mod session;
 pub mod sessions;

@@ -1,11 +1,16 @@
 //! The auth calls on the wire: sign in (with retries, fresh JWTs and redirects) and sign out.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::Method;
 
-use super::config::{ClientConfig, FIRST_JWT_VERSION, FIRST_PAT_VERSION};
+use super::config::{
+    parse_version, ClientConfig, DEFAULT_API_VERSION, FIRST_JWT_VERSION, FIRST_PAT_VERSION,
+    FIRST_UAT_VERSION,
+};
 use super::credentials::Credentials;
 use super::error::{Call, Error, Result, TableauFailure};
 use super::secret::Secret;
@@ -23,12 +28,25 @@ const BACKOFF_CAP: Duration = Duration::from_secs(5);
 /// The header every authenticated call carries.
 pub const AUTH_HEADER: &str = "X-Tableau-Auth";
 
-/// Refuse before any I/O what the configured REST API version cannot do.
+/// Refuse before any I/O what the configured REST API version cannot do ("auto" is checked
+/// once the server said its version).
 pub fn check_version_supports(cfg: &ClientConfig, creds: &Credentials) -> Result<()> {
-    let v = cfg.version();
+    if cfg.auto_version() {
+        return Ok(());
+    }
+    check_version(&cfg.api_version, creds, "api_version is")
+}
+
+fn check_version(version: &str, creds: &Credentials, said: &str) -> Result<()> {
+    let v = parse_version(version).unwrap_or((0, 0));
     let (needed, what) = match creds {
-        Credentials::ConnectedApp { .. } | Credentials::Jwt(_) => {
+        Credentials::ConnectedApp { .. }
+        | Credentials::Jwt(_)
+        | Credentials::ExternalAuthorizationServer { .. } => {
             (FIRST_JWT_VERSION, "JWT (connected app) sign-in")
+        }
+        Credentials::UnifiedAccessToken { .. } => {
+            (FIRST_UAT_VERSION, "unified access token sign-in")
         }
         Credentials::PersonalAccessToken { .. } => {
             (FIRST_PAT_VERSION, "personal access token sign-in")
@@ -37,20 +55,89 @@ pub fn check_version_supports(cfg: &ClientConfig, creds: &Credentials) -> Result
     };
     if v < needed {
         return Err(Error::Configuration(format!(
-            "{what} needs REST API {}.{} or later; api_version is {}",
-            needed.0, needed.1, cfg.api_version
+            "{what} needs REST API {}.{} or later; {said} {version}",
+            needed.0, needed.1
         )));
     }
     Ok(())
+}
+
+/// The REST API version of each server this process has asked (`api_version="auto"`).
+static DISCOVERED: Mutex<Option<HashMap<String, String>>> = Mutex::new(None);
+/// Every server since REST API 2.4 answers `serverinfo` at this version.
+const PROBE_VERSION: &str = "2.4";
+
+/// The version to use: the configured one, or the server's `restApiVersion` (asked once per
+/// host and cached for the process).
+pub async fn resolve_version(cfg: &ClientConfig, http: &reqwest::Client) -> Result<String> {
+    if !cfg.auto_version() {
+        return Ok(cfg.api_version.clone());
+    }
+    let known = DISCOVERED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(&cfg.server).cloned());
+    if let Some(v) = known {
+        return Ok(v);
+    }
+    let request = http
+        .get(cfg.url(PROBE_VERSION, "serverinfo"))
+        .header(ACCEPT, cfg.wire_format.content_type());
+    let reply = transport::send(request, cfg.timeout, MAX_AUTH_BODY, "serverinfo").await?;
+    let version = match reply.status {
+        200 => {
+            let info = wire::parse_server_info(&reply.body).map_err(|e| protocol(&reply, &e))?;
+            if parse_version(&info.rest_api_version).is_none() {
+                return Err(Error::Protocol {
+                    status: Some(200),
+                    message: format!(
+                        "serverinfo gave restApiVersion {:?}, which is not a version: pass api_version explicitly",
+                        info.rest_api_version
+                    ),
+                });
+            }
+            log::info!("{} speaks REST API {}", cfg.server, info.rest_api_version);
+            info.rest_api_version
+        }
+        404 => {
+            // Older than 2.4, or serverinfo blocked by a proxy: use our default and say so.
+            log::warn!(
+                "{}: serverinfo is not available (404); using REST API {DEFAULT_API_VERSION}. \
+                 Pass api_version explicitly to silence this",
+                cfg.server
+            );
+            DEFAULT_API_VERSION.to_string()
+        }
+        _ => return Err(failure(&reply, Call::Other)),
+    };
+    DISCOVERED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert(cfg.server.clone(), version.clone());
+    Ok(version)
 }
 
 /// Sign in once (with retries for transient failures); every attempt mints a fresh JWT.
 pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session> {
     check_version_supports(cfg, creds)?;
     let http = transport::process().http(&cfg.transport)?;
+    let version = resolve_version(cfg, &http).await?;
+    if cfg.auto_version() {
+        check_version(&version, creds, "the server speaks at most")?;
+    }
     let mut attempt = 0u32;
     loop {
-        let secret = creds.for_sign_in()?;
+        let secret = if let Credentials::Jwt(_) = creds {
+            // A JWT source may call into a secrets manager: keep it off the runtime's workers.
+            let creds = creds.clone();
+            tokio::task::spawn_blocking(move || creds.for_sign_in())
+                .await
+                .map_err(|e| Error::Configuration(format!("the JWT source failed: {e}")))??
+        } else {
+            creds.for_sign_in()?
+        };
         let body = wire::sign_in_body(
             &SignInRequest {
                 credentials: secret.as_wire(),
@@ -60,7 +147,8 @@ pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session>
             cfg.wire_format,
         );
         let started = SystemTime::now();
-        let outcome = post_following_redirects(cfg, &http, "auth/signin", body).await;
+        let outcome =
+            post_following_redirects(cfg, &http, cfg.url(&version, "auth/signin"), body).await;
         let retry_in = match &outcome {
             Err(Error::Transport(_)) => Some(backoff(attempt)),
             Ok(reply) if matches!(reply.status, 502..=504) => Some(backoff(attempt)),
@@ -87,13 +175,14 @@ pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session>
             }
         }
         let reply = outcome?;
-        return answer_to_session(cfg, &reply, started, Call::SignIn);
+        return answer_to_session(cfg, &version, &reply, started, Call::SignIn);
     }
 }
 
 /// Turn a sign-in (or switchSite) answer into a session or the fitting error.
 fn answer_to_session(
     cfg: &ClientConfig,
+    version: &str,
     reply: &Reply,
     started: SystemTime,
     call: Call,
@@ -120,19 +209,19 @@ fn answer_to_session(
         site_content_url: answer.site_content_url,
         user_id: answer.user_id,
         server: cfg.server.clone(),
-        api_version: cfg.api_version.clone(),
+        api_version: version.to_string(),
         signed_in_at: started,
         expires_at,
         refresh_after_ns: deadline_ns(life),
     })
 }
 
-/// Sign a token out. A session that is already dead (401) counts as signed out.
-pub async fn sign_out(cfg: &ClientConfig, token: &Secret) -> Result<()> {
+/// Sign a session out. A session that is already dead (401) counts as signed out.
+pub async fn sign_out(cfg: &ClientConfig, session: &Session) -> Result<()> {
     let http = transport::process().http(&cfg.transport)?;
     let request = http
-        .post(cfg.api_url("auth/signout"))
-        .header(AUTH_HEADER, token.expose())
+        .post(cfg.url(&session.api_version, "auth/signout"))
+        .header(AUTH_HEADER, session.token.expose())
         .header(ACCEPT, cfg.wire_format.content_type());
     let reply = transport::send(request, cfg.timeout, MAX_AUTH_BODY, "sign-out").await?;
     match reply.status {
@@ -148,14 +237,28 @@ pub async fn sign_out(cfg: &ClientConfig, token: &Secret) -> Result<()> {
     }
 }
 
+/// Switch a live session to another site (`POST auth/switchSite`). Tableau ends the old
+/// session and answers a new one, as a sign-in does.
+pub async fn switch_site(cfg: &ClientConfig, from: &Session, content_url: &str) -> Result<Session> {
+    let http = transport::process().http(&cfg.transport)?;
+    let request = http
+        .post(cfg.url(&from.api_version, "auth/switchSite"))
+        .header(AUTH_HEADER, from.token.expose())
+        .header(CONTENT_TYPE, cfg.wire_format.content_type())
+        .header(ACCEPT, cfg.wire_format.content_type())
+        .body(wire::switch_site_body(content_url, cfg.wire_format));
+    let started = SystemTime::now();
+    let reply = transport::send(request, cfg.timeout, MAX_AUTH_BODY, "switch site").await?;
+    answer_to_session(cfg, &from.api_version, &reply, started, Call::SwitchSite)
+}
+
 /// POST an auth call, re-sending the same POST to `Location` on 301/302/307/308.
 async fn post_following_redirects(
     cfg: &ClientConfig,
     http: &reqwest::Client,
-    path: &str,
+    mut url: String,
     body: String,
 ) -> Result<Reply> {
-    let mut url = cfg.api_url(path);
     for _ in 0..=MAX_REDIRECTS {
         let request = http
             .request(Method::POST, &url)

@@ -155,10 +155,7 @@ impl Client {
             return Ok(());
         };
         let cfg = self.cfg.clone();
-        wait(
-            py,
-            async move { signin::sign_out(&cfg, &session.token).await },
-        )
+        wait(py, async move { signin::sign_out(&cfg, &session).await })
     }
 }
 
@@ -319,7 +316,7 @@ impl Client {
         let cfg = self.cfg.clone();
         aio::awaitable(py, async move {
             if let Some(session) = session {
-                signin::sign_out(&cfg, &session.token).await?;
+                signin::sign_out(&cfg, &session).await?;
             }
             Ok(())
         })
@@ -351,6 +348,32 @@ impl Client {
         let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
         aio::awaitable(py, async move {
             Ok(Response::new(api::call(entry, cfg, creds, request).await?))
+        })
+    }
+
+    /// Switch to another site (its contentUrl). Tableau ends the current session; the new one
+    /// is cached under that site's key, so a `Client` for that site reuses it. Returns it.
+    fn switch_site(&self, py: Python<'_>, content_url: &Bound<'_, PyAny>) -> PyResult<Py<Session>> {
+        self.check_open()?;
+        let content_url = args::string(content_url, "content_url")?;
+        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        let session = wait(py, api::switch_site(entry, cfg, creds, content_url))?;
+        Py::new(py, Session { inner: session })
+    }
+
+    /// An asyncio future of `switch_site(content_url)`.
+    fn _switch_site_async<'py>(
+        &self,
+        py: Python<'py>,
+        content_url: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open()?;
+        let content_url = args::string(content_url, "content_url")?;
+        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        aio::awaitable(py, async move {
+            Ok(Session {
+                inner: api::switch_site(entry, cfg, creds, content_url).await?,
+            })
         })
     }
 

@@ -7,7 +7,8 @@ use pyo3::prelude::*;
 
 use super::args;
 use super::errors::{config_error, IntoPy};
-use crate::core::credentials::{Credentials, SingleUseJwt};
+use crate::core::credentials::{Credentials, JwtSource, SingleUseJwt};
+use crate::core::error::Error;
 use crate::core::jwt::{self, JwtClaims};
 
 /// A direct-trust connected app: its client ID, and one of its secrets (ID and value).
@@ -80,11 +81,11 @@ impl ConnectedApp {
         groups: Option<&Bound<'_, PyAny>>,
         on_demand_access: bool,
     ) -> PyResult<String> {
-        let default = default_lifetime(py)?;
-        let claims = claims(
+        let claims = claims_or_default(
+            py,
             username,
             scopes,
-            lifetime.unwrap_or(&default),
+            lifetime,
             user_attributes,
             groups,
             on_demand_access,
@@ -105,11 +106,11 @@ impl ConnectedApp {
         groups: Option<&Bound<'_, PyAny>>,
         on_demand_access: bool,
     ) -> PyResult<ConnectedAppCredentials> {
-        let default = default_lifetime(py)?;
-        let claims = claims(
+        let claims = claims_or_default(
+            py,
             username,
             scopes,
-            lifetime.unwrap_or(&default),
+            lifetime,
             user_attributes,
             groups,
             on_demand_access,
@@ -130,6 +131,28 @@ impl ConnectedApp {
     }
 }
 
+/// `claims(...)` with the default lifetime when none is given.
+#[allow(clippy::too_many_arguments)]
+fn claims_or_default(
+    py: Python<'_>,
+    username: &Bound<'_, PyAny>,
+    scopes: &Bound<'_, PyAny>,
+    lifetime: Option<&Bound<'_, PyAny>>,
+    user_attributes: Option<&Bound<'_, PyAny>>,
+    groups: Option<&Bound<'_, PyAny>>,
+    on_demand_access: bool,
+) -> PyResult<JwtClaims> {
+    let default = default_lifetime(py)?;
+    claims(
+        username,
+        scopes,
+        lifetime.unwrap_or(&default),
+        user_attributes,
+        groups,
+        on_demand_access,
+    )
+}
+
 fn default_lifetime(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     Ok(jwt::DEFAULT_LIFETIME
         .as_secs()
@@ -147,18 +170,14 @@ pub struct ConnectedAppCredentials {
 impl ConnectedAppCredentials {
     #[getter]
     fn username(&self) -> &str {
-        match &self.inner {
-            Credentials::ConnectedApp { claims, .. } => &claims.username,
-            _ => "",
-        }
+        self.inner.claims().map_or("", |c| c.username.as_str())
     }
 
     #[getter]
     fn scopes(&self) -> Vec<String> {
-        match &self.inner {
-            Credentials::ConnectedApp { claims, .. } => claims.scopes.clone(),
-            _ => Vec::new(),
-        }
+        self.inner
+            .claims()
+            .map_or_else(Vec::new, |c| c.scopes.clone())
     }
 
     fn __repr__(&self) -> String {
@@ -235,25 +254,299 @@ impl UsernamePassword {
 }
 
 /// A JWT minted elsewhere. A plain string is good for one sign-in only (Tableau refuses a
-/// `jti` it has seen).
+/// `jti` it has seen); a callable is called for a fresh JWT at every sign-in.
 #[pyclass(frozen, module = "tableau_connected_auth")]
 pub struct Jwt {
     inner: Credentials,
+}
+
+/// A Python callable that returns a fresh JWT string.
+struct CallableJwt {
+    callable: Py<PyAny>,
+}
+
+impl JwtSource for CallableJwt {
+    fn next_jwt(&self) -> crate::core::error::Result<String> {
+        Python::attach(|py| {
+            let value = self.callable.call0(py).map_err(|e| {
+                let kind = e
+                    .get_type(py)
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default();
+                Error::Configuration(format!("the Jwt callable raised {kind}"))
+            })?;
+            let token: String = value.extract(py).map_err(|_| {
+                Error::Configuration("the Jwt callable must return the JWT as a str".into())
+            })?;
+            // The same shape check as a fixed token; the source itself is not single use.
+            SingleUseJwt::new(&token)?;
+            Ok(token.trim().to_string())
+        })
+    }
+
+    fn identity(&self) -> Vec<u8> {
+        let mut id = b"callable:".to_vec();
+        id.extend_from_slice(&(self.callable.as_ptr() as usize).to_le_bytes());
+        id
+    }
 }
 
 #[pymethods]
 impl Jwt {
     #[new]
     fn new(token: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let token = args::string(token, "token")?;
-        let source = SingleUseJwt::new(&token).py_err()?;
+        let source: Arc<dyn JwtSource> = if token.is_callable() {
+            Arc::new(CallableJwt {
+                callable: token.clone().unbind(),
+            })
+        } else {
+            Arc::new(SingleUseJwt::new(&args::string(token, "token")?).py_err()?)
+        };
         Ok(Jwt {
-            inner: Credentials::Jwt(Arc::new(source)),
+            inner: Credentials::Jwt(source),
         })
     }
 
     fn __repr__(&self) -> String {
         self.inner.describe()
+    }
+}
+
+/// A connected app with OAuth 2.0 trust: your identity provider (the "external authorization
+/// server") signs JWTs with its private key (RS256/384/512, PS256/384/512, ES256/384, EdDSA).
+///
+/// `audience` is the JWT `aud`: "tableau" for Tableau Server; Tableau Cloud wants
+/// "tableau:<site-luid>": pass `site_luid=` as a shortcut for that.
+#[pyclass(frozen, module = "tableau_connected_auth")]
+pub struct ExternalAuthorizationServer {
+    eas: Arc<jwt::ExternalAuthorizationServer>,
+}
+
+#[pymethods]
+impl ExternalAuthorizationServer {
+    #[new]
+    #[pyo3(signature = (issuer, key_id, private_key, algorithm = "RS256", audience = None, site_luid = None))]
+    fn new(
+        issuer: &Bound<'_, PyAny>,
+        key_id: &Bound<'_, PyAny>,
+        private_key: &Bound<'_, PyAny>,
+        algorithm: &str,
+        audience: Option<&Bound<'_, PyAny>>,
+        site_luid: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let audience = args::optional_string(audience, "audience")?;
+        let site_luid = args::optional_string(site_luid, "site_luid")?;
+        let audience = match (audience, site_luid) {
+            (Some(_), Some(_)) => return Err(config_error(
+                "pass audience= or site_luid=, not both (site_luid=X means audience=\"tableau:X\")",
+            )),
+            (Some(a), None) => a,
+            (None, Some(luid)) => {
+                jwt::check_name("site_luid", &luid).py_err()?;
+                format!("tableau:{luid}")
+            }
+            (None, None) => "tableau".to_string(),
+        };
+        let eas = jwt::ExternalAuthorizationServer::new(
+            &args::string(issuer, "issuer")?,
+            &args::string(key_id, "key_id")?,
+            &args::string(private_key, "private_key")?,
+            algorithm,
+            &audience,
+        )
+        .py_err()?;
+        Ok(ExternalAuthorizationServer { eas: Arc::new(eas) })
+    }
+
+    #[getter]
+    fn issuer(&self) -> &str {
+        &self.eas.issuer
+    }
+
+    #[getter]
+    fn key_id(&self) -> &str {
+        &self.eas.key_id
+    }
+
+    #[getter]
+    fn audience(&self) -> &str {
+        &self.eas.audience
+    }
+
+    #[getter]
+    fn algorithm(&self) -> &str {
+        self.eas.algorithm()
+    }
+
+    /// Mint one JWT. Every call gives a new `jti`.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
+    fn jwt(
+        &self,
+        py: Python<'_>,
+        username: &Bound<'_, PyAny>,
+        scopes: &Bound<'_, PyAny>,
+        lifetime: Option<&Bound<'_, PyAny>>,
+        user_attributes: Option<&Bound<'_, PyAny>>,
+        groups: Option<&Bound<'_, PyAny>>,
+        on_demand_access: bool,
+    ) -> PyResult<String> {
+        let c = claims_or_default(
+            py,
+            username,
+            scopes,
+            lifetime,
+            user_attributes,
+            groups,
+            on_demand_access,
+        )?;
+        self.eas.mint(&c).py_err()
+    }
+
+    /// What a `Client` signs in with: a fresh JWT for this user is minted at every sign-in.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
+    fn credentials(
+        &self,
+        py: Python<'_>,
+        username: &Bound<'_, PyAny>,
+        scopes: &Bound<'_, PyAny>,
+        lifetime: Option<&Bound<'_, PyAny>>,
+        user_attributes: Option<&Bound<'_, PyAny>>,
+        groups: Option<&Bound<'_, PyAny>>,
+        on_demand_access: bool,
+    ) -> PyResult<ConnectedAppCredentials> {
+        let c = claims_or_default(
+            py,
+            username,
+            scopes,
+            lifetime,
+            user_attributes,
+            groups,
+            on_demand_access,
+        )?;
+        Ok(ConnectedAppCredentials {
+            inner: Credentials::ExternalAuthorizationServer {
+                eas: self.eas.clone(),
+                claims: Arc::new(c),
+            },
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.eas)
+    }
+}
+
+/// Tableau Cloud unified access tokens: RS256 JWTs from your UAT configuration's issuer,
+/// carrying `https://tableau.com/tenantId` and the username in `username_claim` ("email" by
+/// default). Needs REST API 3.27 or later.
+#[pyclass(frozen, module = "tableau_connected_auth")]
+pub struct UnifiedAccessToken {
+    uat: Arc<jwt::UnifiedAccessToken>,
+}
+
+#[pymethods]
+impl UnifiedAccessToken {
+    #[new]
+    #[pyo3(signature = (issuer, key_id, private_key, tenant_id, username_claim = "email"))]
+    fn new(
+        issuer: &Bound<'_, PyAny>,
+        key_id: &Bound<'_, PyAny>,
+        private_key: &Bound<'_, PyAny>,
+        tenant_id: &Bound<'_, PyAny>,
+        username_claim: &str,
+    ) -> PyResult<Self> {
+        let uat = jwt::UnifiedAccessToken::new(
+            &args::string(issuer, "issuer")?,
+            &args::string(key_id, "key_id")?,
+            &args::string(private_key, "private_key")?,
+            &args::string(tenant_id, "tenant_id")?,
+            username_claim,
+        )
+        .py_err()?;
+        Ok(UnifiedAccessToken { uat: Arc::new(uat) })
+    }
+
+    #[getter]
+    fn issuer(&self) -> &str {
+        &self.uat.issuer
+    }
+
+    #[getter]
+    fn tenant_id(&self) -> &str {
+        &self.uat.tenant_id
+    }
+
+    #[getter]
+    fn username_claim(&self) -> &str {
+        &self.uat.username_claim
+    }
+
+    /// Mint one JWT. Every call gives a new `jti`.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
+    fn jwt(
+        &self,
+        py: Python<'_>,
+        username: &Bound<'_, PyAny>,
+        scopes: &Bound<'_, PyAny>,
+        lifetime: Option<&Bound<'_, PyAny>>,
+        user_attributes: Option<&Bound<'_, PyAny>>,
+        groups: Option<&Bound<'_, PyAny>>,
+        on_demand_access: bool,
+    ) -> PyResult<String> {
+        let c = claims_or_default(
+            py,
+            username,
+            scopes,
+            lifetime,
+            user_attributes,
+            groups,
+            on_demand_access,
+        )?;
+        self.uat.mint(&c).py_err()
+    }
+
+    /// What a `Client` signs in with (`isUat="true"`): a fresh JWT at every sign-in.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
+    fn credentials(
+        &self,
+        py: Python<'_>,
+        username: &Bound<'_, PyAny>,
+        scopes: &Bound<'_, PyAny>,
+        lifetime: Option<&Bound<'_, PyAny>>,
+        user_attributes: Option<&Bound<'_, PyAny>>,
+        groups: Option<&Bound<'_, PyAny>>,
+        on_demand_access: bool,
+    ) -> PyResult<ConnectedAppCredentials> {
+        let c = claims_or_default(
+            py,
+            username,
+            scopes,
+            lifetime,
+            user_attributes,
+            groups,
+            on_demand_access,
+        )?;
+        if c.user_attributes.contains_key(&self.uat.username_claim) {
+            return Err(config_error(format!(
+                "user_attributes has {:?}, which is this token's username_claim",
+                self.uat.username_claim
+            )));
+        }
+        Ok(ConnectedAppCredentials {
+            inner: Credentials::UnifiedAccessToken {
+                uat: self.uat.clone(),
+                claims: Arc::new(c),
+            },
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.uat)
     }
 }
 

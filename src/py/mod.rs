@@ -26,6 +26,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::PersonalAccessToken>()?;
     m.add_class::<credentials::UsernamePassword>()?;
     m.add_class::<credentials::Jwt>()?;
+    m.add_class::<credentials::ExternalAuthorizationServer>()?;
+    m.add_class::<credentials::UnifiedAccessToken>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<response::Response>()?;
