@@ -119,6 +119,55 @@ fn pem_der(pem: &str) -> Result<(String, Vec<u8>)> {
     Ok((label, der))
 }
 
+/// One DER TLV: (tag, contents, rest).
+fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let (bytes, after) = rest.split_at(n);
+        rest = after;
+        bytes
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+    };
+    if rest.len() < len {
+        return None;
+    }
+    let (contents, after) = rest.split_at(len);
+    Some((tag, contents, after))
+}
+
+/// The modulus size of an RSA private key in PKCS#1 or PKCS#8 DER, read without aws-lc (which
+/// refuses keys under 2048 bits before telling their size).
+fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    const OCTET_STRING: u8 = 0x04;
+    let (tag, body, _) = der_tlv(der)?;
+    if tag != SEQUENCE {
+        return None;
+    }
+    let (_, _, rest) = der_tlv(body)?; // version
+    let (tag, second, rest) = der_tlv(rest)?;
+    if tag == INTEGER {
+        // PKCS#1: the second field is the modulus.
+        let significant = second.iter().skip_while(|b| **b == 0).count();
+        return Some(significant * 8);
+    }
+    // PKCS#8: version, algorithm, then the PKCS#1 key in an OCTET STRING.
+    let (tag, inner, _) = der_tlv(rest)?;
+    if tag != OCTET_STRING {
+        return None;
+    }
+    rsa_modulus_bits(inner)
+}
+
 impl SigningKey {
     /// Read a PEM private key (PKCS#8 "PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY" or SEC1
     /// "EC PRIVATE KEY") for `algorithm`.
@@ -158,7 +207,13 @@ impl SigningKey {
             | Algorithm::PS512 => {
                 let pair = RsaKeyPair::from_pkcs8(&der)
                     .or_else(|_| RsaKeyPair::from_der(&der))
-                    .map_err(|_| mismatch("it is not an RSA private key"))?;
+                    .map_err(|_| match rsa_modulus_bits(&der) {
+                        // aws-lc refuses small keys outright: say why.
+                        Some(bits) if bits < 2048 => Error::Configuration(format!(
+                            "the RSA key has {bits} bits: Tableau requires at least 2048 (10088)"
+                        )),
+                        _ => mismatch("it is not an RSA private key"),
+                    })?;
                 let bits = pair.public_modulus_len() * 8;
                 if bits < 2048 {
                     return Err(Error::Configuration(format!(

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::config_error;
-use crate::core::fake::{FakeTableau as CoreFake, Misbehaviour};
+use crate::core::fake::{AudienceRule, FakeTableau as CoreFake, Misbehaviour};
 
 /// A stand-in for Tableau on 127.0.0.1 that enforces Tableau's sign-in rules. It starts at
 /// construction with a default site ("mysite"), user, connected app, PAT and admin password.
@@ -137,6 +137,58 @@ impl FakeTableau {
         self.inner
             .add_pat(site, username, name, secret)
             .map_err(config_error)
+    }
+
+    /// Register an OAuth 2.0 trust issuer (External Authorization Server) with a public key
+    /// (SubjectPublicKeyInfo PEM). `audience="cloud"` wants `aud` = "tableau:<site-luid>"
+    /// (Tableau Cloud); `"server"` wants "tableau".
+    #[pyo3(signature = (issuer, public_key, *, site = "mysite", audience = "server"))]
+    fn add_external_authorization_server(
+        &self,
+        issuer: &str,
+        public_key: &str,
+        site: &str,
+        audience: &str,
+    ) -> PyResult<()> {
+        let rule = match audience {
+            "cloud" => AudienceRule::Cloud,
+            "server" => AudienceRule::Server,
+            other => {
+                return Err(config_error(format!(
+                    "audience must be \"cloud\" or \"server\", not {other:?}"
+                )))
+            }
+        };
+        self.inner
+            .add_external_authorization_server(site, issuer, public_key, rule)
+            .map_err(config_error)
+    }
+
+    /// Register a unified-access-token configuration (Tableau Cloud, API 3.27+).
+    #[pyo3(signature = (issuer, public_key, tenant_id, *, site = "mysite", username_claim = "email"))]
+    fn add_uat_configuration(
+        &self,
+        issuer: &str,
+        public_key: &str,
+        tenant_id: &str,
+        site: &str,
+        username_claim: &str,
+    ) -> PyResult<()> {
+        self.inner
+            .add_uat_configuration(site, issuer, public_key, tenant_id, username_claim)
+            .map_err(config_error)
+    }
+
+    /// The payload (JSON text) of the last JWT that passed every check, or None.
+    fn last_jwt_claims(&self) -> Option<String> {
+        self.inner.last_jwt_claims()
+    }
+
+    /// The LUID of a site, by contentUrl.
+    fn site_luid(&self, content_url: &str) -> PyResult<String> {
+        self.inner
+            .site_luid(content_url)
+            .ok_or_else(|| config_error(format!("no site {content_url:?}")))
     }
 
     fn set_app_enabled(&self, client_id: &str, enabled: bool) {

@@ -1,34 +1,67 @@
-//! Verification of a connected-app (direct trust, HS256) JWT, the way Tableau answers it:
-//! every failure is a connected-app sub-code, which the caller turns into
-//! `401 / 401001 "Error signing in to Tableau Server (N)"`.
+//! Verification of a sign-in JWT the way Tableau answers it: every failure is a connected-app
+//! sub-code, which the caller turns into `401 / 401001 "Error signing in to Tableau Server (N)"`.
 //!
-//! Checks, in order (the first failure wins):
+//! Three kinds of JWT, told apart by the claim `iss` and the `isUat` flag of the request:
+//!
+//! * `isUat="true"`: a unified access token; `iss` must name a UAT configuration of the site.
+//! * otherwise, `iss` is the client id of a direct-trust connected app of the site (enabled or
+//!   not): direct trust (HS256); else an issuer of an external authorization server (EAS)
+//!   registered on the site: OAuth 2.0 trust. (A string that is both a client id and an EAS
+//!   issuer is treated as the client id.)
+//! * anything else (missing `iss`, unknown, a UAT issuer without `isUat`, another site's): 126.
+//!
+//! First, for every kind (the first failure wins):
 //!
 //! | check | sub-code |
 //! |---|---|
-//! | three base64url (unpadded) parts, header and payload JSON objects, header `alg` = `HS256` | 10084 |
-//! | header `iss`, when present, equals claim `iss` (a non-string claim `iss` too) | 10084 |
-//! | claim `iss` (client id) names an enabled app of the site (missing `iss` too) | 126 |
-//! | header `kid` present (a string) | 10083 |
-//! | `kid` is a secret id of that app | 127 |
-//! | HMAC-SHA256 signature with that secret's value | 127 |
-//! | `aud` is the string `"tableau"` | 10084 |
+//! | three base64url (unpadded) parts, header and payload JSON objects | 10084 |
+//! | claim `iss`, when present, a string | 10084 |
+//! | `iss` selects a kind as above | 126 |
+//!
+//! Then the kind's own checks:
+//!
+//! | direct trust | OAuth 2.0 trust (EAS) | unified access token | sub-code |
+//! |---|---|---|---|
+//! | `alg` = `HS256` | `alg` ∈ RS256/384/512, PS256/384/512, ES256, ES384, EdDSA | `alg` = `RS256` | 10084 |
+//! | header `iss`, when present, = claim `iss` | same | same | 10084 |
+//! | the app is enabled | — | — | 126 |
+//! | header `kid` present (a string) | same | same | 10083 |
+//! | `kid` is a secret id of the app | `kid` not used to pick the key | same as EAS | 127 / — |
+//! | HMAC-SHA256 with that secret | some key of the issuer (of the kind `alg` needs) verifies | the configuration's key verifies | 127 / 10083 / 10083 |
+//! | `aud` = `"tableau"` (a string) | `aud` = `"tableau:<site-luid>"` (Cloud rule) or `"tableau"` (Server rule), a string | `aud` not checked | 10084 |
+//! | — | — | `https://tableau.com/tenantId` = the configured tenant id (a string) | 10084 |
+//!
+//! Then the shared claim checks ([`check_shared_claims`], every kind):
+//!
+//! | check | sub-code |
+//! |---|---|
 //! | `exp` a number, in the future, at most 600 s ahead | 16 |
 //! | `nbf` (optional) a number (else 10084), at most 5 s in the future (else 16); `iat` (optional) a number | 16 / 10084 |
-//! | `jti` a string (missing: 10084), never seen before by this server | 10084 / 10091 |
+//! | `jti` a string (missing: 10084), never seen before by this server (one set for all kinds) | 10084 / 10091 |
 //! | `scp` present (10099), an array of strings (10084); `https://tableau.com/groups`, when present, too | 10099 / 10084 |
-//! | `sub` a string (10084); a user of the site, case-sensitive (missing `sub` too) | 5 |
-//! | … unless `https://tableau.com/oda` is `true`/`"true"`: the app allows on-demand access → the user is created, else | 67 |
 //!
-//! The `jti` is recorded once the signature, `aud`, `exp` and `nbf` checks passed, even if a
-//! later check fails. Header `typ` is not checked; unknown claims (user attributes) are
-//! ignored; unknown scope strings are accepted (only the type of `scp` matters).
+//! And the user ([`resolve_user`]): the claim `sub` (direct trust, EAS) or the configured
+//! username claim (UAT) must be a string (10084) naming a user of the site, case-sensitive
+//! (missing too: 5); unless `https://tableau.com/oda` is `true`/`"true"` (direct trust and EAS
+//! only): a direct-trust app that allows on-demand access creates the user; an app that does not,
+//! and every EAS, answer 67. For a UAT the `oda` claim is ignored (an unknown user is 5).
+//!
+//! Choices where Tableau's answer is not documented: a signature that fails with every key of
+//! an EAS issuer (or the UAT key) is 10083 — Tableau reports JWKS-side key problems as 10083 or
+//! 10085 (JWKS unreachable), and the fake has no JWKS; an RSA key under 2048 bits (Tableau's
+//! 10088) is refused when it is registered, so no sign-in ever sees one.
+//!
+//! The `jti` is recorded once the signature, audience / tenant, `exp` and `nbf` checks passed,
+//! even if a later check fails. Header `typ` is not checked; unknown claims (user attributes)
+//! are ignored; unknown scope strings are accepted (only the type of `scp` matters).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use super::state::{new_luid, State, User};
+use super::jwt_keys::{eas_algorithm, verify_with_any};
+use super::state::{new_luid, Eas, State, Uat, User};
+use super::AudienceRule;
 
 /// Sub-code: user not found.
 pub(crate) const SUB_USER_NOT_FOUND: u32 = 5;
@@ -36,11 +69,11 @@ pub(crate) const SUB_USER_NOT_FOUND: u32 = 5;
 pub(crate) const SUB_LOGIN_FAILED: u32 = 16;
 /// Sub-code: on-demand access not enabled.
 pub(crate) const SUB_ODA_DISABLED: u32 = 67;
-/// Sub-code: connected app not found or disabled.
+/// Sub-code: connected app (or EAS / UAT issuer) not found or disabled.
 pub(crate) const SUB_APP_NOT_FOUND: u32 = 126;
-/// Sub-code: secret not found or wrong signature.
+/// Sub-code: secret not found or wrong signature (direct trust).
 pub(crate) const SUB_SECRET_NOT_FOUND: u32 = 127;
-/// Sub-code: `kid` missing.
+/// Sub-code: `kid` missing; for EAS / UAT also a signature no key verifies.
 pub(crate) const SUB_BAD_KID: u32 = 10083;
 /// Sub-code: JWT parse error.
 pub(crate) const SUB_PARSE: u32 = 10084;
@@ -57,11 +90,77 @@ const MAX_NBF_AHEAD_SECS: f64 = 5.0;
 const ODA_CLAIM: &str = "https://tableau.com/oda";
 /// The claim that lists groups (with on-demand access).
 const GROUPS_CLAIM: &str = "https://tableau.com/groups";
+/// The UAT tenant claim.
+const TENANT_CLAIM: &str = "https://tableau.com/tenantId";
 
-fn decode_object(part: &str) -> Result<Map<String, Value>, u32> {
+/// A JWT that passed every check.
+#[derive(Clone, Debug)]
+pub(crate) struct Verified {
+    /// The user to sign in.
+    pub username: String,
+    /// The payload JSON text as received (decoded from base64url).
+    pub claims_json: String,
+}
+
+/// A JWT split and decoded, not yet verified.
+struct Token<'a> {
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+    claims_json: String,
+    signature: Vec<u8>,
+    /// `header.payload`, the signed bytes.
+    signing_input: &'a str,
+}
+
+impl<'a> Token<'a> {
+    fn parse(jwt: &'a str) -> Result<Self, u32> {
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let [header_part, payload_part, signature_part] = parts[..] else {
+            return Err(SUB_PARSE);
+        };
+        let header = decode_object(header_part)?.0;
+        let (claims, claims_json) = decode_object(payload_part)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature_part)
+            .map_err(|_| SUB_PARSE)?;
+        Ok(Token {
+            header,
+            claims,
+            claims_json,
+            signature,
+            signing_input: &jwt[..header_part.len() + 1 + payload_part.len()],
+        })
+    }
+
+    fn alg(&self) -> Option<&str> {
+        self.header.get("alg").and_then(Value::as_str)
+    }
+
+    /// Header `iss`, when present, must equal claim `iss` (10084).
+    fn check_header_iss(&self, iss: &str) -> Result<(), u32> {
+        match self.header.get("iss") {
+            Some(h) if h.as_str() != Some(iss) => Err(SUB_PARSE),
+            _ => Ok(()),
+        }
+    }
+
+    /// Header `kid`, required (10083).
+    fn kid(&self) -> Result<&str, u32> {
+        self.header
+            .get("kid")
+            .and_then(Value::as_str)
+            .ok_or(SUB_BAD_KID)
+    }
+}
+
+/// A base64url (unpadded) JSON object, with its text.
+fn decode_object(part: &str) -> Result<(Map<String, Value>, String), u32> {
     let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| SUB_PARSE)?;
     match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(map)) => {
+            let text = String::from_utf8(bytes).map_err(|_| SUB_PARSE)?;
+            Ok((map, text))
+        }
         _ => Err(SUB_PARSE),
     }
 }
@@ -71,67 +170,159 @@ fn is_string_array(v: &Value) -> bool {
         .is_some_and(|items| items.iter().all(Value::is_string))
 }
 
+/// What a sign-in JWT is, by its `iss` and the request's `isUat`.
+enum Kind {
+    Direct,
+    Eas(Eas),
+    Uat(Uat),
+}
+
 /// Verifies `jwt` for a sign-in to the site `site_content_url` (which exists) at `now`
-/// (seconds since the Unix epoch). Returns the username to sign in, or the sub-code.
+/// (seconds since the Unix epoch); `is_uat` is the request's `isUat`. Returns the user to sign
+/// in and the claims, or the sub-code.
 pub(crate) fn verify(
     state: &mut State,
     site_content_url: &str,
     jwt: &str,
+    is_uat: bool,
     now: f64,
-) -> Result<String, u32> {
-    // Structure.
-    let parts: Vec<&str> = jwt.split('.').collect();
-    let [header_part, payload_part, signature_part] = parts[..] else {
-        return Err(SUB_PARSE);
-    };
-    let header = decode_object(header_part)?;
-    let claims = decode_object(payload_part)?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature_part)
-        .map_err(|_| SUB_PARSE)?;
-    if header.get("alg").and_then(Value::as_str) != Some("HS256") {
-        return Err(SUB_PARSE);
-    }
-
-    // Issuer = client id.
-    let client_id = match claims.get("iss") {
-        None => return Err(SUB_APP_NOT_FOUND),
-        Some(Value::String(s)) => s.clone(),
+) -> Result<Verified, u32> {
+    let token = Token::parse(jwt)?;
+    let iss = match token.claims.get("iss") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(SUB_PARSE),
     };
-    if let Some(header_iss) = header.get("iss") {
-        if header_iss.as_str() != Some(client_id.as_str()) {
-            return Err(SUB_PARSE);
-        }
-    }
     let site = state.sites.get(site_content_url).ok_or(SUB_APP_NOT_FOUND)?;
-    let app = site
-        .apps
-        .get(&client_id)
+    let site_luid = site.luid.clone();
+    let kind = match iss.as_deref() {
+        Some(iss) if is_uat => site.uat.get(iss).cloned().map(Kind::Uat),
+        Some(iss) if site.apps.contains_key(iss) => Some(Kind::Direct),
+        Some(iss) => site.eas.get(iss).cloned().map(Kind::Eas),
+        None => None,
+    };
+    let (Some(kind), Some(iss)) = (kind, iss) else {
+        return Err(SUB_APP_NOT_FOUND);
+    };
+
+    let username = match kind {
+        Kind::Direct => {
+            let oda = verify_direct(state, site_content_url, &token, &iss)?;
+            check_shared_claims(state, &token.claims, now)?;
+            resolve_user(state, site_content_url, &token.claims, "sub", Some(oda))?
+        }
+        Kind::Eas(eas) => {
+            verify_eas(&token, &iss, &eas, &site_luid)?;
+            check_shared_claims(state, &token.claims, now)?;
+            resolve_user(state, site_content_url, &token.claims, "sub", Some(false))?
+        }
+        Kind::Uat(uat) => {
+            verify_uat(&token, &iss, &uat)?;
+            check_shared_claims(state, &token.claims, now)?;
+            resolve_user(
+                state,
+                site_content_url,
+                &token.claims,
+                &uat.username_claim,
+                None,
+            )?
+        }
+    };
+    Ok(Verified {
+        username,
+        claims_json: token.claims_json,
+    })
+}
+
+/// Direct trust: algorithm, app, secret, HMAC, audience. Returns whether the app allows
+/// on-demand access.
+fn verify_direct(
+    state: &State,
+    site_content_url: &str,
+    token: &Token<'_>,
+    client_id: &str,
+) -> Result<bool, u32> {
+    if token.alg() != Some("HS256") {
+        return Err(SUB_PARSE);
+    }
+    token.check_header_iss(client_id)?;
+    let app = state
+        .sites
+        .get(site_content_url)
+        .and_then(|site| site.apps.get(client_id))
         .filter(|a| a.enabled)
         .ok_or(SUB_APP_NOT_FOUND)?;
 
-    // Key and signature.
-    let kid = header
-        .get("kid")
-        .and_then(Value::as_str)
-        .ok_or(SUB_BAD_KID)?;
+    let kid = token.kid()?;
     let secret = app
         .secrets
         .iter()
         .find(|(id, _)| id == kid)
-        .map(|(_, value)| value.clone())
+        .map(|(_, value)| value.as_str())
         .ok_or(SUB_SECRET_NOT_FOUND)?;
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
-    let signing_input = &jwt[..header_part.len() + 1 + payload_part.len()];
-    aws_lc_rs::hmac::verify(&key, signing_input.as_bytes(), &signature)
+    aws_lc_rs::hmac::verify(&key, token.signing_input.as_bytes(), &token.signature)
         .map_err(|_| SUB_SECRET_NOT_FOUND)?;
-    let app_allows_oda = app.on_demand_access;
 
-    // Audience and time.
-    if claims.get("aud").and_then(Value::as_str) != Some("tableau") {
+    if token.claims.get("aud").and_then(Value::as_str) != Some("tableau") {
         return Err(SUB_PARSE);
     }
+    Ok(app.on_demand_access)
+}
+
+/// OAuth 2.0 trust: algorithm, `kid`, signature with one of the issuer's keys, audience.
+fn verify_eas(token: &Token<'_>, iss: &str, eas: &Eas, site_luid: &str) -> Result<(), u32> {
+    let alg = token.alg().and_then(eas_algorithm).ok_or(SUB_PARSE)?;
+    token.check_header_iss(iss)?;
+    token.kid()?;
+    if !verify_with_any(
+        &eas.keys,
+        alg,
+        token.signing_input.as_bytes(),
+        &token.signature,
+    ) {
+        return Err(SUB_BAD_KID);
+    }
+    let expected = match eas.audience {
+        AudienceRule::Cloud => format!("tableau:{site_luid}"),
+        AudienceRule::Server => "tableau".to_string(),
+    };
+    if token.claims.get("aud").and_then(Value::as_str) != Some(expected.as_str()) {
+        return Err(SUB_PARSE);
+    }
+    Ok(())
+}
+
+/// Unified access token: RS256, `kid`, signature with the configuration's key, tenant.
+fn verify_uat(token: &Token<'_>, iss: &str, uat: &Uat) -> Result<(), u32> {
+    if token.alg() != Some("RS256") {
+        return Err(SUB_PARSE);
+    }
+    let alg = eas_algorithm("RS256").ok_or(SUB_PARSE)?;
+    token.check_header_iss(iss)?;
+    token.kid()?;
+    if !verify_with_any(
+        std::slice::from_ref(&uat.key),
+        alg,
+        token.signing_input.as_bytes(),
+        &token.signature,
+    ) {
+        return Err(SUB_BAD_KID);
+    }
+    if token.claims.get(TENANT_CLAIM).and_then(Value::as_str) != Some(uat.tenant_id.as_str()) {
+        return Err(SUB_PARSE);
+    }
+    Ok(())
+}
+
+/// The claim checks every kind shares, after its signature and audience checks: `exp`, `nbf`,
+/// `iat`, `jti` (recorded here, in the one set of the server), `scp`, groups.
+fn check_shared_claims(
+    state: &mut State,
+    claims: &Map<String, Value>,
+    now: f64,
+) -> Result<(), u32> {
+    // Time.
     let exp = claims
         .get("exp")
         .and_then(Value::as_f64)
@@ -166,9 +357,20 @@ pub(crate) fn verify(
     {
         return Err(SUB_PARSE);
     }
+    Ok(())
+}
 
-    // User.
-    let username = match claims.get("sub") {
+/// The user named by the claim `username_claim`. `oda`: `Some(allowed)` when the claim
+/// `https://tableau.com/oda` counts (an unknown user who asks for it is created when
+/// `allowed`, else 67); `None` when it is ignored.
+fn resolve_user(
+    state: &mut State,
+    site_content_url: &str,
+    claims: &Map<String, Value>,
+    username_claim: &str,
+    oda: Option<bool>,
+) -> Result<String, u32> {
+    let username = match claims.get(username_claim) {
         None => return Err(SUB_USER_NOT_FOUND),
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(SUB_PARSE),
@@ -180,12 +382,15 @@ pub(crate) fn verify(
     if site.users.contains_key(&username) {
         return Ok(username);
     }
+    let Some(allowed) = oda else {
+        return Err(SUB_USER_NOT_FOUND);
+    };
     let wants_oda = matches!(claims.get(ODA_CLAIM), Some(Value::Bool(true)))
         || matches!(claims.get(ODA_CLAIM), Some(Value::String(s)) if s == "true");
     if !wants_oda {
         return Err(SUB_USER_NOT_FOUND);
     }
-    if !app_allows_oda {
+    if !allowed {
         return Err(SUB_ODA_DISABLED);
     }
     site.users.insert(

@@ -34,8 +34,9 @@
 //!   documented types. Otherwise 400 / 400000.
 //! * Sign-in: unknown site contentUrl → 401 / 401001. Exactly one complete method: `jwt`;
 //!   `personalAccessTokenName` + `personalAccessTokenSecret`; `name` + `password`. None,
-//!   several or an incomplete one → 401001. `isUat="true"` → 401001 (unified access tokens
-//!   are not implemented). Wrong PAT or password, or a user without a password → 401001.
+//!   several or an incomplete one → 401001. A `jwt` is checked by the rules below (with
+//!   `isUat="true"`: as a unified access token). Wrong PAT or password, or a user without a
+//!   password → 401001.
 //!   `<user id>` (impersonation) must be a user LUID of the site, else 401001.
 //! * One session per PAT: a PAT sign-in ends the PAT's previous session (its token then
 //!   gets 401002).
@@ -49,25 +50,37 @@
 //!   user (by username) is not a member → 401 / 401000 (one answer for both); the old
 //!   session survives a failed switch, and ends on a successful one.
 //!
-//! # Connected-app JWT (direct trust, HS256)
+//! # Sign-in JWTs: connected apps (direct trust, OAuth 2.0 trust) and unified access tokens
 //!
 //! Each failure is 401 / 401001, summary "Signin Error", detail
 //! "Error signing in to Tableau Server (N)", counted in [`Stats::rejections`] as `"401001/N"`.
-//! Checked in this order:
+//! The claim `iss` and the request's `isUat` pick the rules: with `isUat="true"`, a UAT
+//! configuration of the site ([`FakeTableau::add_uat_configuration`]); else a direct-trust
+//! app's client id ([`FakeTableau::add_connected_app`]; HS256); else an external authorization
+//! server's issuer ([`FakeTableau::add_external_authorization_server`]). Checked in this order
+//! (the full table is in `jwt_rules.rs`):
 //!
 //! | N | when |
 //! |---|---|
-//! | 10084 | not three unpadded base64url parts; header or payload not a JSON object; `alg` ≠ `HS256`; header `iss` present and ≠ claim `iss` |
-//! | 126 | claim `iss` (the client id) missing, unknown on the site, or the app disabled |
+//! | 10084 | not three unpadded base64url parts; header or payload not a JSON object; claim `iss` not a string |
+//! | 126 | claim `iss` missing or not an issuer of the kind above on the site (a UAT issuer without `isUat`, an EAS or app issuer with `isUat`, too) |
+//! | 10084 | `alg`: direct trust `HS256`; EAS one of `RS256` `RS384` `RS512` `PS256` `PS384` `PS512` `ES256` `ES384` `EdDSA`; UAT `RS256`. Header `iss` present and ≠ claim `iss` |
+//! | 126 | direct trust: the app is disabled |
 //! | 10083 | header `kid` missing |
-//! | 127 | `kid` is not a secret of the app; or the HMAC-SHA256 signature does not verify with it |
-//! | 10084 | `aud` ≠ `"tableau"` |
+//! | 127 | direct trust: `kid` is not a secret of the app; or the HMAC-SHA256 signature does not verify with it |
+//! | 10083 | EAS: no key of the issuer verifies the signature (`kid` does not pick the key); UAT: the configured key does not |
+//! | 10084 | `aud`: direct trust `"tableau"`; EAS `"tableau:<site-luid>"` ([`AudienceRule::Cloud`]) or `"tableau"` ([`AudienceRule::Server`]); UAT: not checked. UAT: `https://tableau.com/tenantId` ≠ the configured tenant id |
 //! | 16 | `exp` missing, not a number, not in the future, or more than 600 s ahead; `nbf` more than 5 s ahead |
 //! | 10084 | `nbf` or `iat` not a number |
-//! | 10084 / 10091 | `jti` missing or not a string / already seen by this server (recorded once the checks above pass) |
+//! | 10084 / 10091 | `jti` missing or not a string / already seen by this server, any kind (recorded once the checks above pass) |
 //! | 10099 / 10084 | `scp` missing / not an array of strings (also `https://tableau.com/groups` when present) |
-//! | 10084 / 5 | `sub` not a string / not a user of the site (case-sensitive) |
-//! | 67 | `sub` unknown, claim `https://tableau.com/oda` is `true` or `"true"`, the app does not allow on-demand access (if it does, the user is created) |
+//! | 10084 / 5 | `sub` (UAT: the configured username claim) not a string / not a user of the site (case-sensitive) |
+//! | 67 | `sub` unknown, claim `https://tableau.com/oda` is `true` or `"true"`, and the direct-trust app does not allow on-demand access (if it does, the user is created), or the JWT is an EAS one. UATs ignore the claim (5) |
+//!
+//! Undocumented answers, chosen here: a signature no EAS / UAT key verifies is 10083 (Tableau
+//! reports JWKS key problems as 10083 / 10085); an RSA key under 2048 bits (Tableau: 10088) is
+//! refused at registration. `isUat` on a path version before 3.27 is 400000 (see Version).
+//! [`FakeTableau::last_jwt_claims`] keeps the payload of the last JWT that passed.
 //!
 //! # Defaults
 //!
@@ -82,6 +95,7 @@
 //! or empty bodies); [`FakeTableau::set_delay`] slows a route without blocking the others;
 //! [`FakeTableau::stats`] counts everything.
 
+mod jwt_keys;
 mod jwt_rules;
 mod requests;
 mod responses;
@@ -132,6 +146,15 @@ impl fmt::Debug for AppSecret {
             .field("secret_value", &"<redacted>")
             .finish()
     }
+}
+
+/// How the fake checks `aud` for EAS JWTs: Tableau Cloud wants `"tableau:<site-luid>"`, Tableau Server `"tableau"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AudienceRule {
+    /// `aud` must be the string `"tableau:<site-luid>"` (the LUID of the sign-in's site).
+    Cloud,
+    /// `aud` must be the string `"tableau"`.
+    Server,
 }
 
 /// A personal access token.
@@ -343,6 +366,15 @@ impl FakeTableau {
         self.shared.lock().add_site(content_url, name)
     }
 
+    /// The LUID of a site, by content URL.
+    pub fn site_luid(&self, content_url: &str) -> Option<String> {
+        self.shared
+            .lock()
+            .sites
+            .get(content_url)
+            .map(|site| site.luid.clone())
+    }
+
     /// Adds a user to a site (by content URL) and returns its LUID; an existing user keeps
     /// its LUID (and gets the new password when one is given). `Err` if the site is unknown.
     pub fn add_user(
@@ -374,6 +406,49 @@ impl FakeTableau {
             secret_value,
             enabled,
             on_demand_access,
+        )
+    }
+
+    /// Registers an external authorization server (a connected app with OAuth 2.0 trust) on a
+    /// site (by content URL): JWTs whose claim `iss` is `issuer` are verified with
+    /// `public_key_pem`, a SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`) of an RSA
+    /// (2048 to 8192 bits), EC P-256 / P-384 or Ed25519 key, and their `aud` with `audience`.
+    /// Calling it again for the same issuer adds a key (the header `kid` does not pick the
+    /// key: each key of the issuer whose type fits `alg` is tried) and sets the audience rule.
+    /// `Err` if the site is unknown, the issuer empty, or the PEM does not parse or holds
+    /// another kind of key; an RSA key under 2048 bits is refused here (Tableau: 10088).
+    pub fn add_external_authorization_server(
+        &self,
+        site: &str,
+        issuer: &str,
+        public_key_pem: &str,
+        audience: AudienceRule,
+    ) -> Result<(), String> {
+        self.shared
+            .lock()
+            .add_external_authorization_server(site, issuer, public_key_pem, audience)
+    }
+
+    /// Registers (or replaces) a unified-access-token configuration on a site (by content
+    /// URL): sign-ins with `isUat="true"` and claim `iss` = `issuer` are verified with
+    /// `public_key_pem` (SubjectPublicKeyInfo PEM of an RSA key, 2048 bits or more; RS256),
+    /// need the claim `https://tableau.com/tenantId` = `tenant_id`, and sign in the user named
+    /// by the claim `username_claim` (Tableau's default is `"email"`). `Err` if the site is
+    /// unknown, a string is empty, or the key does not parse or is not RSA.
+    pub fn add_uat_configuration(
+        &self,
+        site: &str,
+        issuer: &str,
+        public_key_pem: &str,
+        tenant_id: &str,
+        username_claim: &str,
+    ) -> Result<(), String> {
+        self.shared.lock().add_uat_configuration(
+            site,
+            issuer,
+            public_key_pem,
+            tenant_id,
+            username_claim,
         )
     }
 
@@ -474,6 +549,12 @@ impl FakeTableau {
     /// `POST auth/signin` whose body was read.
     pub fn last_sign_in_request(&self) -> Option<(String, String)> {
         self.shared.lock().last_sign_in.clone()
+    }
+
+    /// The payload JSON (as received, decoded from base64url) of the last sign-in JWT that
+    /// passed every JWT check (direct trust, EAS or UAT); `None` before the first one.
+    pub fn last_jwt_claims(&self) -> Option<String> {
+        self.shared.lock().last_jwt_claims.clone()
     }
 }
 

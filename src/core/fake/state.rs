@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
+use super::jwt_keys::{parse_public_key_pem, KeyKind, PublicKey};
 use super::jwt_rules;
 use super::requests::{Credentials, SignInRequest};
 use super::responses::ApiError;
-use super::{Misbehaviour, Stats};
+use super::{AudienceRule, Misbehaviour, Stats};
 
 /// A REST API version such as `3.28`, ordered numerically (3.5 < 3.28).
 pub(crate) type ApiVersion = (u32, u32);
@@ -44,6 +45,25 @@ pub(crate) struct App {
     pub on_demand_access: bool,
 }
 
+/// An external authorization server (connected app with OAuth 2.0 trust) of one site.
+#[derive(Clone, Debug)]
+pub(crate) struct Eas {
+    /// Every key registered for the issuer (the JWT `kid` does not pick one).
+    pub keys: Vec<PublicKey>,
+    pub audience: AudienceRule,
+}
+
+/// A unified-access-token configuration of one site.
+#[derive(Clone, Debug)]
+pub(crate) struct Uat {
+    /// An RSA key (UATs are RS256).
+    pub key: PublicKey,
+    /// The value the claim `https://tableau.com/tenantId` must have.
+    pub tenant_id: String,
+    /// The claim that names the user.
+    pub username_claim: String,
+}
+
 /// A personal access token.
 #[derive(Clone, Debug)]
 pub(crate) struct Pat {
@@ -69,6 +89,10 @@ pub(crate) struct Site {
     pub users: BTreeMap<String, User>,
     /// By client id.
     pub apps: BTreeMap<String, App>,
+    /// External authorization servers, by issuer.
+    pub eas: BTreeMap<String, Eas>,
+    /// Unified-access-token configurations, by issuer.
+    pub uat: BTreeMap<String, Uat>,
     /// By token name.
     pub pats: BTreeMap<String, Pat>,
     pub project_luid: String,
@@ -128,6 +152,8 @@ pub(crate) struct State {
     pub max_version: ApiVersion,
     pub max_version_text: String,
     pub last_sign_in: Option<(String, String)>,
+    /// The payload JSON of the last JWT that passed verification.
+    pub last_jwt_claims: Option<String>,
 }
 
 /// The state plus its lock discipline, shared by the handle and the server thread.
@@ -250,6 +276,7 @@ impl State {
             max_version: (3, 28),
             max_version_text: "3.28".to_string(),
             last_sign_in: None,
+            last_jwt_claims: None,
         }
     }
 
@@ -264,6 +291,8 @@ impl State {
             name: name.to_string(),
             users: BTreeMap::new(),
             apps: BTreeMap::new(),
+            eas: BTreeMap::new(),
+            uat: BTreeMap::new(),
             pats: BTreeMap::new(),
             project_luid: new_luid(),
             workbooks: fixed_workbooks(content_url),
@@ -337,6 +366,65 @@ impl State {
         }
         app.enabled = enabled;
         app.on_demand_access = on_demand_access;
+        Ok(())
+    }
+
+    /// Registers an external authorization server's issuer on a site, or adds a key to it
+    /// (a key already there is not added twice) and sets its audience rule.
+    pub fn add_external_authorization_server(
+        &mut self,
+        site: &str,
+        issuer: &str,
+        public_key_pem: &str,
+        audience: AudienceRule,
+    ) -> Result<(), String> {
+        if issuer.is_empty() {
+            return Err("the issuer must not be empty".into());
+        }
+        let key = parse_public_key_pem(public_key_pem)?;
+        let site = self
+            .sites
+            .get_mut(site)
+            .ok_or_else(|| format!("unknown site {site:?}"))?;
+        let eas = site.eas.entry(issuer.to_string()).or_insert_with(|| Eas {
+            keys: Vec::new(),
+            audience,
+        });
+        if !eas.keys.contains(&key) {
+            eas.keys.push(key);
+        }
+        eas.audience = audience;
+        Ok(())
+    }
+
+    /// Registers (or replaces) the unified-access-token configuration of `issuer` on a site.
+    pub fn add_uat_configuration(
+        &mut self,
+        site: &str,
+        issuer: &str,
+        public_key_pem: &str,
+        tenant_id: &str,
+        username_claim: &str,
+    ) -> Result<(), String> {
+        if issuer.is_empty() || tenant_id.is_empty() || username_claim.is_empty() {
+            return Err("issuer, tenant id and username claim must not be empty".into());
+        }
+        let key = parse_public_key_pem(public_key_pem)?;
+        if key.kind != KeyKind::Rsa {
+            return Err("a UAT configuration needs an RSA key (UATs are RS256)".into());
+        }
+        let site = self
+            .sites
+            .get_mut(site)
+            .ok_or_else(|| format!("unknown site {site:?}"))?;
+        site.uat.insert(
+            issuer.to_string(),
+            Uat {
+                key,
+                tenant_id: tenant_id.to_string(),
+                username_claim: username_claim.to_string(),
+            },
+        );
         Ok(())
     }
 
@@ -479,11 +567,11 @@ impl State {
             .ok_or_else(ApiError::sign_in_failed)?;
 
         let (username, pat_key) = match &req.credentials {
-            Credentials::Jwt { is_uat: true, .. } => return Err(ApiError::sign_in_failed()),
-            Credentials::Jwt { jwt, .. } => {
-                let name = jwt_rules::verify(self, &site.content_url, jwt, now_unix)
+            Credentials::Jwt { jwt, is_uat } => {
+                let verified = jwt_rules::verify(self, &site.content_url, jwt, *is_uat, now_unix)
                     .map_err(ApiError::jwt)?;
-                (name, None)
+                self.last_jwt_claims = Some(verified.claims_json);
+                (verified.username, None)
             }
             Credentials::Pat { name, secret } => {
                 let pat = site

@@ -734,14 +734,17 @@ async fn every_jwt_rule_has_its_sub_code() {
 }
 
 #[tokio::test]
-async fn unified_access_tokens_are_refused() {
+async fn is_uat_with_a_connected_app_jwt_is_126_and_old_versions_refuse_jwt() {
     let fake = FakeTableau::start().expect("start");
+    // A direct-trust JWT is no unified access token: its issuer is no UAT configuration.
+    let ans = sign_in(&fake, uat_body(&good_jwt(&fake), "mysite")).await;
+    assert_jwt_rejected(&ans, 126, "isUat with a connected-app JWT");
+    // isUat="false" is the plain JWT sign-in.
     let body = format!(
-        r#"<tsRequest><credentials jwt="{}" isUat="true"><site contentUrl="mysite"/></credentials></tsRequest>"#,
+        r#"<tsRequest><credentials jwt="{}" isUat="false"><site contentUrl="mysite"/></credentials></tsRequest>"#,
         good_jwt(&fake)
     );
-    let ans = sign_in(&fake, body).await;
-    assert_error(&ans, 401, "401001");
+    assert_eq!(sign_in(&fake, body).await.status, 200);
     // JWT sign-in did not exist in 3.15.
     let resp = client()
         .post(format!("{}/api/3.15/auth/signin", fake.url()))
@@ -1687,4 +1690,808 @@ async fn stop_is_idempotent_and_closes_the_port() {
     // State stays readable.
     assert_eq!(fake.stats().server_info, 1);
     drop(fake);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth 2.0 trust (external authorization servers) and unified access tokens.
+//
+// Keys are generated here with aws-lc-rs and JWTs signed independently of the fake.
+
+mod asymmetric {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
+    use aws_lc_rs::signature::{
+        self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair,
+        ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+        ECDSA_P521_SHA512_FIXED_SIGNING,
+    };
+    use base64::engine::general_purpose::STANDARD;
+
+    use super::*;
+
+    /// A private key of the test, able to sign JWTs.
+    pub(super) enum TestKey {
+        Rsa(RsaKeyPair),
+        Ec(EcdsaKeyPair),
+        Ed(Ed25519KeyPair),
+    }
+
+    /// A SubjectPublicKeyInfo PEM, 64 characters a line.
+    pub(super) fn pem(der: &[u8]) -> String {
+        let b64 = STANDARD.encode(der);
+        let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(line).expect("ascii"));
+            out.push('\n');
+        }
+        out.push_str("-----END PUBLIC KEY-----\n");
+        out
+    }
+
+    impl TestKey {
+        pub(super) fn rsa() -> Self {
+            TestKey::Rsa(RsaKeyPair::generate(KeySize::Rsa2048).expect("rsa key"))
+        }
+
+        pub(super) fn p256() -> Self {
+            TestKey::Ec(EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("ec"))
+        }
+
+        pub(super) fn p384() -> Self {
+            TestKey::Ec(EcdsaKeyPair::generate(&ECDSA_P384_SHA384_FIXED_SIGNING).expect("ec"))
+        }
+
+        pub(super) fn p521() -> Self {
+            TestKey::Ec(EcdsaKeyPair::generate(&ECDSA_P521_SHA512_FIXED_SIGNING).expect("ec"))
+        }
+
+        pub(super) fn ed25519() -> Self {
+            TestKey::Ed(Ed25519KeyPair::generate().expect("ed25519"))
+        }
+
+        pub(super) fn public_pem(&self) -> String {
+            let der = match self {
+                TestKey::Rsa(k) => k.public_key().as_der().expect("der").as_ref().to_vec(),
+                TestKey::Ec(k) => k.public_key().as_der().expect("der").as_ref().to_vec(),
+                TestKey::Ed(k) => k.public_key().as_der().expect("der").as_ref().to_vec(),
+            };
+            pem(&der)
+        }
+
+        /// The JWS signature of `input` for `alg` (the key must be of the matching kind;
+        /// an EC key signs with its own curve's algorithm whatever `alg` says).
+        pub(super) fn sign(&self, alg: &str, input: &[u8]) -> Vec<u8> {
+            let rng = SystemRandom::new();
+            match self {
+                TestKey::Rsa(k) => {
+                    let padding: &'static dyn signature::RsaEncoding = match alg {
+                        "RS256" => &signature::RSA_PKCS1_SHA256,
+                        "RS384" => &signature::RSA_PKCS1_SHA384,
+                        "RS512" => &signature::RSA_PKCS1_SHA512,
+                        "PS256" => &signature::RSA_PSS_SHA256,
+                        "PS384" => &signature::RSA_PSS_SHA384,
+                        "PS512" => &signature::RSA_PSS_SHA512,
+                        // Any other alg: sign RS256 anyway (to test the alg rule).
+                        _ => &signature::RSA_PKCS1_SHA256,
+                    };
+                    let mut sig = vec![0; k.public_modulus_len()];
+                    k.sign(padding, &rng, input, &mut sig).expect("rsa sign");
+                    sig
+                }
+                TestKey::Ec(k) => k.sign(&rng, input).expect("ec sign").as_ref().to_vec(),
+                TestKey::Ed(k) => k.sign(input).as_ref().to_vec(),
+            }
+        }
+    }
+
+    /// A JWT signed by `key` with the header's `alg`.
+    pub(super) fn mint_with(key: &TestKey, header: &Value, claims: &Value) -> String {
+        let alg = header["alg"].as_str().unwrap_or("RS256");
+        let input = format!("{}.{}", b64(header), b64(claims));
+        let sig = key.sign(alg, input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    /// A 1024-bit RSA SubjectPublicKeyInfo PEM (a random odd modulus: good enough to be
+    /// parsed and refused for its size; aws-lc-rs does not generate 1024-bit keys).
+    pub(super) fn rsa_1024_pem() -> String {
+        let mut n = state::random_bytes(128);
+        n[0] |= 0x80;
+        n[127] |= 1;
+        let e = [1u8, 0, 1];
+        let der = PublicKeyComponents {
+            n: &n[..],
+            e: &e[..],
+        }
+        .as_der()
+        .expect("spki");
+        pem(der.as_ref())
+    }
+}
+
+use asymmetric::{mint_with, rsa_1024_pem, TestKey};
+
+const EAS_CLOUD: &str = "https://idp.example.com/cloud";
+const EAS_SERVER: &str = "https://idp.example.com/server";
+const UAT_ISSUER: &str = "https://uat.example.com/issuer";
+const TENANT: &str = "4f1c7d3e-tenant";
+
+fn eas_header(alg: &str) -> Value {
+    json!({"alg": alg, "typ": "JWT", "kid": "key-1"})
+}
+
+fn eas_claims(iss: &str, aud: &str, sub: &str) -> Value {
+    let t = now();
+    json!({
+        "iss": iss,
+        "sub": sub,
+        "aud": aud,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "exp": t + 300,
+        "iat": t - 5,
+        "nbf": t - 5,
+        "scp": ["tableau:content:read"],
+    })
+}
+
+fn uat_body(jwt: &str, site: &str) -> String {
+    format!(
+        r#"<tsRequest><credentials jwt="{}" isUat="true"><site contentUrl="{}"/></credentials></tsRequest>"#,
+        xml_escape_attr(jwt),
+        xml_escape_attr(site)
+    )
+}
+
+/// Claims of a UAT whose user sits in the claim `upn`.
+fn uat_claims(upn: &str) -> Value {
+    let t = now();
+    json!({
+        "iss": UAT_ISSUER,
+        "upn": upn,
+        "https://tableau.com/tenantId": TENANT,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "exp": t + 300,
+        "iat": t - 5,
+        "nbf": t - 5,
+        "scp": ["tableau:content:read"],
+    })
+}
+
+fn patched(mut v: Value, patch: Value) -> Value {
+    if let (Some(o), Some(p)) = (v.as_object_mut(), patch.as_object()) {
+        for (k, val) in p {
+            if val.is_null() {
+                o.remove(k);
+            } else {
+                o.insert(k.clone(), val.clone());
+            }
+        }
+    }
+    v
+}
+
+async fn sign_in_at(fake: &FakeTableau, version: &str, body: String) -> Answer {
+    let resp = client()
+        .post(format!("{}/api/{version}/auth/signin", fake.url()))
+        .header("content-type", "application/xml")
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    read(resp).await
+}
+
+#[tokio::test]
+async fn eas_sign_in_with_every_key_type_and_both_audience_rules() {
+    let fake = FakeTableau::start().expect("start");
+    let site_luid = fake.add_site("mysite", "ignored");
+    let me = fake.default_username();
+    let rsa = TestKey::rsa();
+    let p256 = TestKey::p256();
+    let p384 = TestKey::p384();
+    let ed = TestKey::ed25519();
+    for (issuer, rule) in [
+        (EAS_CLOUD, AudienceRule::Cloud),
+        (EAS_SERVER, AudienceRule::Server),
+    ] {
+        for key in [&rsa, &p256, &p384, &ed] {
+            fake.add_external_authorization_server("mysite", issuer, &key.public_pem(), rule)
+                .expect("register");
+        }
+    }
+    let cloud_aud = format!("tableau:{site_luid}");
+    let cases: [(&str, &TestKey); 9] = [
+        ("RS256", &rsa),
+        ("RS384", &rsa),
+        ("RS512", &rsa),
+        ("PS256", &rsa),
+        ("PS384", &rsa),
+        ("PS512", &rsa),
+        ("ES256", &p256),
+        ("ES384", &p384),
+        ("EdDSA", &ed),
+    ];
+    let mut ok = 0;
+    for (issuer, good_aud, bad_aud) in [
+        (EAS_CLOUD, cloud_aud.as_str(), "tableau"),
+        (EAS_SERVER, "tableau", cloud_aud.as_str()),
+    ] {
+        for (alg, key) in cases {
+            let claims = eas_claims(issuer, good_aud, &me);
+            let jwt = mint_with(key, &eas_header(alg), &claims);
+            let ans = sign_in(&fake, jwt_body(&jwt, "mysite")).await;
+            assert_eq!(ans.status, 200, "{issuer} {alg}: {}", ans.body);
+            ok += 1;
+            let (luid, _) = site_and_user(&ans);
+            assert_eq!(luid, site_luid);
+            assert!(fake.is_session_alive(&ans.token()));
+            let seen: Value =
+                serde_json::from_str(&fake.last_jwt_claims().expect("claims")).expect("json");
+            assert_eq!(seen, claims, "{issuer} {alg}");
+
+            // The other rule's audience form is a parse error (10084).
+            let jwt = mint_with(key, &eas_header(alg), &eas_claims(issuer, bad_aud, &me));
+            let ans = sign_in(&fake, jwt_body(&jwt, "mysite")).await;
+            assert_jwt_rejected(&ans, 10084, &format!("{issuer} {alg} aud {bad_aud}"));
+        }
+        // aud as an array, or missing, is refused too.
+        for aud in [json!([good_aud]), Value::Null] {
+            let claims = patched(eas_claims(issuer, good_aud, &me), json!({ "aud": aud }));
+            let jwt = mint_with(&rsa, &eas_header("RS256"), &claims);
+            assert_jwt_rejected(
+                &sign_in(&fake, jwt_body(&jwt, "mysite")).await,
+                10084,
+                &format!("{issuer} aud {aud}"),
+            );
+        }
+    }
+    // The Cloud audience of another site is wrong.
+    let other_luid = fake.add_site("other", "Other");
+    let jwt = mint_with(
+        &rsa,
+        &eas_header("RS256"),
+        &eas_claims(EAS_CLOUD, &format!("tableau:{other_luid}"), &me),
+    );
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&jwt, "mysite")).await,
+        10084,
+        "other site's luid",
+    );
+    // JSON body too.
+    let jwt = mint_with(
+        &ed,
+        &eas_header("EdDSA"),
+        &eas_claims(EAS_SERVER, "tableau", &me),
+    );
+    let resp = client()
+        .post(format!("{}/api/{V}/auth/signin", fake.url()))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(json!({"credentials": {"jwt": jwt, "site": {"contentUrl": "mysite"}}}).to_string())
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    ok += 1;
+
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, ok);
+    assert_eq!(stats.rejections.get("401001/10084"), Some(&(18 + 4 + 1)));
+}
+
+#[tokio::test]
+async fn eas_rejections_have_their_sub_codes() {
+    let fake = FakeTableau::start().expect("start");
+    let me = fake.default_username();
+    let rsa = TestKey::rsa();
+    let stranger = TestKey::rsa();
+    let ed = TestKey::ed25519();
+    fake.add_external_authorization_server(
+        "mysite",
+        EAS_SERVER,
+        &rsa.public_pem(),
+        AudienceRule::Server,
+    )
+    .expect("register");
+    // Registered on the default site only.
+    fake.add_external_authorization_server("", EAS_CLOUD, &rsa.public_pem(), AudienceRule::Server)
+        .expect("register");
+    let h = eas_header("RS256");
+    let good = || eas_claims(EAS_SERVER, "tableau", &me);
+    let with = |patch: Value| patched(good(), patch);
+    let t = now();
+    let header_with = |patch: Value| patched(h.clone(), patch);
+
+    let cases: Vec<(&str, String, u32)> = vec![
+        ("other key", mint_with(&stranger, &h, &good()), 10083),
+        (
+            "kid missing",
+            mint_with(&rsa, &json!({"alg": "RS256", "typ": "JWT"}), &good()),
+            10083,
+        ),
+        (
+            "kid a number",
+            mint_with(&rsa, &header_with(json!({"kid": 1})), &good()),
+            10083,
+        ),
+        (
+            "Ed25519 signature, key not registered for EdDSA",
+            mint_with(&ed, &eas_header("EdDSA"), &good()),
+            10083,
+        ),
+        (
+            "ES256 header over an RSA signature",
+            mint_with(&rsa, &eas_header("ES256"), &good()),
+            10083,
+        ),
+        (
+            "tampered payload",
+            {
+                let jwt = mint_with(&rsa, &h, &good());
+                let sig = jwt.rsplit('.').next().unwrap_or_default().to_string();
+                format!("{}.{}.{sig}", b64(&h), b64(&with(json!({"sub": "admin"}))))
+            },
+            10083,
+        ),
+        (
+            "alg HS256",
+            mint(
+                &eas_header("HS256"),
+                &good(),
+                &fake.default_app().secret_value,
+            ),
+            10084,
+        ),
+        (
+            "alg none",
+            format!("{}.{}.", b64(&eas_header("none")), b64(&good())),
+            10084,
+        ),
+        (
+            "alg ES512",
+            mint_with(&rsa, &eas_header("ES512"), &good()),
+            10084,
+        ),
+        (
+            "alg missing",
+            mint_with(&rsa, &json!({"kid": "k"}), &good()),
+            10084,
+        ),
+        (
+            "header iss differs",
+            mint_with(&rsa, &header_with(json!({"iss": "x"})), &good()),
+            10084,
+        ),
+        (
+            "unknown issuer",
+            mint_with(&rsa, &h, &with(json!({"iss": "https://nobody.example"}))),
+            126,
+        ),
+        (
+            "issuer of another site",
+            mint_with(&rsa, &h, &with(json!({"iss": EAS_CLOUD}))),
+            126,
+        ),
+        (
+            "iss missing",
+            mint_with(&rsa, &h, &with(json!({"iss": null}))),
+            126,
+        ),
+        (
+            "iss a number",
+            mint_with(&rsa, &h, &with(json!({"iss": 3}))),
+            10084,
+        ),
+        (
+            "exp too far",
+            mint_with(&rsa, &h, &with(json!({"exp": t + 660}))),
+            16,
+        ),
+        (
+            "exp past",
+            mint_with(&rsa, &h, &with(json!({"exp": t - 2}))),
+            16,
+        ),
+        (
+            "nbf future",
+            mint_with(&rsa, &h, &with(json!({"nbf": t + 60}))),
+            16,
+        ),
+        (
+            "jti missing",
+            mint_with(&rsa, &h, &with(json!({"jti": null}))),
+            10084,
+        ),
+        (
+            "scp missing",
+            mint_with(&rsa, &h, &with(json!({"scp": null}))),
+            10099,
+        ),
+        (
+            "scp a string",
+            mint_with(&rsa, &h, &with(json!({"scp": "tableau:content:read"}))),
+            10084,
+        ),
+        (
+            "sub unknown",
+            mint_with(&rsa, &h, &with(json!({"sub": "nobody@example.com"}))),
+            5,
+        ),
+        (
+            "sub case differs",
+            mint_with(&rsa, &h, &with(json!({"sub": "ME@example.com"}))),
+            5,
+        ),
+        (
+            "on-demand access asked",
+            mint_with(
+                &rsa,
+                &h,
+                &with(json!({"sub": "new@example.com", "https://tableau.com/oda": true})),
+            ),
+            67,
+        ),
+    ];
+    for (what, jwt, sub) in &cases {
+        let ans = sign_in(&fake, jwt_body(jwt, "mysite")).await;
+        assert_jwt_rejected(&ans, *sub, what);
+    }
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, 0);
+    assert_eq!(stats.sign_in_failures, cases.len() as u64);
+    assert_eq!(stats.rejections.get("401001/10083"), Some(&6));
+    assert_eq!(stats.rejections.get("401001/126"), Some(&3));
+    assert!(fake.last_jwt_claims().is_none());
+
+    // jti: single use, one set shared with direct trust; a bad signature does not burn it.
+    let claims = good();
+    let forged = mint_with(&stranger, &h, &claims);
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&forged, "mysite")).await,
+        10083,
+        "forged",
+    );
+    let jwt = mint_with(&rsa, &h, &claims);
+    assert_eq!(sign_in(&fake, jwt_body(&jwt, "mysite")).await.status, 200);
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&jwt, "mysite")).await,
+        10091,
+        "EAS jti reused",
+    );
+    let app = fake.default_app();
+    let direct = mint(
+        &good_header(&app),
+        &patched(good_claims(&app, &me), json!({"jti": claims["jti"]})),
+        &app.secret_value,
+    );
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&direct, "mysite")).await,
+        10091,
+        "EAS jti reused by a direct-trust JWT",
+    );
+
+    // A second key for the issuer: both work, whatever the kid says.
+    fake.add_external_authorization_server(
+        "mysite",
+        EAS_SERVER,
+        &stranger.public_pem(),
+        AudienceRule::Server,
+    )
+    .expect("second key");
+    for key in [&rsa, &stranger] {
+        let jwt = mint_with(key, &header_with(json!({"kid": "no-such-kid"})), &good());
+        assert_eq!(sign_in(&fake, jwt_body(&jwt, "mysite")).await.status, 200);
+    }
+    // Boundaries that pass: exp 590 s ahead, nbf 3 s ahead, no nbf / iat.
+    let jwt = mint_with(
+        &rsa,
+        &h,
+        &with(json!({"exp": t + 590, "nbf": t + 3, "iat": null})),
+    );
+    assert_eq!(sign_in(&fake, jwt_body(&jwt, "mysite")).await.status, 200);
+    // The direct-trust app is still there and unaffected.
+    assert_eq!(
+        sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[test]
+fn eas_and_uat_registration_errors() {
+    let fake = FakeTableau::start().expect("start");
+    let rsa = TestKey::rsa();
+
+    let err = fake
+        .add_external_authorization_server(
+            "mysite",
+            EAS_SERVER,
+            &rsa_1024_pem(),
+            AudienceRule::Server,
+        )
+        .expect_err("1024-bit key");
+    assert!(err.contains("2048"), "{err}");
+    let err = fake
+        .add_uat_configuration("mysite", UAT_ISSUER, &rsa_1024_pem(), TENANT, "email")
+        .expect_err("1024-bit key");
+    assert!(err.contains("2048"), "{err}");
+
+    let err = fake
+        .add_external_authorization_server(
+            "nope",
+            EAS_SERVER,
+            &rsa.public_pem(),
+            AudienceRule::Cloud,
+        )
+        .expect_err("unknown site");
+    assert!(err.contains("nope"), "{err}");
+    assert!(fake
+        .add_uat_configuration("nope", UAT_ISSUER, &rsa.public_pem(), TENANT, "email")
+        .is_err());
+
+    let body: String = rsa
+        .public_pem()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    for bad in [
+        String::new(),
+        "not a pem".to_string(),
+        body.clone(),
+        format!("-----BEGIN RSA PUBLIC KEY-----\n{body}\n-----END RSA PUBLIC KEY-----\n"),
+        format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"),
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            &body[..body.len() - 8]
+        ),
+        format!("-----BEGIN PUBLIC KEY-----\n{body}!\n-----END PUBLIC KEY-----\n"),
+        TestKey::p521().public_pem(),
+    ] {
+        assert!(
+            fake.add_external_authorization_server(
+                "mysite",
+                EAS_SERVER,
+                &bad,
+                AudienceRule::Server
+            )
+            .is_err(),
+            "{bad:?}"
+        );
+    }
+    assert!(fake
+        .add_external_authorization_server("mysite", "", &rsa.public_pem(), AudienceRule::Server)
+        .is_err());
+    // UATs are RS256: an EC or Ed25519 key is refused; empty strings too.
+    for key in [TestKey::p256(), TestKey::ed25519()] {
+        assert!(fake
+            .add_uat_configuration("mysite", UAT_ISSUER, &key.public_pem(), TENANT, "email")
+            .is_err());
+    }
+    for (iss, tenant, claim) in [
+        ("", TENANT, "email"),
+        (UAT_ISSUER, "", "email"),
+        (UAT_ISSUER, TENANT, ""),
+    ] {
+        assert!(fake
+            .add_uat_configuration("mysite", iss, &rsa.public_pem(), tenant, claim)
+            .is_err());
+    }
+    // Good ones, with CRLF line ends and surrounding blanks.
+    let crlf = format!("\r\n  {}  ", rsa.public_pem().replace('\n', "\r\n"));
+    fake.add_external_authorization_server("mysite", EAS_SERVER, &crlf, AudienceRule::Server)
+        .expect("crlf pem");
+    fake.add_uat_configuration("mysite", UAT_ISSUER, &crlf, TENANT, "email")
+        .expect("uat");
+}
+
+#[tokio::test]
+async fn unified_access_tokens() {
+    let fake = FakeTableau::start().expect("start");
+    let alice = "alice@corp.example";
+    let alice_luid = fake.add_user("mysite", alice, None).expect("user");
+    let key = TestKey::rsa();
+    let stranger = TestKey::rsa();
+    fake.add_uat_configuration("mysite", UAT_ISSUER, &key.public_pem(), TENANT, "upn")
+        .expect("uat");
+    let h = json!({"alg": "RS256", "typ": "JWT", "kid": "uat-key"});
+    let with = |patch: Value| patched(uat_claims(alice), patch);
+
+    // isUat="true", tenant claim, user in "upn"; no sub, no aud.
+    let claims = uat_claims(alice);
+    let jwt = mint_with(&key, &h, &claims);
+    let ans = sign_in(&fake, uat_body(&jwt, "mysite")).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    assert_eq!(site_and_user(&ans).1, alice_luid);
+    let session = get(&fake, "sessions/current", Some(&ans.token())).await;
+    assert!(
+        session.body.contains(r#"name="alice@corp.example""#),
+        "{}",
+        session.body
+    );
+    let seen: Value = serde_json::from_str(&fake.last_jwt_claims().expect("claims")).expect("json");
+    assert_eq!(seen, claims);
+    // Any aud is fine.
+    let jwt = mint_with(&key, &h, &with(json!({"aud": "anything"})));
+    assert_eq!(sign_in(&fake, uat_body(&jwt, "mysite")).await.status, 200);
+
+    let t = now();
+    let cases: Vec<(&str, String, u32)> = vec![
+        (
+            "wrong tenant",
+            mint_with(
+                &key,
+                &h,
+                &with(json!({"https://tableau.com/tenantId": "other"})),
+            ),
+            10084,
+        ),
+        (
+            "tenant missing",
+            mint_with(
+                &key,
+                &h,
+                &with(json!({"https://tableau.com/tenantId": null})),
+            ),
+            10084,
+        ),
+        (
+            "user unknown, sub names a real user",
+            mint_with(
+                &key,
+                &h,
+                &with(json!({"upn": "bob@corp.example", "sub": fake.default_username()})),
+            ),
+            5,
+        ),
+        (
+            "username claim missing (sub is not it)",
+            mint_with(&key, &h, &with(json!({"upn": null, "sub": alice}))),
+            5,
+        ),
+        (
+            "username claim a number",
+            mint_with(&key, &h, &with(json!({"upn": 1}))),
+            10084,
+        ),
+        (
+            "oda does not create users",
+            mint_with(
+                &key,
+                &h,
+                &with(json!({"upn": "new@corp.example", "https://tableau.com/oda": true})),
+            ),
+            5,
+        ),
+        (
+            "PS256",
+            mint_with(
+                &key,
+                &json!({"alg": "PS256", "kid": "uat-key"}),
+                &uat_claims(alice),
+            ),
+            10084,
+        ),
+        (
+            "RS512",
+            mint_with(
+                &key,
+                &json!({"alg": "RS512", "kid": "uat-key"}),
+                &uat_claims(alice),
+            ),
+            10084,
+        ),
+        (
+            "kid missing",
+            mint_with(&key, &json!({"alg": "RS256"}), &uat_claims(alice)),
+            10083,
+        ),
+        (
+            "other key",
+            mint_with(&stranger, &h, &uat_claims(alice)),
+            10083,
+        ),
+        (
+            "unknown issuer",
+            mint_with(&key, &h, &with(json!({"iss": "https://nobody.example"}))),
+            126,
+        ),
+        (
+            "exp too far",
+            mint_with(&key, &h, &with(json!({"exp": t + 660}))),
+            16,
+        ),
+        (
+            "scp missing",
+            mint_with(&key, &h, &with(json!({"scp": null}))),
+            10099,
+        ),
+        (
+            "scp a string",
+            mint_with(&key, &h, &with(json!({"scp": "tableau:content:read"}))),
+            10084,
+        ),
+        ("a direct-trust JWT with isUat", good_jwt(&fake), 126),
+    ];
+    for (what, jwt, sub) in &cases {
+        let ans = sign_in(&fake, uat_body(jwt, "mysite")).await;
+        assert_jwt_rejected(&ans, *sub, what);
+    }
+
+    // jti single use.
+    let jwt = mint_with(&key, &h, &uat_claims(alice));
+    assert_eq!(sign_in(&fake, uat_body(&jwt, "mysite")).await.status, 200);
+    assert_jwt_rejected(
+        &sign_in(&fake, uat_body(&jwt, "mysite")).await,
+        10091,
+        "UAT jti reused",
+    );
+
+    // A UAT sent without isUat: its issuer is neither an app nor an EAS.
+    let jwt = mint_with(&key, &h, &uat_claims(alice));
+    assert_jwt_rejected(
+        &sign_in(&fake, jwt_body(&jwt, "mysite")).await,
+        126,
+        "UAT without isUat",
+    );
+    // Nor is it valid on another site.
+    fake.add_user("", alice, None).expect("user");
+    let jwt = mint_with(&key, &h, &uat_claims(alice));
+    assert_jwt_rejected(&sign_in(&fake, uat_body(&jwt, "")).await, 126, "other site");
+
+    // isUat needs REST API 3.27.
+    let jwt = mint_with(&key, &h, &uat_claims(alice));
+    assert_error(
+        &sign_in_at(&fake, "3.26", uat_body(&jwt, "mysite")).await,
+        400,
+        "400000",
+    );
+    let ans = sign_in_at(&fake, "3.27", uat_body(&jwt, "mysite")).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+
+    // JSON body with "isUat": true.
+    let jwt = mint_with(&key, &h, &uat_claims(alice));
+    let resp = client()
+        .post(format!("{}/api/{V}/auth/signin", fake.url()))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(
+            json!({"credentials": {"jwt": jwt, "isUat": true, "site": {"contentUrl": "mysite"}}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let v: Value = serde_json::from_str(&ans.body).expect("json");
+    assert_eq!(v["credentials"]["user"]["id"], alice_luid.as_str());
+
+    // A new configuration for the issuer replaces the old one (key, tenant, claim).
+    let rotated = TestKey::rsa();
+    fake.add_uat_configuration("mysite", UAT_ISSUER, &rotated.public_pem(), "t2", "email")
+        .expect("replace");
+    let claims = json!({
+        "iss": UAT_ISSUER,
+        "email": alice,
+        "https://tableau.com/tenantId": "t2",
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "exp": now() + 120,
+        "scp": ["tableau:content:read"],
+    });
+    let ans = sign_in(&fake, uat_body(&mint_with(&rotated, &h, &claims), "mysite")).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let old = mint_with(&key, &h, &patched(claims, json!({"jti": "fresh"})));
+    assert_jwt_rejected(
+        &sign_in(&fake, uat_body(&old, "mysite")).await,
+        10083,
+        "old key",
+    );
+
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, 6);
+    // Unknown issuer, direct-trust JWT with isUat, UAT without isUat, UAT on another site.
+    assert_eq!(stats.rejections.get("401001/126"), Some(&4));
 }

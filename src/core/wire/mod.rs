@@ -1609,3 +1609,6 @@ fn shorten(text: &[char]) -> String {
     out.push('…');
     out
 }
+
+#[cfg(test)]
+mod fuzz;
