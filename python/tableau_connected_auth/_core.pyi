@@ -223,13 +223,16 @@ class Client:
         credentials: _AnyCredentials,
         api_version: Optional[str] = None,
         timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
         retries: Optional[int] = None,
         verify: Optional[Union[bool, str]] = None,
         ca_bundle: Optional[str] = None,
+        client_cert: Optional[Union[str, Tuple[str, str]]] = None,
         proxy: Optional[str] = None,
         wire_format: Optional[str] = None,
         impersonate: Optional[str] = None,
         max_session_age: Optional[float] = None,
+        rate_limit_max_wait: Optional[float] = None,
     ) -> Self: ...
     @property
     def server(self) -> str: ...

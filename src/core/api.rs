@@ -11,6 +11,7 @@ use reqwest::Method;
 use super::config::ClientConfig;
 use super::credentials::Credentials;
 use super::error::{Error, Result};
+use super::retry;
 use super::session::Session;
 use super::sessions::{self, Entry, Lookup};
 use super::signin::{self, AUTH_HEADER};
@@ -140,6 +141,7 @@ pub async fn call(
     let http = transport::process().http(&cfg.transport)?;
     let mut session = session(&entry, &cfg, &creds).await?;
     let mut retried = false;
+    let mut attempt = 0u32;
     loop {
         let url = with_query(request.target.url(&session), &request.query)?;
         let mut builder = http
@@ -158,13 +160,19 @@ pub async fn call(
             builder = builder.body(body.clone());
         }
         let what = format!("{} {}", request.method, path_of(&url));
-        let reply = transport::send(
+        let outcome = transport::send(
             builder,
             request.timeout.unwrap_or(cfg.timeout),
             MAX_API_BODY,
             &what,
         )
-        .await?;
+        .await;
+        // Only calls that are safe to repeat are retried on transient failures.
+        let idempotent = matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if idempotent && retry::again(&cfg, &outcome, &mut attempt, &what).await {
+            continue;
+        }
+        let reply = outcome?;
         if !retried && says_session_dead(&reply) {
             retried = true;
             let dropped = entry.invalidate(session.token.expose());

@@ -17,18 +17,97 @@ pub const FIRST_UAT_VERSION: (u32, u32) = (3, 27);
 /// The first version with personal access tokens.
 pub const FIRST_PAT_VERSION: (u32, u32) = (3, 6);
 
-/// TLS and proxy settings: clients with equal settings share one HTTP client.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+/// The connect timeout when none is given.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// TLS, proxy and connect settings: clients with equal settings share one HTTP client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TransportConfig {
-    /// false: accept any certificate (logged as a warning).
+    /// true: accept any certificate (`verify=False`, logged as a warning).
     pub insecure: bool,
     /// A PEM file whose certificates are trusted in addition to the OS trust store.
     pub ca_bundle: Option<String>,
     /// An explicit proxy URL; None uses HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
     pub proxy: Option<String>,
+    /// A client certificate for mutual TLS: a PEM file with the certificate (chain), and the
+    /// file of its private key when that is separate.
+    pub client_cert: Option<(String, Option<String>)>,
+    pub connect_timeout: Duration,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            insecure: false,
+            ca_bundle: None,
+            proxy: None,
+            client_cert: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+/// The CA bundle Python users already point requests and curl at, if set.
+pub fn ca_bundle_from_env() -> Option<String> {
+    ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|v| !v.trim().is_empty())
+}
+
+fn read_pem(what: &str, path: &str, marker: &[u8], expected: &str) -> Result<Vec<u8>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::Configuration(format!("{what} {path:?} cannot be read: {e}")))?;
+    if !pem.windows(marker.len()).any(|w| w == marker) {
+        return Err(Error::Configuration(format!(
+            "{what} {path:?} holds no {expected}"
+        )));
+    }
+    Ok(pem)
 }
 
 impl TransportConfig {
+    /// The CA bundle's PEM, if one is configured.
+    pub fn ca_bundle_pem(&self) -> Result<Option<Vec<u8>>> {
+        self.ca_bundle
+            .as_deref()
+            .map(|path| {
+                read_pem(
+                    "ca_bundle",
+                    path,
+                    b"-----BEGIN CERTIFICATE-----",
+                    "PEM certificate (-----BEGIN CERTIFICATE-----)",
+                )
+            })
+            .transpose()
+    }
+
+    /// The client certificate and key as one PEM, if configured.
+    pub fn client_identity_pem(&self) -> Result<Option<Vec<u8>>> {
+        let Some((cert, key)) = &self.client_cert else {
+            return Ok(None);
+        };
+        let mut pem = read_pem(
+            "client_cert",
+            cert,
+            b"-----BEGIN CERTIFICATE-----",
+            "PEM certificate",
+        )?;
+        match key {
+            Some(key) => {
+                pem.push(b'\n');
+                pem.extend(read_pem("client_cert key", key, b"PRIVATE KEY-----", "PEM private key")?);
+            }
+            None if !pem.windows(16).any(|w| w == b"PRIVATE KEY-----") => {
+                return Err(Error::Configuration(format!(
+                    "client_cert {cert:?} has no private key: pass client_cert=(cert_path, key_path)"
+                )))
+            }
+            None => {}
+        }
+        Ok(Some(pem))
+    }
+
     /// Check what can be checked without I/O to the server: the proxy URL parses, the CA
     /// bundle is a readable file with at least one PEM certificate.
     pub fn check(&self) -> Result<()> {
@@ -46,15 +125,12 @@ impl TransportConfig {
                 )));
             }
         }
-        if let Some(path) = &self.ca_bundle {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Configuration(format!("ca_bundle {path:?} cannot be read: {e}"))
-            })?;
-            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-                return Err(Error::Configuration(format!(
-                    "ca_bundle {path:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
-                )));
-            }
+        self.ca_bundle_pem()?;
+        self.client_identity_pem()?;
+        if self.connect_timeout.is_zero() {
+            return Err(Error::Configuration(
+                "connect_timeout must be above 0 seconds".into(),
+            ));
         }
         Ok(())
     }
@@ -76,6 +152,8 @@ pub struct ClientConfig {
     pub impersonate: Option<String>,
     /// A session older than this is refreshed even if Tableau never said it expired.
     pub max_session_age: Duration,
+    /// A 429 asking to wait longer than this raises `RateLimited` instead of waiting.
+    pub rate_limit_max_wait: Duration,
     pub transport: TransportConfig,
 }
 
@@ -102,6 +180,7 @@ impl ClientConfig {
             wire_format: parse_wire_format(wire_format)?,
             impersonate: impersonate.map(check_luid).transpose()?,
             max_session_age: Duration::from_secs(4 * 3600),
+            rate_limit_max_wait: Duration::from_secs(60),
             transport,
         })
     }

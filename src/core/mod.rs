@@ -7,6 +7,7 @@ pub mod error;
 pub mod fake;
 pub mod jwt;
 pub mod keys;
+pub mod retry;
 pub mod secret;
 pub mod session;
 pub mod sessions;

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::Method;
 
 use super::config::{
@@ -13,6 +13,7 @@ use super::config::{
 };
 use super::credentials::Credentials;
 use super::error::{Call, Error, Result, TableauFailure};
+use super::retry::{self, retry_after};
 use super::secret::Secret;
 use super::session::{deadline_ns, refresh_margin, Session};
 use super::transport::{self, Reply, MAX_AUTH_BODY};
@@ -20,10 +21,6 @@ use super::wire::{self, SignInRequest, WireError};
 
 /// At most this many redirects are followed on sign-in.
 const MAX_REDIRECTS: usize = 5;
-/// A 429 asking to wait longer than this is raised as `RateLimited` instead of waited out.
-pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
-const BACKOFF_BASE: Duration = Duration::from_millis(200);
-const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
 /// The header every authenticated call carries.
 pub const AUTH_HEADER: &str = "X-Tableau-Auth";
@@ -149,30 +146,8 @@ pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session>
         let started = SystemTime::now();
         let outcome =
             post_following_redirects(cfg, &http, cfg.url(&version, "auth/signin"), body).await;
-        let retry_in = match &outcome {
-            Err(Error::Transport(_)) => Some(backoff(attempt)),
-            Ok(reply) if matches!(reply.status, 502..=504) => Some(backoff(attempt)),
-            Ok(reply) if reply.status == 429 => {
-                let wait = retry_after(reply);
-                match wait {
-                    Some(w) if w > MAX_RATE_LIMIT_WAIT => None,
-                    Some(w) => Some(w),
-                    None => Some(backoff(attempt)),
-                }
-            }
-            _ => None,
-        };
-        if let Some(wait) = retry_in {
-            if attempt < cfg.retries {
-                attempt += 1;
-                log::info!(
-                    "sign-in to {} attempt {attempt} failed transiently; retrying in {} ms",
-                    cfg.server,
-                    wait.as_millis()
-                );
-                tokio::time::sleep(wait).await;
-                continue;
-            }
+        if retry::again(cfg, &outcome, &mut attempt, "sign-in").await {
+            continue;
         }
         let reply = outcome?;
         return answer_to_session(cfg, &version, &reply, started, Call::SignIn);
@@ -314,39 +289,6 @@ fn origin(u: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Exponential backoff with full jitter.
-fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE
-        .saturating_mul(1u32 << attempt.min(10))
-        .min(BACKOFF_CAP);
-    let mut byte = [0u8; 2];
-    let _ = aws_lc_rs::rand::fill(&mut byte);
-    let fraction = f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX);
-    ceiling.mul_f64(fraction)
-}
-
-/// How long a 429 asks us to wait: `Retry-After` seconds, or "retry after N minutes" in the detail.
-pub fn retry_after(reply: &Reply) -> Option<Duration> {
-    if let Some(secs) = reply
-        .headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        return Some(Duration::from_secs(secs));
-    }
-    let detail = wire::parse_error(&reply.body)?.detail.to_ascii_lowercase();
-    let rest = &detail[detail.find("retry after")? + "retry after".len()..];
-    let mut words = rest.split_whitespace();
-    let n: u64 = words.next()?.parse().ok()?;
-    let unit = words.next().unwrap_or("seconds");
-    Some(if unit.starts_with("minute") {
-        Duration::from_secs(n * 60)
-    } else {
-        Duration::from_secs(n)
-    })
-}
-
 /// A non-success answer as our error: Tableau's own error when the body is one, else a
 /// protocol error that says this is not Tableau.
 pub fn failure(reply: &Reply, call: Call) -> Error {
@@ -417,23 +359,6 @@ mod tests {
             headers: HeaderMap::new(),
             body: Bytes::from(body.to_string()),
         }
-    }
-
-    #[test]
-    fn backoff_stays_under_its_ceiling() {
-        for attempt in 0..20 {
-            assert!(backoff(attempt) <= BACKOFF_CAP);
-        }
-        assert!(backoff(0) <= BACKOFF_BASE);
-    }
-
-    #[test]
-    fn retry_after_reads_the_header_then_the_detail() {
-        let mut r = reply(429, "<tsResponse><error code=\"429000\"><summary>Too many</summary><detail>Please retry after 2 minutes</detail></error></tsResponse>");
-        assert_eq!(retry_after(&r), Some(Duration::from_secs(120)));
-        r.headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&r), Some(Duration::from_secs(7)));
-        assert_eq!(retry_after(&reply(429, "<html>busy</html>")), None);
     }
 
     #[test]

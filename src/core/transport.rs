@@ -16,7 +16,6 @@ use super::error::{Error, Result};
 
 /// Answers of auth calls larger than this are refused (they are a few hundred bytes).
 pub const MAX_AUTH_BODY: usize = 1 << 20;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const USER_AGENT: &str = concat!("tableau_connected_auth/", env!("CARGO_PKG_VERSION"));
 
 /// Everything that belongs to one process: its runtime and its HTTP clients.
@@ -75,7 +74,7 @@ fn build_client(cfg: &TransportConfig) -> Result<reqwest::Client> {
     let mut b = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
+        .connect_timeout(cfg.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(60));
     if cfg.insecure {
         static WARN: Once = Once::new();

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 
@@ -17,7 +18,9 @@ use super::response::Response;
 use super::session::Session;
 use super::wait::wait;
 use crate::core::api;
-use crate::core::config::{ClientConfig, TransportConfig, DEFAULT_API_VERSION};
+use crate::core::config::{
+    ca_bundle_from_env, ClientConfig, TransportConfig, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT,
+};
 use crate::core::credentials::Credentials;
 use crate::core::error::Error;
 use crate::core::session::Session as CoreSession;
@@ -36,67 +39,131 @@ pub struct Client {
     closed: AtomicBool,
 }
 
-/// Build the configuration from constructor arguments (shared with `AsyncClient`).
-#[allow(clippy::too_many_arguments)]
+/// The keyword arguments of `Client(...)`; `None` means the default.
+pub struct ClientArgs<'a, 'py> {
+    pub api_version: Option<&'a Bound<'py, PyAny>>,
+    pub timeout: Option<&'a Bound<'py, PyAny>>,
+    pub connect_timeout: Option<&'a Bound<'py, PyAny>>,
+    pub retries: Option<&'a Bound<'py, PyAny>>,
+    pub verify: Option<&'a Bound<'py, PyAny>>,
+    pub ca_bundle: Option<&'a Bound<'py, PyAny>>,
+    pub client_cert: Option<&'a Bound<'py, PyAny>>,
+    pub proxy: Option<&'a Bound<'py, PyAny>>,
+    pub wire_format: Option<&'a Bound<'py, PyAny>>,
+    pub impersonate: Option<&'a Bound<'py, PyAny>>,
+    pub max_session_age: Option<&'a Bound<'py, PyAny>>,
+    pub rate_limit_max_wait: Option<&'a Bound<'py, PyAny>>,
+}
+
+fn given<'a, 'py>(arg: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
+    arg.filter(|a| !a.is_none())
+}
+
+/// Seconds above zero, or the default.
+fn positive_seconds(arg: Option<&Bound<'_, PyAny>>, name: &str, default: f64) -> PyResult<f64> {
+    let Some(arg) = given(arg) else {
+        return Ok(default);
+    };
+    let secs = args::seconds(arg, name)?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(config_error(format!(
+            "{name} must be a number of seconds above 0; got {secs}"
+        )));
+    }
+    Ok(secs)
+}
+
+/// `client_cert="both.pem"` or `client_cert=("cert.pem", "key.pem")`.
+fn client_cert(arg: Option<&Bound<'_, PyAny>>) -> PyResult<Option<(String, Option<String>)>> {
+    let Some(arg) = given(arg) else {
+        return Ok(None);
+    };
+    if arg.is_instance_of::<PyString>() {
+        return Ok(Some((args::string(arg, "client_cert")?, None)));
+    }
+    let parts = args::string_list(arg, "client_cert")?;
+    match parts.as_slice() {
+        [cert, key] => Ok(Some((cert.clone(), Some(key.clone())))),
+        _ => Err(config_error(
+            "client_cert must be a PEM path, or a (cert_path, key_path) pair",
+        )),
+    }
+}
+
+/// Build the configuration from constructor arguments, checking everything before any I/O.
 pub fn configure(
     server: &Bound<'_, PyAny>,
     site: &Bound<'_, PyAny>,
     credentials: &Bound<'_, PyAny>,
-    api_version: &Bound<'_, PyAny>,
-    timeout: &Bound<'_, PyAny>,
-    retries: &Bound<'_, PyAny>,
-    verify: &Bound<'_, PyAny>,
-    ca_bundle: Option<&Bound<'_, PyAny>>,
-    proxy: Option<&Bound<'_, PyAny>>,
-    wire_format: &Bound<'_, PyAny>,
-    impersonate: Option<&Bound<'_, PyAny>>,
-    max_session_age: Option<&Bound<'_, PyAny>>,
+    a: ClientArgs<'_, '_>,
 ) -> PyResult<(ClientConfig, Credentials)> {
     let creds = credentials::extract(credentials)?;
-    let mut ca_bundle = args::optional_string(ca_bundle, "ca_bundle")?;
-    let insecure = if verify.is_instance_of::<PyBool>() {
-        !verify.extract::<bool>()?
-    } else if verify.is_instance_of::<PyString>() {
+    let mut ca_bundle = args::optional_string(a.ca_bundle, "ca_bundle")?;
+    let insecure = match given(a.verify) {
+        None => false,
+        Some(v) if v.is_instance_of::<PyBool>() => !v.extract::<bool>()?,
         // requests-style verify="/path/to/ca.pem".
-        ca_bundle = Some(args::string(verify, "verify")?);
-        false
-    } else {
-        return Err(config_error(
-            "verify must be True, False or a path to a CA bundle",
-        ));
+        Some(v) if v.is_instance_of::<PyString>() => {
+            ca_bundle = Some(args::string(v, "verify")?);
+            false
+        }
+        Some(_) => {
+            return Err(config_error(
+                "verify must be True, False or a path to a CA bundle",
+            ))
+        }
     };
-    let retries = if retries.is_instance_of::<PyBool>() {
-        return Err(config_error("retries must be a whole number from 0 to 10"));
-    } else {
-        retries
+    if ca_bundle.is_none() && !insecure {
+        ca_bundle = ca_bundle_from_env();
+    }
+    let retries = match given(a.retries) {
+        None => 3,
+        Some(r) if r.is_instance_of::<PyBool>() => {
+            return Err(config_error("retries must be a whole number from 0 to 10"))
+        }
+        Some(r) => r
             .extract::<i64>()
-            .map_err(|_| config_error("retries must be a whole number from 0 to 10"))?
+            .map_err(|_| config_error("retries must be a whole number from 0 to 10"))?,
     };
-    let cfg = ClientConfig::new(
+    let timeout = match given(a.timeout) {
+        None => 30.0,
+        Some(t) => args::seconds(t, "timeout")?,
+    };
+    let string_or =
+        |arg: Option<&Bound<'_, PyAny>>, name: &str, default: &str| -> PyResult<String> {
+            given(arg).map_or(Ok(default.to_string()), |v| args::string(v, name))
+        };
+    let mut cfg = ClientConfig::new(
         &args::string(server, "server")?,
         &args::string(site, "site")?,
-        &args::string(api_version, "api_version")?,
-        args::seconds(timeout, "timeout")?,
+        &string_or(a.api_version, "api_version", DEFAULT_API_VERSION)?,
+        timeout,
         retries,
-        &args::string(wire_format, "wire_format")?,
-        args::optional_string(impersonate, "impersonate")?.as_deref(),
+        &string_or(a.wire_format, "wire_format", "xml")?,
+        args::optional_string(a.impersonate, "impersonate")?.as_deref(),
         TransportConfig {
             insecure,
             ca_bundle,
-            proxy: args::optional_string(proxy, "proxy")?,
+            proxy: args::optional_string(a.proxy, "proxy")?,
+            client_cert: client_cert(a.client_cert)?,
+            connect_timeout: Duration::from_secs_f64(positive_seconds(
+                a.connect_timeout,
+                "connect_timeout",
+                DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
+            )?),
         },
     )
     .py_err()?;
-    let mut cfg = cfg;
-    if let Some(age) = max_session_age.filter(|a| !a.is_none()) {
-        let secs = args::seconds(age, "max_session_age")?;
-        if !secs.is_finite() || secs < 1.0 {
-            return Err(config_error(format!(
-                "max_session_age must be at least 1 second; got {secs}"
-            )));
-        }
-        cfg.max_session_age = std::time::Duration::from_secs_f64(secs.min(1e9));
-    }
+    cfg.max_session_age = Duration::from_secs_f64(positive_seconds(
+        a.max_session_age,
+        "max_session_age",
+        cfg.max_session_age.as_secs_f64(),
+    )?);
+    cfg.rate_limit_max_wait = Duration::from_secs_f64(positive_seconds(
+        a.rate_limit_max_wait,
+        "rate_limit_max_wait",
+        cfg.rate_limit_max_wait.as_secs_f64(),
+    )?);
     signin::check_version_supports(&cfg, &creds).py_err()?;
     Ok((cfg, creds))
 }
@@ -162,37 +229,43 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (server, *, site, credentials, api_version = None, timeout = None, retries = None, verify = None, ca_bundle = None, proxy = None, wire_format = None, impersonate = None, max_session_age = None))]
+    #[pyo3(signature = (server, *, site, credentials, api_version = None, timeout = None, connect_timeout = None, retries = None, verify = None, ca_bundle = None, client_cert = None, proxy = None, wire_format = None, impersonate = None, max_session_age = None, rate_limit_max_wait = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        py: Python<'_>,
         server: &Bound<'_, PyAny>,
         site: &Bound<'_, PyAny>,
         credentials: &Bound<'_, PyAny>,
         api_version: Option<&Bound<'_, PyAny>>,
         timeout: Option<&Bound<'_, PyAny>>,
+        connect_timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
         verify: Option<&Bound<'_, PyAny>>,
         ca_bundle: Option<&Bound<'_, PyAny>>,
+        client_cert: Option<&Bound<'_, PyAny>>,
         proxy: Option<&Bound<'_, PyAny>>,
         wire_format: Option<&Bound<'_, PyAny>>,
         impersonate: Option<&Bound<'_, PyAny>>,
         max_session_age: Option<&Bound<'_, PyAny>>,
+        rate_limit_max_wait: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let defaults = Defaults::new(py)?;
         let (cfg, creds) = configure(
             server,
             site,
             credentials,
-            api_version.unwrap_or(&defaults.api_version),
-            timeout.unwrap_or(&defaults.timeout),
-            retries.unwrap_or(&defaults.retries),
-            verify.unwrap_or(&defaults.verify),
-            ca_bundle,
-            proxy,
-            wire_format.unwrap_or(&defaults.wire_format),
-            impersonate,
-            max_session_age,
+            ClientArgs {
+                api_version,
+                timeout,
+                connect_timeout,
+                retries,
+                verify,
+                ca_bundle,
+                client_cert,
+                proxy,
+                wire_format,
+                impersonate,
+                max_session_age,
+                rate_limit_max_wait,
+            },
         )?;
         let entry = sessions::entry(sessions::cache_key(&cfg, &creds));
         Ok(Client {
@@ -445,26 +518,5 @@ impl Client {
             self.cfg.api_version,
             self.creds.describe()
         )
-    }
-}
-
-/// Default constructor arguments as Python objects, so they go through the same checks.
-pub struct Defaults<'py> {
-    pub api_version: Bound<'py, PyAny>,
-    pub timeout: Bound<'py, PyAny>,
-    pub retries: Bound<'py, PyAny>,
-    pub verify: Bound<'py, PyAny>,
-    pub wire_format: Bound<'py, PyAny>,
-}
-
-impl<'py> Defaults<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
-        Ok(Defaults {
-            api_version: PyString::new(py, DEFAULT_API_VERSION).into_any(),
-            timeout: 30.0f64.into_pyobject(py)?.into_any(),
-            retries: 3i64.into_pyobject(py)?.into_any(),
-            verify: PyBool::new(py, true).to_owned().into_any(),
-            wire_format: PyString::new(py, "xml").into_any(),
-        })
     }
 }
