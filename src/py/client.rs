@@ -277,6 +277,40 @@ impl Client {
         })
     }
 
+    /// A client configured from the environment: TABLEAU_SERVER, TABLEAU_SITE, and either
+    /// TABLEAU_CLIENT_ID/TABLEAU_SECRET_ID/TABLEAU_SECRET_VALUE with TABLEAU_USERNAME and
+    /// TABLEAU_SCOPES, or TABLEAU_PAT_NAME/TABLEAU_PAT_SECRET. Keyword arguments override.
+    #[classmethod]
+    #[pyo3(signature = (**overrides))]
+    fn from_env<'py>(
+        cls: &Bound<'py, pyo3::types::PyType>,
+        overrides: Option<&Bound<'py, pyo3::types::PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        let (server, kwargs): (Bound<'py, PyAny>, Bound<'py, pyo3::types::PyDict>) = py
+            .import("tableau_connected_auth._env")?
+            .call_method("client_arguments", (), overrides)?
+            .extract()?;
+        cls.call((server,), Some(&kwargs))
+    }
+
+    /// A `requests.auth.AuthBase` that adds `X-Tableau-Auth` with this client's session and,
+    /// on a 401, drops the session and retries once (requests is imported only now).
+    fn requests_auth<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("tableau_connected_auth.auth")?
+            .getattr("RequestsAuth")?
+            .call1((slf,))
+    }
+
+    /// An `httpx.Auth` doing the same for httpx (sync and async flows).
+    fn httpx_auth<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("tableau_connected_auth.auth")?
+            .getattr("HttpxAuth")?
+            .call1((slf,))
+    }
+
     /// The cached session, signing in only when there is no live one. Concurrent callers
     /// that miss wait on one sign-in.
     fn session(&self, py: Python<'_>) -> PyResult<Py<Session>> {
