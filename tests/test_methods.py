@@ -180,3 +180,10 @@ def test_switch_site_async(fake: FakeTableau) -> None:
         return (await client.switch_site("other")).site_content_url
 
     assert asyncio.run(main()) == "other"
+
+
+def test_api_version_auto_falls_back_when_serverinfo_is_missing(fake: FakeTableau, caplog: pytest.LogCaptureFixture) -> None:
+    fake.fail_next(404, code="404003", route="serverinfo")
+    s = fake.client(api_version="auto").session()
+    assert s.api_version == tca.DEFAULT_API_VERSION
+    assert any("serverinfo is not available" in r.getMessage() for r in caplog.records)

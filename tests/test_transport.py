@@ -119,3 +119,108 @@ def test_connect_timeout_and_rate_limit_wait_are_checked() -> None:
                        ({"client_cert": ("a", "b", "c")}, "client_cert")]:
         with pytest.raises(tca.ConfigurationError, match=needle):
             tca.Client("https://h", site="s", credentials=creds, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def tls_fake():  # type: ignore[no-untyped-def]
+    with FakeTableau(tls=True) as t:
+        yield t
+
+
+def _write(tmp_path, name: str, text: str) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_tls_with_a_private_ca_needs_ca_bundle(tls_fake: FakeTableau, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert tls_fake.url.startswith("https://") and tls_fake.ca_pem
+    with pytest.raises(tca.TransportError) as info:
+        tls_fake.client(retries=0).session()
+    assert "ca_bundle" in str(info.value) and "TLS" in str(info.value)
+    assert tls_fake.stats()["tls_handshake_failures"] == 1
+    with pytest.raises(tca.TransportError):
+        tls_fake.client(retries=3, scopes=["tableau:views:embed"]).session()
+    assert tls_fake.stats()["tls_handshake_failures"] == 2  # TLS failures are not retried
+    ca = _write(tmp_path, "ca.pem", tls_fake.ca_pem or "")
+    assert tls_fake.client(ca_bundle=ca).session().token
+    assert tls_fake.client(verify=ca, scopes=["tableau:content:read", "tableau:views:embed"]).session().token
+
+
+def test_verify_false_accepts_any_certificate(tls_fake: FakeTableau) -> None:
+    assert tls_fake.client(verify=False).get("workbooks").ok
+
+
+def test_requests_ca_bundle_from_the_environment(tls_fake: FakeTableau, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ca = _write(tmp_path, "ca.pem", tls_fake.ca_pem or "")
+    script = textwrap.dedent(f"""
+        import tableau_connected_auth as tca
+        app = tca.ConnectedApp(client_id={tls_fake.app_client_id!r}, secret_id={tls_fake.app_secret_id!r},
+                               secret_value={tls_fake.app_secret_value!r})
+        client = tca.Client({tls_fake.url!r}, site="mysite",
+                            credentials=app.credentials({tls_fake.username!r}, scopes=["tableau:content:read"]))
+        print(client.session().site_content_url)
+    """)
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+        env[name] = ca
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "mysite"
+
+
+def test_mutual_tls_with_a_client_certificate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with FakeTableau(require_client_cert=True) as fake:
+        ca = _write(tmp_path, "ca.pem", fake.ca_pem or "")
+        cert_pem, key_pem = fake.client_identity or ("", "")
+        cert, key = _write(tmp_path, "cert.pem", cert_pem), _write(tmp_path, "key.pem", key_pem)
+        both = _write(tmp_path, "both.pem", cert_pem + key_pem)
+        with pytest.raises(tca.TransportError):
+            fake.client(ca_bundle=ca, retries=0).session()
+        assert fake.client(ca_bundle=ca, client_cert=(cert, key)).session().token
+        assert fake.client(ca_bundle=ca, client_cert=both, scopes=["tableau:views:embed"]).session().token
+        with pytest.raises(tca.ConfigurationError, match="no private key"):
+            fake.client(ca_bundle=ca, client_cert=cert)
+
+
+def test_tls_through_a_proxy_tunnel(tls_fake: FakeTableau, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ca = _write(tmp_path, "ca.pem", tls_fake.ca_pem or "")
+    with ForwardProxy() as proxy:
+        assert tls_fake.client(ca_bundle=ca, proxy=proxy.url).get("workbooks").ok
+    assert proxy.seen[0][0] == "CONNECT"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirected_sign_in_is_re_posted(fake: FakeTableau, status: int) -> None:
+    fake.redirect_next(f"{fake.url}/api/3.24/auth/signin", status=status)
+    assert fake.client().session().token
+    assert fake.stats()["sign_in_attempts"] == 2
+    assert fake.last_sign_in_request()[1].startswith("<tsRequest><credentials jwt=")
+
+
+def test_a_redirect_from_https_to_http_is_refused(tls_fake: FakeTableau, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ca = _write(tmp_path, "ca.pem", tls_fake.ca_pem or "")
+    plain = tls_fake.url.replace("https://", "http://")
+    tls_fake.redirect_next(f"{plain}/api/3.24/auth/signin", status=308)
+    with pytest.raises(tca.ProtocolError, match="refused"):
+        tls_fake.client(ca_bundle=ca).session()
+    assert tls_fake.stats()["sign_in_attempts"] == 1  # a refused downgrade is never retried
+
+
+def test_redirect_loops_are_bounded(fake: FakeTableau) -> None:
+    fake.redirect_next(f"{fake.url}/api/3.24/auth/signin", times=20)
+    with pytest.raises(tca.ProtocolError, match="redirected more than"):
+        fake.client().session()
+
+
+def test_405_on_sign_in_hints_at_https(fake: FakeTableau) -> None:
+    fake.fail_next(405, code="405000")
+    with pytest.raises(tca.SignInError) as info:
+        fake.client().session()
+    assert "https://" in str(info.value)
+
+
+def test_oversize_answers_are_refused(fake: FakeTableau) -> None:
+    fake.oversize_next(2 * 1024 * 1024)
+    with pytest.raises(tca.ProtocolError, match="larger than 1024 KiB"):
+        fake.client().session()

@@ -23,8 +23,11 @@ pub enum Error {
     },
     /// Tableau answered a later call with some other error (404, 403, 500, …).
     Api(Box<TableauFailure>),
-    /// Connect, TLS, proxy, DNS: the request did not get an answer.
+    /// Connect, proxy, DNS: the request did not get an answer (transient: retried).
     Transport(String),
+    /// The TLS handshake failed: certificate not trusted, client certificate refused
+    /// (not transient: never retried). A `TransportError` in Python.
+    Tls(String),
     /// No answer in time.
     Timeout(String),
     /// The server answered, but not like Tableau (HTML, empty, truncated, malformed).
@@ -170,6 +173,7 @@ impl Error {
             Error::RateLimited { .. } => "rate limited",
             Error::Api(_) => "Tableau error",
             Error::Transport(_) => "transport error",
+            Error::Tls(_) => "TLS error",
             Error::Timeout(_) => "timed out",
             Error::Protocol { .. } => "not a Tableau answer",
         }
@@ -207,7 +211,9 @@ impl fmt::Display for TableauFailure {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Configuration(m) | Error::Transport(m) | Error::Timeout(m) => f.write_str(m),
+            Error::Configuration(m) | Error::Transport(m) | Error::Tls(m) | Error::Timeout(m) => {
+                f.write_str(m)
+            }
             Error::SignIn(x) => write!(f, "sign-in failed: {x}"),
             Error::SessionExpired(x) => write!(f, "session expired: {x}"),
             Error::Api(x) => write!(f, "Tableau answered {x}"),

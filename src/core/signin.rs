@@ -273,11 +273,14 @@ fn redirect_target(from: &str, headers: &HeaderMap) -> Result<String> {
         message: "sign-in was redirected to an address that is not a URL".into(),
     })?;
     if base.scheme() == "https" && next.scheme() != "https" {
-        return Err(Error::Transport(format!(
-            "sign-in was redirected from https to {}: refused, the credentials would travel in \
-             clear; check the server address",
-            origin(next.as_str())
-        )));
+        return Err(Error::Protocol {
+            status: None,
+            message: format!(
+                "sign-in was redirected from https to {}: refused, the credentials would travel \
+                 in clear; check the server address",
+                origin(next.as_str())
+            ),
+        });
     }
     Ok(next.to_string())
 }

@@ -83,20 +83,26 @@ fn build_client(cfg: &TransportConfig) -> Result<reqwest::Client> {
         });
         b = b.tls_danger_accept_invalid_certs(true);
     }
-    if let Some(path) = &cfg.ca_bundle {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::Configuration(format!("ca_bundle {path:?} cannot be read: {e}")))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
-            Error::Configuration(format!("ca_bundle {path:?} holds no PEM certificate"))
+    if let Some(pem) = cfg.ca_bundle_pem()? {
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                Error::Configuration(format!(
+                    "ca_bundle {:?} holds no readable PEM certificate",
+                    cfg.ca_bundle.as_deref().unwrap_or("")
+                ))
+            })?;
+        // Added to the OS trust store, not instead of it.
+        b = b.tls_certs_merge(certs);
+    }
+    if let Some(pem) = cfg.client_identity_pem()? {
+        let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
+            Error::Configuration(
+                "client_cert: the certificate and private key could not be read as PEM".into(),
+            )
         })?;
-        if certs.is_empty() {
-            return Err(Error::Configuration(format!(
-                "ca_bundle {path:?} holds no PEM certificate"
-            )));
-        }
-        for cert in certs {
-            b = b.add_root_certificate(cert);
-        }
+        b = b.identity(identity);
     }
     if let Some(proxy) = &cfg.proxy {
         let p = reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
@@ -179,7 +185,7 @@ fn map_error(e: &reqwest::Error, what: &str) -> Error {
     }
     let lower = detail.to_ascii_lowercase();
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        return Error::Transport(format!(
+        return Error::Tls(format!(
             "{what}: TLS failed ({detail}). If the server uses a private or corporate CA, pass \
              ca_bundle=\"/path/to/ca.pem\" (or set REQUESTS_CA_BUNDLE); verify=False turns \
              checking off"

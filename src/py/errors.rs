@@ -18,7 +18,7 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
         Error::SessionExpired(_) => "SessionExpiredError",
         Error::RateLimited { .. } => "RateLimitedError",
         Error::Api(_) => "TableauApiError",
-        Error::Transport(_) => "TransportError",
+        Error::Transport(_) | Error::Tls(_) => "TransportError",
         Error::Timeout(_) => "TableauTimeoutError",
         Error::Protocol { .. } => "ProtocolError",
     };

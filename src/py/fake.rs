@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::config_error;
-use crate::core::fake::{AudienceRule, FakeTableau as CoreFake, Misbehaviour};
+use crate::core::fake::{AudienceRule, FakeOptions, FakeTableau as CoreFake, Misbehaviour};
 
 /// A stand-in for Tableau on 127.0.0.1 that enforces Tableau's sign-in rules. It starts at
 /// construction with a default site ("mysite"), user, connected app, PAT and admin password.
@@ -36,9 +36,16 @@ fn duration(seconds: f64, name: &str) -> PyResult<Duration> {
 
 #[pymethods]
 impl FakeTableau {
+    /// `tls=True` serves https with a self-signed CA made at start (`ca_pem`);
+    /// `require_client_cert=True` also demands a client certificate (`client_identity`).
     #[new]
-    fn new() -> PyResult<Self> {
-        let inner = CoreFake::start().map_err(|e| {
+    #[pyo3(signature = (*, tls = false, require_client_cert = false))]
+    fn new(tls: bool, require_client_cert: bool) -> PyResult<Self> {
+        let inner = CoreFake::start_with(FakeOptions {
+            tls,
+            require_client_cert,
+        })
+        .map_err(|e| {
             pyo3::exceptions::PyOSError::new_err(format!("FakeTableau cannot start: {e}"))
         })?;
         Ok(FakeTableau { inner })
@@ -48,6 +55,19 @@ impl FakeTableau {
     #[getter]
     fn url(&self) -> String {
         self.inner.url()
+    }
+
+    /// PEM of the CA that issued the server certificate (None without TLS).
+    #[getter]
+    fn ca_pem(&self) -> Option<String> {
+        self.inner.ca_pem()
+    }
+
+    /// (certificate PEM, private key PEM) of a client certificate the server accepts
+    /// (None unless `require_client_cert`).
+    #[getter]
+    fn client_identity(&self) -> Option<(String, String)> {
+        self.inner.client_identity_pem()
     }
 
     /// The default site's contentUrl ("mysite").
@@ -209,6 +229,7 @@ impl FakeTableau {
         d.set_item("switch_site", s.switch_site)?;
         d.set_item("requests", s.requests)?;
         d.set_item("active_sessions", s.active_sessions)?;
+        d.set_item("tls_handshake_failures", s.tls_handshake_failures)?;
         d.set_item(
             "rejections",
             s.rejections
@@ -256,6 +277,26 @@ impl FakeTableau {
             misbehaviour_route(route),
             times,
             Misbehaviour::Html { status },
+        )
+    }
+
+    /// Answer the next `times` calls on `route` with a redirect to `location`.
+    #[pyo3(signature = (location, *, status = 307, times = 1, route = None))]
+    fn redirect_next(&self, location: String, status: u16, times: u32, route: Option<&str>) {
+        self.inner.misbehave(
+            misbehaviour_route(route),
+            times,
+            Misbehaviour::Redirect { status, location },
+        )
+    }
+
+    /// Answer the next `times` calls on `route` with 200 and a body of `size` bytes.
+    #[pyo3(signature = (size, *, times = 1, route = None))]
+    fn oversize_next(&self, size: usize, times: u32, route: Option<&str>) {
+        self.inner.misbehave(
+            misbehaviour_route(route),
+            times,
+            Misbehaviour::Oversize { bytes: size },
         )
     }
 

@@ -3,7 +3,8 @@
 //!
 //! It is strict on purpose: a lenient fake hides client bugs. It serves HTTP/1.1 (keep-alive)
 //! on its own thread with its own current-thread tokio runtime, so the client under test may
-//! have its own runtime (and may fork).
+//! have its own runtime (and may fork). [`FakeTableau::start_with`] serves it over TLS
+//! instead, optionally requiring a client certificate (see TLS below).
 //!
 //! # Routes (under `/api/{version}/`)
 //!
@@ -89,10 +90,22 @@
 //! (enabled, no on-demand access); PAT `fake-pat` for `me@example.com` on `mysite`. All
 //! secrets are random per instance. `estimatedTimeToExpiration` is `"4:00:00"`.
 //!
+//! # TLS
+//!
+//! With [`FakeOptions::tls`], the fake makes a fresh CA at start (ECDSA P-256, PEM from
+//! [`FakeTableau::ca_pem`]) and a server certificate it issues for `localhost` and IP
+//! `127.0.0.1`, and serves HTTPS (TLS 1.2 / 1.3, ALPN `http/1.1`); [`FakeTableau::url`] is then
+//! `https://127.0.0.1:PORT`. With [`FakeOptions::require_client_cert`] (which implies `tls`),
+//! a client must present a certificate issued by that CA; one is made at start
+//! ([`FakeTableau::client_identity_pem`]). A failed TLS handshake (untrusted server
+//! certificate, missing or foreign client certificate, plain HTTP on the TLS port, no
+//! handshake within 30 s) closes that connection only and counts in
+//! [`Stats::tls_handshake_failures`]. Routes and rules are the same as over plain HTTP.
+//!
 //! # Test knobs
 //!
-//! [`FakeTableau::misbehave`] queues answers that are not Tableau's (errors, 429s, HTML, cut
-//! or empty bodies); [`FakeTableau::set_delay`] slows a route without blocking the others;
+//! [`FakeTableau::misbehave`] queues answers that are not Tableau's (errors, 429s, HTML, cut,
+//! empty or oversized bodies, redirects); [`FakeTableau::set_delay`] slows a route without blocking the others;
 //! [`FakeTableau::stats`] counts everything.
 
 mod jwt_keys;
@@ -101,6 +114,7 @@ mod requests;
 mod responses;
 mod server;
 mod state;
+mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -207,6 +221,8 @@ pub struct Stats {
     pub active_sessions: u64,
     /// Tableau errors answered, by `code` or `code/sub-code`.
     pub rejections: BTreeMap<String, u64>,
+    /// TLS connections whose handshake failed or timed out (always 0 without TLS).
+    pub tls_handshake_failures: u64,
 }
 
 /// An answer that is not Tableau's, queued with [`FakeTableau::misbehave`].
@@ -245,6 +261,32 @@ pub enum Misbehaviour {
         /// HTTP status.
         status: u16,
     },
+    /// A redirect: this status with a `Location` header and an empty body (no Content-Type).
+    /// Meant for 301, 302, 303, 307 and 308; statuses outside 300..=399 become 302. A
+    /// `location` that is not a valid header value makes the answer a bare 500.
+    Redirect {
+        /// HTTP status.
+        status: u16,
+        /// The `Location` header's value, sent as is.
+        location: String,
+    },
+    /// Status 200, the Content-Type the request asked for, and a body of exactly `bytes`
+    /// bytes that starts like a Tableau answer (XML declaration and `tsResponse`, or a JSON
+    /// object) and is padded with spaces (inside a comment for XML); it is well-formed when
+    /// `bytes` leaves room for the end. For testing a client's body-size limit.
+    Oversize {
+        /// Body length in bytes.
+        bytes: usize,
+    },
+}
+
+/// How [`FakeTableau::start_with`] serves.
+#[derive(Clone, Debug, Default)]
+pub struct FakeOptions {
+    /// HTTPS with a server certificate issued by a CA made at start.
+    pub tls: bool,
+    /// Mutual TLS: clients must present a certificate issued by that CA (implies `tls`).
+    pub require_client_cert: bool,
 }
 
 /// The fake Tableau server. `Send + Sync`; stops (and joins its thread) on drop.
@@ -256,6 +298,10 @@ pub struct FakeTableau {
     app: AppSecret,
     pat: PatSecret,
     password: String,
+    /// The CA's PEM when serving over TLS.
+    ca_pem: Option<String>,
+    /// Client certificate and key PEMs when client certificates are required.
+    client_identity: Option<(String, String)>,
 }
 
 impl fmt::Debug for FakeTableau {
@@ -267,9 +313,20 @@ impl fmt::Debug for FakeTableau {
 }
 
 impl FakeTableau {
-    /// Binds 127.0.0.1:0 and serves on its own thread with its own current-thread tokio
-    /// runtime. Pre-registers the defaults (see the module docs).
+    /// Binds 127.0.0.1:0 and serves plain HTTP on its own thread with its own current-thread
+    /// tokio runtime. Pre-registers the defaults (see the module docs).
     pub fn start() -> std::io::Result<FakeTableau> {
+        Self::start_with(FakeOptions::default())
+    }
+
+    /// Like [`FakeTableau::start`], served as `options` say: over TLS, with or without
+    /// client certificates (see the module docs). `Err` if a certificate cannot be made.
+    pub fn start_with(options: FakeOptions) -> std::io::Result<FakeTableau> {
+        let tls = if options.tls || options.require_client_cert {
+            Some(tls::setup(options.require_client_cert)?)
+        } else {
+            None
+        };
         let app = AppSecret {
             client_id: uuid::Uuid::new_v4().to_string(),
             secret_id: uuid::Uuid::new_v4().to_string(),
@@ -304,7 +361,11 @@ impl FakeTableau {
             .map_err(std::io::Error::other)?;
 
         let shared = Arc::new(Shared::new(state));
-        let running = server::spawn(Arc::clone(&shared))?;
+        let (acceptor, ca_pem, client_identity) = match tls {
+            Some(t) => (Some(t.acceptor), Some(t.ca_pem), t.client_identity),
+            None => (None, None, None),
+        };
+        let running = server::spawn(Arc::clone(&shared), acceptor)?;
         Ok(FakeTableau {
             shared,
             addr: running.addr,
@@ -313,12 +374,30 @@ impl FakeTableau {
             app,
             pat,
             password,
+            ca_pem,
+            client_identity,
         })
     }
 
-    /// The base URL, `"http://127.0.0.1:PORT"`.
+    /// The base URL, `"http://127.0.0.1:PORT"` (`"https://…"` over TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// PEM of the self-signed CA that issued the server certificate (None without TLS).
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+
+    /// A client certificate and its private key (PEM), issued by the same CA, for mutual TLS
+    /// (None unless require_client_cert).
+    pub fn client_identity_pem(&self) -> Option<(String, String)> {
+        self.client_identity.clone()
     }
 
     /// Stops the server: closes the listener and every connection, joins the thread.

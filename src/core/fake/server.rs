@@ -1,5 +1,6 @@
-//! The HTTP side: a hyper 1 HTTP/1.1 server on its own thread and current-thread tokio
-//! runtime, routing, authentication of calls, delays and misbehaviours.
+//! The HTTP side: a hyper 1 HTTP/1.1 server (plain, or behind a tokio-rustls acceptor) on its
+//! own thread and current-thread tokio runtime, routing, authentication of calls, delays and
+//! misbehaviours.
 
 use std::convert::Infallible;
 use std::io;
@@ -11,13 +12,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, ACCEPT, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{
+    HeaderMap, ACCEPT, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER,
+};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
+use tokio_rustls::TlsAcceptor;
 
 use super::requests::{parse_sign_in, parse_switch_site};
 use super::responses::{
@@ -33,6 +38,8 @@ pub(crate) const MAX_BODY: usize = 1024 * 1024;
 const BACKLOG: u32 = 4096;
 /// The header that carries the session token.
 const AUTH_HEADER: &str = "x-tableau-auth";
+/// A TLS handshake not done by then fails (and is counted as such).
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The running server, as seen by [`super::FakeTableau`].
 pub(crate) struct Running {
@@ -41,8 +48,9 @@ pub(crate) struct Running {
     pub shutdown: Arc<Notify>,
 }
 
-/// Binds 127.0.0.1:0 and serves `shared` on a new thread with its own runtime.
-pub(crate) fn spawn(shared: Arc<Shared>) -> io::Result<Running> {
+/// Binds 127.0.0.1:0 and serves `shared` on a new thread with its own runtime; over TLS when
+/// `tls` is given.
+pub(crate) fn spawn(shared: Arc<Shared>, tls: Option<TlsAcceptor>) -> io::Result<Running> {
     let shutdown = Arc::new(Notify::new());
     let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<SocketAddr>>(1);
     let stop = Arc::clone(&shutdown);
@@ -76,7 +84,7 @@ pub(crate) fn spawn(shared: Arc<Shared>) -> io::Result<Running> {
                         return;
                     }
                 }
-                accept_loop(listener, shared, stop).await;
+                accept_loop(listener, shared, tls, stop).await;
             });
             // Dropping the runtime here cancels every connection task.
         })?;
@@ -103,14 +111,24 @@ fn bind() -> io::Result<TcpListener> {
     socket.listen(BACKLOG)
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: Arc<Notify>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
+    shutdown: Arc<Notify>,
+) {
     loop {
         tokio::select! {
             _ = shutdown.notified() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let shared = Arc::clone(&shared);
-                    tokio::spawn(serve_connection(stream, shared));
+                    match &tls {
+                        None => tokio::spawn(serve_connection(stream, shared)),
+                        Some(acceptor) => {
+                            tokio::spawn(serve_tls_connection(acceptor.clone(), stream, shared))
+                        }
+                    };
                 }
                 // Out of descriptors and the like: back off, never give up.
                 Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
@@ -121,15 +139,31 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: Arc<N
 
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
+    serve_http(stream, shared).await;
+}
+
+/// The TLS handshake, then HTTP/1.1 inside. A failed (or timed-out) handshake only closes
+/// this connection, and is counted in `Stats::tls_handshake_failures`.
+async fn serve_tls_connection(acceptor: TlsAcceptor, stream: TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => serve_http(tls, shared).await,
+        Ok(Err(_)) | Err(_) => shared.lock().stats.tls_handshake_failures += 1,
+    }
+}
+
+/// HTTP/1.1 (keep-alive) over `io` until the client goes away.
+async fn serve_http<I>(io: I, shared: Arc<Shared>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |req: Request<Incoming>| {
         let shared = Arc::clone(&shared);
         async move { Ok::<_, Infallible>(handle(shared, req).await) }
     });
     let mut builder = http1::Builder::new();
     builder.keep_alive(true).header_read_timeout(None);
-    let _ = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
+    let _ = builder.serve_connection(TokioIo::new(io), service).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,7 +591,43 @@ fn misbehaviour_reply(what: &Misbehaviour, format: Format) -> Reply {
             Some(format.content_type()),
             Bytes::new(),
         ),
+        Misbehaviour::Redirect { status, location } => {
+            let status = if (300..=399).contains(status) {
+                *status
+            } else {
+                302
+            };
+            let mut reply = Reply::new(status, None, Bytes::new());
+            reply.headers.push((LOCATION, location.clone()));
+            reply
+        }
+        Misbehaviour::Oversize { bytes } => Reply::new(
+            200,
+            Some(format.content_type()),
+            oversize_body(format, *bytes),
+        ),
         // Handled by the caller (it needs the normal answer).
         Misbehaviour::Truncate => Reply::new(500, None, Bytes::new()),
     }
+}
+
+/// Exactly `len` bytes that look like the start of a Tableau answer: an XML declaration and
+/// `tsResponse` whose padding is one long comment, or a JSON object padded with spaces. When
+/// `len` leaves room for the end, the document is well-formed (and holds nothing useful);
+/// else it is the first `len` bytes of the smallest one.
+fn oversize_body(format: Format, len: usize) -> Bytes {
+    let (head, tail): (&[u8], &[u8]) = match format {
+        Format::Xml => (
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tsResponse xmlns=\"http://tableau.com/api\"><!-- ",
+            b" --></tsResponse>\n",
+        ),
+        Format::Json => (b"{", b"}\n"),
+    };
+    let mut body = Vec::with_capacity(len);
+    body.extend_from_slice(head);
+    let padding = len.saturating_sub(head.len() + tail.len());
+    body.resize(head.len() + padding, b' ');
+    body.extend_from_slice(tail);
+    body.truncate(len);
+    Bytes::from(body)
 }

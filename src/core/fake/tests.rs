@@ -1646,6 +1646,7 @@ async fn stats_count_everything() {
         requests: 7,
         active_sessions: 1,
         rejections: Default::default(),
+        tls_handshake_failures: 0,
     };
     expected.rejections.insert("401001/10084".into(), 1);
     expected.rejections.insert("404000".into(), 1);
@@ -2494,4 +2495,357 @@ async fn unified_access_tokens() {
     assert_eq!(stats.sign_ins, 6);
     // Unknown issuer, direct-trust JWT with isUat, UAT without isUat, UAT on another site.
     assert_eq!(stats.rejections.get("401001/126"), Some(&4));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redirects and oversized bodies
+
+/// A client that does not follow redirects.
+fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client")
+}
+
+#[tokio::test]
+async fn redirect_answers_with_a_location_and_no_body() {
+    let fake = FakeTableau::start().expect("start");
+    for status in [301u16, 302, 303, 307, 308] {
+        let location = format!("https://sso.example.invalid/login?from={status}");
+        fake.misbehave(
+            "auth/signin",
+            1,
+            Misbehaviour::Redirect {
+                status,
+                location: location.clone(),
+            },
+        );
+        let resp = no_redirect_client()
+            .post(format!("{}/api/{V}/auth/signin", fake.url()))
+            .header("content-type", "application/xml")
+            .body(jwt_body(&good_jwt(&fake), "mysite"))
+            .send()
+            .await
+            .expect("send");
+        let ans = read(resp).await;
+        assert_eq!(ans.status, status);
+        assert_eq!(
+            ans.headers.get("location").and_then(|v| v.to_str().ok()),
+            Some(location.as_str())
+        );
+        assert_eq!(ans.body, "");
+        assert!(ans.headers.get("content-type").is_none());
+    }
+    // Not a 3xx: 302.
+    fake.misbehave(
+        "serverinfo",
+        1,
+        Misbehaviour::Redirect {
+            status: 200,
+            location: "/elsewhere".into(),
+        },
+    );
+    let resp = no_redirect_client()
+        .get(format!("{}/api/{V}/serverinfo", fake.url()))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 302);
+    assert_eq!(
+        resp.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/elsewhere")
+    );
+    // A redirected sign-in made no session, and the next one is normal.
+    let stats = fake.stats();
+    assert_eq!(stats.sign_in_attempts, 5);
+    assert_eq!(stats.sign_ins, 0);
+    assert_eq!(stats.active_sessions, 0);
+    let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+}
+
+#[tokio::test]
+async fn oversize_answers_exactly_that_many_bytes() {
+    let fake = FakeTableau::start().expect("start");
+    let sizes = [0usize, 1, 10, 100, 4096, 3 * 1024 * 1024 + 7];
+    for &bytes in &sizes {
+        fake.misbehave("auth/signin", 1, Misbehaviour::Oversize { bytes });
+        let ans = sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await;
+        assert_eq!(ans.status, 200);
+        assert!(ans.content_type().starts_with("application/xml"));
+        assert_eq!(
+            ans.headers
+                .get("content-length")
+                .and_then(|v| v.to_str().ok()),
+            Some(bytes.to_string().as_str())
+        );
+        assert_eq!(ans.body.len(), bytes);
+        assert!("<?xml".starts_with(&ans.body[..bytes.min(5)]));
+        if bytes >= 4096 {
+            assert!(ans.body.contains("<tsResponse"));
+            assert!(ans.body.ends_with("</tsResponse>\n"));
+        }
+    }
+    // JSON when asked for.
+    fake.misbehave("serverinfo", 1, Misbehaviour::Oversize { bytes: 2000 });
+    let resp = client()
+        .get(format!("{}/api/{V}/serverinfo", fake.url()))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("send");
+    let ans = read(resp).await;
+    assert_eq!(ans.status, 200);
+    assert!(ans.content_type().starts_with("application/json"));
+    assert_eq!(ans.body.len(), 2000);
+    let v: Value = serde_json::from_str(&ans.body).expect("well-formed JSON");
+    assert!(v.as_object().is_some_and(|o| o.is_empty()));
+    // No session was made.
+    assert_eq!(fake.stats().active_sessions, 0);
+    assert_eq!(fake.stats().sign_ins, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS
+
+/// A reqwest client that trusts only `ca_pem` (and presents `identity`, when given).
+fn tls_client(ca_pem: &str, identity: Option<(String, String)>) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("CA PEM");
+    let mut builder = reqwest::Client::builder().no_proxy().tls_certs_only([ca]);
+    if let Some((cert, key)) = identity {
+        let id = reqwest::Identity::from_pem(format!("{cert}{key}").as_bytes()).expect("identity");
+        builder = builder.identity(id);
+    }
+    builder.build().expect("reqwest client")
+}
+
+/// A CA and a client identity of someone else's.
+fn foreign_ca_and_identity() -> (String, (String, String)) {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut params = rcgen::CertificateParams::default();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = rcgen::CertifiedIssuer::self_signed(params, ca_key).expect("CA");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params = rcgen::CertificateParams::default();
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.signed_by(&key, &*ca).expect("client certificate");
+    (ca.pem(), (cert.pem(), key.serialize_pem()))
+}
+
+/// Sign-in with the default app's JWT through `client`.
+async fn tls_sign_in(client: &reqwest::Client, fake: &FakeTableau) -> reqwest::Result<Answer> {
+    let resp = client
+        .post(format!("{}/api/{V}/auth/signin", fake.url()))
+        .header("content-type", "application/xml")
+        .body(jwt_body(&good_jwt(fake), "mysite"))
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.text().await?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Waits (up to 10 s) until `tls_handshake_failures` reaches `n`.
+async fn wait_for_handshake_failures(fake: &FakeTableau, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = fake.stats().tls_handshake_failures;
+        if seen >= n {
+            assert_eq!(seen, n, "more handshake failures than expected");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tls_handshake_failures stayed at {seen}, expected {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[test]
+fn plain_fake_has_no_tls_material() {
+    let fake = FakeTableau::start().expect("start");
+    assert!(fake.url().starts_with("http://127.0.0.1:"));
+    assert_eq!(fake.ca_pem(), None);
+    assert_eq!(fake.client_identity_pem(), None);
+    let fake = FakeTableau::start_with(FakeOptions::default()).expect("start");
+    assert!(fake.url().starts_with("http://127.0.0.1:"));
+    assert_eq!(fake.ca_pem(), None);
+}
+
+#[tokio::test]
+async fn https_sign_in_with_a_trusted_ca() {
+    let fake = FakeTableau::start_with(FakeOptions {
+        tls: true,
+        require_client_cert: false,
+    })
+    .expect("start");
+    assert!(
+        fake.url().starts_with("https://127.0.0.1:"),
+        "{}",
+        fake.url()
+    );
+    let ca = fake.ca_pem().expect("a CA");
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(fake.client_identity_pem(), None);
+    // Each instance has its own CA.
+    let other = FakeTableau::start_with(FakeOptions {
+        tls: true,
+        ..Default::default()
+    })
+    .expect("start");
+    assert_ne!(other.ca_pem(), Some(ca.clone()));
+
+    let client = tls_client(&ca, None);
+    let ans = tls_sign_in(&client, &fake).await.expect("HTTPS sign-in");
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let token = ans.token();
+    let resp = client
+        .get(format!("{}/api/{V}/sessions/current", fake.url()))
+        .header("X-Tableau-Auth", &token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.version(), reqwest::Version::HTTP_11);
+    assert_eq!(resp.status().as_u16(), 200);
+
+    // The certificate names localhost too.
+    let port = fake.url().rsplit(':').next().expect("port").to_string();
+    let resp = client
+        .get(format!("https://localhost:{port}/api/{V}/serverinfo"))
+        .send()
+        .await
+        .expect("send to localhost");
+    assert_eq!(resp.status().as_u16(), 200);
+
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, 1);
+    assert_eq!(stats.tls_handshake_failures, 0);
+}
+
+#[tokio::test]
+async fn untrusted_clients_fail_the_handshake_and_are_counted() {
+    let fake = FakeTableau::start_with(FakeOptions {
+        tls: true,
+        ..Default::default()
+    })
+    .expect("start");
+    let (foreign_ca, _) = foreign_ca_and_identity();
+    let err = tls_sign_in(&tls_client(&foreign_ca, None), &fake)
+        .await
+        .err()
+        .expect("an untrusted server certificate fails");
+    assert!(err.is_connect(), "{err:?}");
+    wait_for_handshake_failures(&fake, 1).await;
+
+    // Plain HTTP on the TLS port: not a handshake either.
+    let plain = fake.url().replacen("https://", "http://", 1);
+    let sent = client()
+        .get(format!("{plain}/api/{V}/serverinfo"))
+        .send()
+        .await;
+    assert!(sent.is_err(), "{sent:?}");
+    wait_for_handshake_failures(&fake, 2).await;
+
+    // Raw garbage, then a closed connection.
+    let addr = fake.url().replacen("https://", "", 1);
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"\x16\x03\x01\x00\x05hello")
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf)).await;
+    wait_for_handshake_failures(&fake, 3).await;
+
+    // The server is fine.
+    let ans = tls_sign_in(&tls_client(&fake.ca_pem().expect("CA"), None), &fake)
+        .await
+        .expect("trusted sign-in");
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, 1);
+    assert_eq!(stats.tls_handshake_failures, 3);
+    // No HTTP request got through the failed handshakes.
+    assert_eq!(stats.requests, 1);
+    fake.reset_stats();
+    assert_eq!(fake.stats().tls_handshake_failures, 0);
+}
+
+#[tokio::test]
+async fn mutual_tls_needs_the_client_certificate() {
+    // require_client_cert implies tls.
+    let fake = FakeTableau::start_with(FakeOptions {
+        tls: false,
+        require_client_cert: true,
+    })
+    .expect("start");
+    assert!(fake.url().starts_with("https://127.0.0.1:"));
+    let ca = fake.ca_pem().expect("a CA");
+    let (cert, key) = fake.client_identity_pem().expect("a client identity");
+    assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(!format!("{fake:?}").contains(&key));
+
+    // No client certificate.
+    let res = tls_sign_in(&tls_client(&ca, None), &fake).await;
+    assert!(res.is_err(), "{:?}", res.as_ref().map(|a| a.status));
+    wait_for_handshake_failures(&fake, 1).await;
+
+    // A certificate from another CA.
+    let (_, foreign_identity) = foreign_ca_and_identity();
+    let res = tls_sign_in(&tls_client(&ca, Some(foreign_identity)), &fake).await;
+    assert!(res.is_err(), "{:?}", res.as_ref().map(|a| a.status));
+    wait_for_handshake_failures(&fake, 2).await;
+
+    // The fake's own client certificate.
+    let client = tls_client(&ca, Some((cert, key)));
+    let ans = tls_sign_in(&client, &fake).await.expect("mTLS sign-in");
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let ans = read(
+        client
+            .get(format!("{}/api/{V}/sessions/current", fake.url()))
+            .header("X-Tableau-Auth", ans.token())
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, 1);
+    assert_eq!(stats.tls_handshake_failures, 2);
+}
+
+#[tokio::test]
+async fn misbehaviours_and_stop_work_over_tls() {
+    let fake = FakeTableau::start_with(FakeOptions {
+        tls: true,
+        ..Default::default()
+    })
+    .expect("start");
+    let client = tls_client(&fake.ca_pem().expect("CA"), None);
+    fake.misbehave("auth/signin", 1, Misbehaviour::Oversize { bytes: 100_000 });
+    let ans = tls_sign_in(&client, &fake).await.expect("oversize");
+    assert_eq!(ans.body.len(), 100_000);
+    fake.misbehave("auth/signin", 1, Misbehaviour::Truncate);
+    let ans = tls_sign_in(&client, &fake).await.expect("truncated");
+    assert_eq!(ans.status, 200);
+    assert!(ans.body.contains("<credentials"));
+    assert!(!ans.body.contains("</tsResponse>"));
+    fake.stop();
+    assert!(tls_sign_in(&client, &fake).await.is_err());
 }
