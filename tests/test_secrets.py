@@ -84,3 +84,59 @@ def test_demo_output_shows_no_token() -> None:
     assert "token=***" in out.stdout
     for line in out.stdout.splitlines():
         assert "|" not in line or line.startswith("server saw"), line
+
+
+def test_no_secret_leaks_from_the_async_eas_uat_request_and_switch_paths(
+    fake: FakeTableau, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    caplog.set_level(logging.DEBUG)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    fake.add_external_authorization_server("https://idp.example.com", public)
+    fake.add_uat_configuration("https://uat.example.com", public, "tenant-1")
+    fake.add_site("other", "Other")
+    fake.add_user(fake.username, site="other")
+    eas = tca.ExternalAuthorizationServer(issuer="https://idp.example.com", key_id="k", private_key=private)
+    uat = tca.UnifiedAccessToken(issuer="https://uat.example.com", key_id="k", private_key=private, tenant_id="tenant-1")
+    secrets: List[str] = [line for line in private.splitlines() if "-----" not in line]
+    texts: List[str] = [repr(eas), repr(uat)]
+
+    async def run_all() -> None:
+        for creds, version in ((eas.credentials(fake.username, scopes=["tableau:content:read"]), "3.24"),
+                               (uat.credentials(fake.username, scopes=["tableau:content:read"]), "3.27"),
+                               (fake.pat, "3.24")):
+            async with tca.AsyncClient(fake.url, site=fake.site, credentials=creds, api_version=version) as client:
+                s = await client.session()
+                secrets.extend([s.token, *s.token.split("|")[:2]])
+                r = await client.get("workbooks")
+                texts.extend([repr(client), repr(s), repr(r), r.url])
+                fake.expire_all_sessions()
+                r = await client.get("workbooks")  # re-sign-in after a 401
+                fresh = await client.session()
+                secrets.append(fresh.token)
+                texts.append(repr(fresh))
+        switcher = tca.AsyncClient(fake.url, site=fake.site, credentials=fake.pat)
+        switched = await switcher.switch_site("other")
+        secrets.append(switched.token)
+        texts.append(repr(switched))
+        for bad in (tca.AsyncClient(fake.url, site="nope", credentials=fake.pat),
+                    tca.AsyncClient(fake.url, site=fake.site, credentials=tca.PersonalAccessToken(fake.pat_name, fake.pat_secret + "x"))):
+            try:
+                await bad.session()
+            except tca.TableauAuthError as e:
+                texts.extend([str(e), repr(e), str(vars(e))])
+            else:
+                raise AssertionError("expected a failure")
+
+    asyncio.run(run_all())
+    secrets += [fake.pat_secret]
+    texts += [r.getMessage() for r in caplog.records]
+    _assert_clean(texts, [s for s in secrets if s])
