@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequen
 from typing_extensions import Self, disjoint_base, final
 
 __all__ = [
+    "_JwtIssuer",
     "ConnectedApp",
     "ConnectedAppCredentials",
     "PersonalAccessToken",
@@ -26,15 +27,10 @@ __all__ = [
 __version__: str
 DEFAULT_API_VERSION: str
 
-@final
-class ConnectedApp:
-    """A direct-trust connected app: its client ID, and one of its secrets (ID and value)."""
+@disjoint_base
+class _JwtIssuer:
+    """What ConnectedApp, ExternalAuthorizationServer and UnifiedAccessToken share."""
 
-    def __new__(cls, client_id: str, secret_id: str, secret_value: str) -> Self: ...
-    @property
-    def client_id(self) -> str: ...
-    @property
-    def secret_id(self) -> str: ...
     def jwt(
         self,
         username: str,
@@ -55,6 +51,16 @@ class ConnectedApp:
         groups: Optional[Sequence[str]] = None,
         on_demand_access: bool = False,
     ) -> ConnectedAppCredentials: ...
+
+@final
+class ConnectedApp(_JwtIssuer):
+    """A direct-trust connected app: its client ID, and one of its secrets (ID and value)."""
+
+    def __new__(cls, client_id: str, secret_id: str, secret_value: str) -> Self: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def secret_id(self) -> str: ...
 
 @final
 class ConnectedAppCredentials:
@@ -89,7 +95,7 @@ class Jwt:
     def __new__(cls, token: Union[str, Callable[[], str]]) -> Self: ...
 
 @final
-class ExternalAuthorizationServer:
+class ExternalAuthorizationServer(_JwtIssuer):
     """A connected app with OAuth 2.0 trust: JWTs signed with your identity provider's key."""
 
     def __new__(
@@ -109,29 +115,9 @@ class ExternalAuthorizationServer:
     def audience(self) -> str: ...
     @property
     def algorithm(self) -> str: ...
-    def jwt(
-        self,
-        username: str,
-        *,
-        scopes: Sequence[str],
-        lifetime: Optional[float] = None,
-        user_attributes: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
-        groups: Optional[Sequence[str]] = None,
-        on_demand_access: bool = False,
-    ) -> str: ...
-    def credentials(
-        self,
-        username: str,
-        *,
-        scopes: Sequence[str],
-        lifetime: Optional[float] = None,
-        user_attributes: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
-        groups: Optional[Sequence[str]] = None,
-        on_demand_access: bool = False,
-    ) -> ConnectedAppCredentials: ...
 
 @final
-class UnifiedAccessToken:
+class UnifiedAccessToken(_JwtIssuer):
     """Tableau Cloud unified access tokens (RS256, isUat="true", REST API 3.27+)."""
 
     def __new__(
@@ -143,26 +129,6 @@ class UnifiedAccessToken:
     def tenant_id(self) -> str: ...
     @property
     def username_claim(self) -> str: ...
-    def jwt(
-        self,
-        username: str,
-        *,
-        scopes: Sequence[str],
-        lifetime: Optional[float] = None,
-        user_attributes: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
-        groups: Optional[Sequence[str]] = None,
-        on_demand_access: bool = False,
-    ) -> str: ...
-    def credentials(
-        self,
-        username: str,
-        *,
-        scopes: Sequence[str],
-        lifetime: Optional[float] = None,
-        user_attributes: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
-        groups: Optional[Sequence[str]] = None,
-        on_demand_access: bool = False,
-    ) -> ConnectedAppCredentials: ...
 
 _AnyCredentials = Union[ConnectedAppCredentials, PersonalAccessToken, UsernamePassword, Jwt]
 

@@ -65,6 +65,50 @@ impl JwtSource for SingleUseJwt {
     }
 }
 
+/// Whatever mints Tableau JWTs for a user: a connected app with direct trust, an external
+/// authorization server (OAuth 2.0 trust), or a unified-access-token configuration.
+#[derive(Clone, Debug)]
+pub enum JwtIssuer {
+    DirectTrust(Arc<ConnectedApp>),
+    ExternalAuthorizationServer(Arc<ExternalAuthorizationServer>),
+    UnifiedAccessToken(Arc<UnifiedAccessToken>),
+}
+
+impl JwtIssuer {
+    /// Mint one JWT now, with a fresh `jti`.
+    pub fn mint(&self, claims: &JwtClaims) -> Result<String> {
+        match self {
+            JwtIssuer::DirectTrust(app) => app.mint(claims),
+            JwtIssuer::ExternalAuthorizationServer(eas) => eas.mint(claims),
+            JwtIssuer::UnifiedAccessToken(uat) => uat.mint(claims),
+        }
+    }
+
+    /// The credentials a client signs in with: a fresh JWT for `claims` at every sign-in.
+    pub fn credentials(&self, claims: JwtClaims) -> Result<Credentials> {
+        let claims = Arc::new(claims);
+        Ok(match self {
+            JwtIssuer::DirectTrust(app) => Credentials::ConnectedApp {
+                app: app.clone(),
+                claims,
+            },
+            JwtIssuer::ExternalAuthorizationServer(eas) => {
+                Credentials::ExternalAuthorizationServer {
+                    eas: eas.clone(),
+                    claims,
+                }
+            }
+            JwtIssuer::UnifiedAccessToken(uat) => {
+                uat.check(&claims)?;
+                Credentials::UnifiedAccessToken {
+                    uat: uat.clone(),
+                    claims,
+                }
+            }
+        })
+    }
+}
+
 /// What a client signs in with.
 #[derive(Clone)]
 pub enum Credentials {

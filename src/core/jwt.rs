@@ -444,14 +444,20 @@ impl UnifiedAccessToken {
         self.key.fingerprint()
     }
 
-    /// Mint one JWT now, with a fresh `jti`.
-    pub fn mint(&self, claims: &JwtClaims) -> Result<String> {
+    /// Claims this token cannot carry: a user attribute named like the username claim.
+    pub fn check(&self, claims: &JwtClaims) -> Result<()> {
         if claims.user_attributes.contains_key(&self.username_claim) {
             return Err(Error::Configuration(format!(
                 "user_attributes has {:?}, which is this token's username_claim",
                 self.username_claim
             )));
         }
+        Ok(())
+    }
+
+    /// Mint one JWT now, with a fresh `jti`.
+    pub fn mint(&self, claims: &JwtClaims) -> Result<String> {
+        self.check(claims)?;
         let header = Header {
             alg: "RS256",
             typ: "JWT",

@@ -7,14 +7,20 @@ use pyo3::prelude::*;
 
 use super::args;
 use super::errors::{config_error, IntoPy};
-use crate::core::credentials::{Credentials, JwtSource, SingleUseJwt};
+use crate::core::credentials::{Credentials, JwtIssuer, JwtSource, SingleUseJwt};
 use crate::core::error::Error;
 use crate::core::jwt::{self, JwtClaims};
 
-/// A direct-trust connected app: its client ID, and one of its secrets (ID and value).
-#[pyclass(frozen, module = "tableau_connected_auth")]
-pub struct ConnectedApp {
-    app: Arc<jwt::ConnectedApp>,
+/// What `ConnectedApp`, `ExternalAuthorizationServer` and `UnifiedAccessToken` share: minting
+/// a JWT for a user, and the credentials a `Client` signs in with.
+#[pyclass(
+    frozen,
+    subclass,
+    name = "_JwtIssuer",
+    module = "tableau_connected_auth"
+)]
+pub struct JwtIssuerBase {
+    issuer: JwtIssuer,
 }
 
 fn claims(
@@ -41,33 +47,7 @@ fn claims(
 }
 
 #[pymethods]
-impl ConnectedApp {
-    #[new]
-    #[pyo3(signature = (client_id, secret_id, secret_value))]
-    fn new(
-        client_id: &Bound<'_, PyAny>,
-        secret_id: &Bound<'_, PyAny>,
-        secret_value: &Bound<'_, PyAny>,
-    ) -> PyResult<Self> {
-        let app = jwt::ConnectedApp::new(
-            &args::string(client_id, "client_id")?,
-            &args::string(secret_id, "secret_id")?,
-            &args::string(secret_value, "secret_value")?,
-        )
-        .py_err()?;
-        Ok(ConnectedApp { app: Arc::new(app) })
-    }
-
-    #[getter]
-    fn client_id(&self) -> &str {
-        &self.app.client_id
-    }
-
-    #[getter]
-    fn secret_id(&self) -> &str {
-        &self.app.secret_id
-    }
-
+impl JwtIssuerBase {
     /// Mint one JWT (for embedding, or for curl). Every call gives a new `jti`.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
@@ -90,7 +70,7 @@ impl ConnectedApp {
             groups,
             on_demand_access,
         )?;
-        self.app.mint(&claims).py_err()
+        self.issuer.mint(&claims).py_err()
     }
 
     /// What a `Client` signs in with: a fresh JWT for this user is minted at every sign-in.
@@ -116,11 +96,48 @@ impl ConnectedApp {
             on_demand_access,
         )?;
         Ok(ConnectedAppCredentials {
-            inner: Credentials::ConnectedApp {
-                app: self.app.clone(),
-                claims: Arc::new(claims),
-            },
+            inner: self.issuer.credentials(claims).py_err()?,
         })
+    }
+}
+
+/// A direct-trust connected app: its client ID, and one of its secrets (ID and value).
+#[pyclass(frozen, extends = JwtIssuerBase, module = "tableau_connected_auth")]
+pub struct ConnectedApp {
+    app: Arc<jwt::ConnectedApp>,
+}
+
+#[pymethods]
+impl ConnectedApp {
+    #[new]
+    #[pyo3(signature = (client_id, secret_id, secret_value))]
+    fn new(
+        client_id: &Bound<'_, PyAny>,
+        secret_id: &Bound<'_, PyAny>,
+        secret_value: &Bound<'_, PyAny>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let app = Arc::new(
+            jwt::ConnectedApp::new(
+                &args::string(client_id, "client_id")?,
+                &args::string(secret_id, "secret_id")?,
+                &args::string(secret_value, "secret_value")?,
+            )
+            .py_err()?,
+        );
+        Ok(PyClassInitializer::from(JwtIssuerBase {
+            issuer: JwtIssuer::DirectTrust(app.clone()),
+        })
+        .add_subclass(ConnectedApp { app }))
+    }
+
+    #[getter]
+    fn client_id(&self) -> &str {
+        &self.app.client_id
+    }
+
+    #[getter]
+    fn secret_id(&self) -> &str {
+        &self.app.secret_id
     }
 
     fn __repr__(&self) -> String {
@@ -318,7 +335,7 @@ impl Jwt {
 ///
 /// `audience` is the JWT `aud`: "tableau" for Tableau Server; Tableau Cloud wants
 /// "tableau:<site-luid>": pass `site_luid=` as a shortcut for that.
-#[pyclass(frozen, module = "tableau_connected_auth")]
+#[pyclass(frozen, extends = JwtIssuerBase, module = "tableau_connected_auth")]
 pub struct ExternalAuthorizationServer {
     eas: Arc<jwt::ExternalAuthorizationServer>,
 }
@@ -334,7 +351,7 @@ impl ExternalAuthorizationServer {
         algorithm: &str,
         audience: Option<&Bound<'_, PyAny>>,
         site_luid: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
+    ) -> PyResult<PyClassInitializer<Self>> {
         let audience = args::optional_string(audience, "audience")?;
         let site_luid = args::optional_string(site_luid, "site_luid")?;
         let audience = match (audience, site_luid) {
@@ -356,7 +373,11 @@ impl ExternalAuthorizationServer {
             &audience,
         )
         .py_err()?;
-        Ok(ExternalAuthorizationServer { eas: Arc::new(eas) })
+        let eas = Arc::new(eas);
+        Ok(PyClassInitializer::from(JwtIssuerBase {
+            issuer: JwtIssuer::ExternalAuthorizationServer(eas.clone()),
+        })
+        .add_subclass(ExternalAuthorizationServer { eas }))
     }
 
     #[getter]
@@ -379,61 +400,6 @@ impl ExternalAuthorizationServer {
         self.eas.algorithm()
     }
 
-    /// Mint one JWT. Every call gives a new `jti`.
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
-    fn jwt(
-        &self,
-        py: Python<'_>,
-        username: &Bound<'_, PyAny>,
-        scopes: &Bound<'_, PyAny>,
-        lifetime: Option<&Bound<'_, PyAny>>,
-        user_attributes: Option<&Bound<'_, PyAny>>,
-        groups: Option<&Bound<'_, PyAny>>,
-        on_demand_access: bool,
-    ) -> PyResult<String> {
-        let c = claims_or_default(
-            py,
-            username,
-            scopes,
-            lifetime,
-            user_attributes,
-            groups,
-            on_demand_access,
-        )?;
-        self.eas.mint(&c).py_err()
-    }
-
-    /// What a `Client` signs in with: a fresh JWT for this user is minted at every sign-in.
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
-    fn credentials(
-        &self,
-        py: Python<'_>,
-        username: &Bound<'_, PyAny>,
-        scopes: &Bound<'_, PyAny>,
-        lifetime: Option<&Bound<'_, PyAny>>,
-        user_attributes: Option<&Bound<'_, PyAny>>,
-        groups: Option<&Bound<'_, PyAny>>,
-        on_demand_access: bool,
-    ) -> PyResult<ConnectedAppCredentials> {
-        let c = claims_or_default(
-            py,
-            username,
-            scopes,
-            lifetime,
-            user_attributes,
-            groups,
-            on_demand_access,
-        )?;
-        Ok(ConnectedAppCredentials {
-            inner: Credentials::ExternalAuthorizationServer {
-                eas: self.eas.clone(),
-                claims: Arc::new(c),
-            },
-        })
-    }
-
     fn __repr__(&self) -> String {
         format!("{:?}", self.eas)
     }
@@ -442,7 +408,7 @@ impl ExternalAuthorizationServer {
 /// Tableau Cloud unified access tokens: RS256 JWTs from your UAT configuration's issuer,
 /// carrying `https://tableau.com/tenantId` and the username in `username_claim` ("email" by
 /// default). Needs REST API 3.27 or later.
-#[pyclass(frozen, module = "tableau_connected_auth")]
+#[pyclass(frozen, extends = JwtIssuerBase, module = "tableau_connected_auth")]
 pub struct UnifiedAccessToken {
     uat: Arc<jwt::UnifiedAccessToken>,
 }
@@ -457,7 +423,7 @@ impl UnifiedAccessToken {
         private_key: &Bound<'_, PyAny>,
         tenant_id: &Bound<'_, PyAny>,
         username_claim: &str,
-    ) -> PyResult<Self> {
+    ) -> PyResult<PyClassInitializer<Self>> {
         let uat = jwt::UnifiedAccessToken::new(
             &args::string(issuer, "issuer")?,
             &args::string(key_id, "key_id")?,
@@ -466,7 +432,11 @@ impl UnifiedAccessToken {
             username_claim,
         )
         .py_err()?;
-        Ok(UnifiedAccessToken { uat: Arc::new(uat) })
+        let uat = Arc::new(uat);
+        Ok(PyClassInitializer::from(JwtIssuerBase {
+            issuer: JwtIssuer::UnifiedAccessToken(uat.clone()),
+        })
+        .add_subclass(UnifiedAccessToken { uat }))
     }
 
     #[getter]
@@ -482,67 +452,6 @@ impl UnifiedAccessToken {
     #[getter]
     fn username_claim(&self) -> &str {
         &self.uat.username_claim
-    }
-
-    /// Mint one JWT. Every call gives a new `jti`.
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
-    fn jwt(
-        &self,
-        py: Python<'_>,
-        username: &Bound<'_, PyAny>,
-        scopes: &Bound<'_, PyAny>,
-        lifetime: Option<&Bound<'_, PyAny>>,
-        user_attributes: Option<&Bound<'_, PyAny>>,
-        groups: Option<&Bound<'_, PyAny>>,
-        on_demand_access: bool,
-    ) -> PyResult<String> {
-        let c = claims_or_default(
-            py,
-            username,
-            scopes,
-            lifetime,
-            user_attributes,
-            groups,
-            on_demand_access,
-        )?;
-        self.uat.mint(&c).py_err()
-    }
-
-    /// What a `Client` signs in with (`isUat="true"`): a fresh JWT at every sign-in.
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (username, *, scopes, lifetime = None, user_attributes = None, groups = None, on_demand_access = false))]
-    fn credentials(
-        &self,
-        py: Python<'_>,
-        username: &Bound<'_, PyAny>,
-        scopes: &Bound<'_, PyAny>,
-        lifetime: Option<&Bound<'_, PyAny>>,
-        user_attributes: Option<&Bound<'_, PyAny>>,
-        groups: Option<&Bound<'_, PyAny>>,
-        on_demand_access: bool,
-    ) -> PyResult<ConnectedAppCredentials> {
-        let c = claims_or_default(
-            py,
-            username,
-            scopes,
-            lifetime,
-            user_attributes,
-            groups,
-            on_demand_access,
-        )?;
-        if c.user_attributes.contains_key(&self.uat.username_claim) {
-            return Err(config_error(format!(
-                "user_attributes has {:?}, which is this token's username_claim",
-                self.uat.username_claim
-            )));
-        }
-        Ok(ConnectedAppCredentials {
-            inner: Credentials::UnifiedAccessToken {
-                uat: self.uat.clone(),
-                claims: Arc::new(c),
-            },
-        })
     }
 
     fn __repr__(&self) -> String {
@@ -564,10 +473,11 @@ pub fn extract(obj: &Bound<'_, PyAny>) -> PyResult<Credentials> {
     if let Ok(c) = obj.cast::<Jwt>() {
         return Ok(c.get().inner.clone());
     }
-    if obj.is_instance_of::<ConnectedApp>() {
+    if obj.is_instance_of::<JwtIssuerBase>() {
         return Err(config_error(
-            "credentials is a ConnectedApp: pass app.credentials(\"user@example.com\", \
-             scopes=[...]) to say who signs in and with which scopes",
+            "credentials is a ConnectedApp (or another JWT issuer): pass \
+             app.credentials(\"user@example.com\", scopes=[...]) to say who signs in and with \
+             which scopes",
         ));
     }
     Err(config_error(

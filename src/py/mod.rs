@@ -21,6 +21,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     if let Ok(logger) = pyo3_log::Logger::new(m.py(), pyo3_log::Caching::Loggers) {
         let _ = logger.install();
     }
+    m.add_class::<credentials::JwtIssuerBase>()?;
     m.add_class::<credentials::ConnectedApp>()?;
     m.add_class::<credentials::ConnectedAppCredentials>()?;
     m.add_class::<credentials::PersonalAccessToken>()?;
