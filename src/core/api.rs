@@ -246,11 +246,7 @@ mod tests {
 
     #[test]
     fn dead_session_answers_are_recognized() {
-        let reply = |status: u16, body: &str| Reply {
-            status,
-            headers: Default::default(),
-            body: Bytes::from(body.to_string()),
-        };
+        let reply = Reply::test;
         assert!(says_session_dead(&reply(
             401,
             "<tsResponse><error code=\"401002\"><summary>x</summary></error></tsResponse>"

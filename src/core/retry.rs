@@ -92,15 +92,10 @@ pub fn retry_after(reply: &Reply) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
-    use reqwest::header::{HeaderMap, HeaderValue};
+    use reqwest::header::HeaderValue;
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            headers: HeaderMap::new(),
-            body: Bytes::from(body.to_string()),
-        }
+        Reply::test(status, body)
     }
 
     #[test]

@@ -353,15 +353,10 @@ fn protocol(reply: &Reply, e: &WireError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
     use reqwest::header::HeaderValue;
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            headers: HeaderMap::new(),
-            body: Bytes::from(body.to_string()),
-        }
+        Reply::test(status, body)
     }
 
     #[test]

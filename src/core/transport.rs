@@ -137,6 +137,18 @@ pub struct Reply {
     pub body: Bytes,
 }
 
+#[cfg(test)]
+impl Reply {
+    /// A reply with no headers, for tests.
+    pub fn test(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::from(body.to_string()),
+        }
+    }
+}
+
 /// One HTTP request, body read up to `max_body`, all of it within `timeout`.
 pub async fn send(
     request: reqwest::RequestBuilder,
