@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: lint, Rust unit tests (cargo test), then the Python
 # package built into a private virtualenv and tested with pytest against FakeTableau on 127.0.0.1.
-# Needs only Rust and Python 3.9+; installs maturin, pytest, PyJWT (with cryptography) and mypy
-# into the virtualenv.
+# Needs only Rust and Python 3.9+; installs maturin, pytest, PyJWT (with cryptography), mypy and
+# the integrations (requests, httpx, tableauserverclient) into the virtualenv. Then every script
+# in examples/ runs against a FakeTableau, and the Airflow hook is tested with a real
+# apache-airflow in a virtualenv of its own ($AIRFLOW_VENV, default .venv-airflow; about a
+# minute to create, seconds to reuse), with the wheel built here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV="${TCA_TEST_VENV:-.venv-test}"
+AIRFLOW_VENV="${TCA_AIRFLOW_VENV:-.venv-airflow}"
 PYTHON="${PYTHON:-python3}"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -17,6 +21,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     "maturin>=1.9.4,<2" "pytest>=7" "PyJWT[crypto]>=2.8" "mypy>=1.10"
+
+step "integrations: requests, httpx, tableauserverclient (the extras requests, httpx, tsc)"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "requests>=2.25" "httpx>=0.23" "tableauserverclient>=0.25"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -33,7 +41,41 @@ VIRTUAL_ENV="$PWD/$VENV" PATH="$PWD/$VENV/bin:$PATH" \
 
 step "type checks (mypy --strict, stubtest)"
 "$VENV/bin/python" -m mypy --strict python/tableau_connected_auth tests/typing_example.py
+"$VENV/bin/python" -m mypy --strict examples  # airflow_*.py again below, with Airflow installed
 "$VENV/bin/python" -m mypy.stubtest tableau_connected_auth._core --allowlist tests/stubtest_allowlist.txt
+
+step "examples: each script in examples/ on its own, against a FakeTableau"
+for example in examples/*.py examples/*.sh; do
+    case "$(basename "$example")" in
+        _*|airflow_*) continue ;;  # _*: helpers; airflow_*: in the Airflow virtualenv below
+    esac
+    echo "--- $example"
+    case "$example" in
+        *.py) env -u TABLEAU_SERVER "$VENV/bin/python" "$example" ;;
+        *.sh) env -u TABLEAU_SERVER PATH="$PWD/$VENV/bin:$PATH" bash "$example" ;;
+    esac
+done
+
+step "Airflow: apache-airflow and the built wheel in $AIRFLOW_VENV (hook test, DAG example)"
+if [ ! -x "$AIRFLOW_VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$AIRFLOW_VENV"
+fi
+"$AIRFLOW_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "apache-airflow>=2.6" "pytest>=7" "mypy>=1.10"
+WHEELS="target/test-wheels"
+rm -rf "$WHEELS"
+VIRTUAL_ENV="$PWD/$VENV" PATH="$PWD/$VENV/bin:$PATH" \
+    "$VENV/bin/maturin" build --release --quiet --out "$WHEELS"  # reuses the build above
+"$AIRFLOW_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
+    "$WHEELS"/tableau_connected_auth-*.whl
+AIRFLOW_HOME_DIR="$(mktemp -d)"
+"$AIRFLOW_VENV/bin/python" -m mypy --strict --cache-dir target/mypy-airflow examples/airflow_*.py
+for example in examples/airflow_*.py; do
+    echo "--- $example"
+    env -u TABLEAU_SERVER AIRFLOW_HOME="$AIRFLOW_HOME_DIR" "$AIRFLOW_VENV/bin/python" "$example"
+done
+AIRFLOW_HOME="$AIRFLOW_HOME_DIR" "$AIRFLOW_VENV/bin/python" -m pytest tests/test_airflow.py -q -p no:cacheprovider
+rm -rf "$AIRFLOW_HOME_DIR"
 
 step "pytest"
 "$VENV/bin/python" -m pytest tests "$@"

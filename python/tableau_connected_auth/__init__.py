@@ -18,6 +18,7 @@ Nothing secret (secret values, passwords, PAT secrets, JWTs, session tokens) eve
 from __future__ import annotations
 
 import logging as _logging
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from ._core import (
@@ -33,7 +34,6 @@ from ._core import (
     UnifiedAccessToken,
     UsernamePassword,
 )
-from ._async_client import AsyncClient
 from .exceptions import (
     ConfigurationError,
     ProtocolError,
@@ -73,3 +73,16 @@ __all__ = [
 ]
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncClient
+
+
+def __getattr__(name: str) -> Any:
+    # AsyncClient pulls in asyncio: import it only when asked for, so `import
+    # tableau_connected_auth` stays cheap for blocking users (CLI, Airflow tasks, scripts).
+    if name == "AsyncClient":
+        from ._async_client import AsyncClient
+
+        return AsyncClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,9 +6,12 @@ import asyncio
 import functools
 import weakref
 from types import TracebackType
-from typing import Any, List, Mapping, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Type, Union
 
 from ._core import Client, Response, Session
+
+if TYPE_CHECKING:
+    from .auth import HttpxAuth
 
 __all__ = ["AsyncClient"]
 
@@ -36,6 +39,27 @@ class AsyncClient:
         self._waiting: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, List[asyncio.Future[Session]]]" = (
             weakref.WeakKeyDictionary()
         )
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "AsyncClient":
+        """An ``AsyncClient`` configured from the environment, like :meth:`Client.from_env`.
+
+        Reads ``TABLEAU_SERVER``, ``TABLEAU_SITE`` and one sign-in method (a connected app:
+        ``TABLEAU_CLIENT_ID``, ``TABLEAU_SECRET_ID``, ``TABLEAU_SECRET_VALUE``,
+        ``TABLEAU_USERNAME``, ``TABLEAU_SCOPES``; or ``TABLEAU_PAT_NAME``/``TABLEAU_PAT_SECRET``);
+        keyword arguments win. A missing or conflicting set is one ``ConfigurationError``.
+        """
+        from ._env import client_arguments
+
+        server, kwargs = client_arguments(**overrides)
+        return cls(server, **kwargs)
+
+    def httpx_auth(self) -> "HttpxAuth":
+        """An ``httpx.Auth`` that adds ``X-Tableau-Auth`` with this client's session (awaited in
+        ``httpx.AsyncClient``) and, on a 401, drops the session and retries once."""
+        from .auth import HttpxAuth
+
+        return HttpxAuth(self)
 
     @property
     def server(self) -> str:

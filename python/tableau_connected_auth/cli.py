@@ -1,23 +1,53 @@
 """The ``tableau-auth`` command (also ``python -m tableau_connected_auth``).
 
 Commands:
+    jwt     mint one connected-app JWT and print it (for curl, embedding, debugging)
+    token   sign in and print only the session token (for shell scripts)
+    whoami  sign in, show the session (token masked) and the user and site from
+            ``GET sessions/current``, then sign out
     demo    start a FakeTableau on 127.0.0.1, sign in with a connected app, show the masked
-            session, list workbooks with it, sign out.
+            session, list workbooks with it, sign out
+    fake    run a FakeTableau on 127.0.0.1 and print the TABLEAU_* variables that point the
+            other commands at it, until interrupted
 
-Exit codes: 0 success, 1 a Tableau or network error, 2 bad usage or configuration.
-Errors go to stderr without a traceback. Default output never shows a secret or token.
+All commands read the variables of ``Client.from_env()`` (TABLEAU_SERVER, TABLEAU_SITE,
+TABLEAU_API_VERSION, TABLEAU_CLIENT_ID, TABLEAU_SECRET_ID, TABLEAU_SECRET_VALUE,
+TABLEAU_USERNAME, TABLEAU_SCOPES, or TABLEAU_PAT_NAME and TABLEAU_PAT_SECRET); flags such as
+``--server`` and ``--site`` win over them. Secrets are read from the environment only, never from
+flags, which other users can see in the process list. ``--json`` prints one JSON object.
+
+Exit codes: 0 success, 1 a Tableau or network error, 2 bad usage or configuration, 130
+interrupted. Errors go to stderr without a traceback (as JSON with ``--json``). Only ``token`` and
+``jwt`` print a secret, because that is what they are for; every other output masks tokens.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
+import shlex
+import signal
 import sys
+import time
 import urllib.request
 import xml.etree.ElementTree as ET
-from typing import List, Optional, Sequence
+from types import FrameType
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import Client, ConfigurationError, TableauAuthError
+from . import Client, ConfigurationError, Session, TableauAuthError
+
+__all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_INTERRUPTED"]
+
+EXIT_OK = 0
+"""Success."""
+EXIT_ERROR = 1
+"""Tableau refused or failed (sign-in error, API error, rate limit) or the network did."""
+EXIT_USAGE = 2
+"""Bad command line, or a missing or conflicting configuration."""
+EXIT_INTERRUPTED = 130
+"""Interrupted (Ctrl-C)."""
 
 _NS = "{http://tableau.com/api}"
 
@@ -27,63 +57,318 @@ def _workbook_names(body: bytes) -> List[str]:
     return [w.get("name", "") for w in root.iter(f"{_NS}workbook")]
 
 
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=False))
+
+
+def _iso(session: Session) -> Optional[str]:
+    return session.expires_at.isoformat() if session.expires_at is not None else None
+
+
+# --- configuration from flags and the environment ---------------------------------------------
+
+
+def _overrides(args: argparse.Namespace, keys: Sequence[str]) -> Dict[str, Any]:
+    return {k: getattr(args, k, None) for k in keys}
+
+
+_CLIENT_FLAGS = ("server", "site", "api_version", "client_id", "secret_id", "username", "scopes", "pat_name")
+
+
+_FLAGS_FIX = (
+    "set these environment variables, or pass the matching flags (see tableau-auth COMMAND --help); "
+    "secrets are read from the environment only"
+)
+
+
+def _client(args: argparse.Namespace) -> Client:
+    from ._env import _client_arguments
+
+    server, kwargs = _client_arguments(_overrides(args, _CLIENT_FLAGS), _FLAGS_FIX)
+    if args.timeout is not None:
+        kwargs["timeout"] = args.timeout
+    return Client(server, **kwargs)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def _jwt(args: argparse.Namespace) -> int:
+    from ._env import _connected_app_arguments
+
+    app, username, scopes = _connected_app_arguments(
+        _overrides(args, ("client_id", "secret_id", "username", "scopes")), _FLAGS_FIX
+    )
+    attributes: Dict[str, List[str]] = {}
+    for item in args.attribute or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigurationError(f"--attribute takes KEY=VALUE; got {key!r} without '='")
+        attributes.setdefault(key, []).append(value)
+    user_attributes = {k: v[0] if len(v) == 1 else v for k, v in attributes.items()}
+    token = app.jwt(
+        username, scopes=scopes, lifetime=args.lifetime, user_attributes=user_attributes or None, groups=args.group
+    )
+    if args.json:
+        _print_json({"jwt": token, "header": _jwt_part(token, 0), "claims": _jwt_part(token, 1)})
+    else:
+        print(token)
+    return EXIT_OK
+
+
+def _jwt_part(token: str, index: int) -> Any:
+    part = token.split(".")[index]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def _token(args: argparse.Namespace) -> int:
+    client = _client(args)
+    session = client.session()
+    if args.json:
+        _print_json({"token": session.token, **_session_fields(session)})
+    else:
+        print(session.token)
+    return EXIT_OK
+
+
+def _session_fields(session: Session) -> Dict[str, Any]:
+    return {
+        "server": session.server,
+        "api_version": session.api_version,
+        "site": session.site_content_url,
+        "site_id": session.site_id,
+        "user_id": session.user_id,
+        "expires_at": _iso(session),
+    }
+
+
+def _current_session(client: Client, session: Session) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """(site, user) attributes from ``GET sessions/current``, in XML or JSON."""
+    response = client.get(f"/api/{session.api_version}/sessions/current")
+    response.raise_for_status()
+    if "json" in response.headers.get("content-type", ""):
+        body = response.json().get("session", {})
+        site, user = body.get("site", {}), body.get("user", {})
+        return {k: str(v) for k, v in site.items()}, {k: str(v) for k, v in user.items()}
+    root = ET.fromstring(response.content)
+    site_el, user_el = root.find(f".//{_NS}site"), root.find(f".//{_NS}user")
+    return (
+        dict(site_el.attrib) if site_el is not None else {},
+        dict(user_el.attrib) if user_el is not None else {},
+    )
+
+
+def _whoami(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        session = client.session()
+        site, user = _current_session(client, session)
+        if args.json:
+            _print_json(
+                {
+                    **_session_fields(session),
+                    "site": {"id": site.get("id"), "name": site.get("name"), "content_url": site.get("contentUrl")},
+                    "user": {"id": user.get("id"), "name": user.get("name"), "site_role": user.get("siteRole")},
+                }
+            )
+        else:
+            content_url = site.get("contentUrl", session.site_content_url)
+            print(f"server:   {session.server} (REST API {session.api_version})")
+            print(f"site:     {site.get('name', '?')} (contentUrl {json.dumps(content_url)}, id {site.get('id', session.site_id)})")
+            print(f"user:     {user.get('name', '?')} ({user.get('siteRole', '?')}, id {user.get('id', session.user_id)})")
+            print(f"session:  {session!r}")
+            print(f"expires:  {_iso(session) or 'unknown'}")
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .testing import FakeTableau
 
+    text = not args.json
     out = sys.stdout
+    report: Dict[str, Any] = {}
     with FakeTableau() as tableau:
-        print(f"FakeTableau (a stand-in for Tableau) is listening on {tableau.url}", file=out)
+        if text:
+            print(f"FakeTableau (a stand-in for Tableau) is listening on {tableau.url}", file=out)
         app = tableau.connected_app
-        print(f"connected app: {app!r}", file=out)
+        if text:
+            print(f"connected app: {app!r}", file=out)
         credentials = app.credentials(tableau.username, scopes=["tableau:content:read"])
         with Client(tableau.url, site=tableau.site, credentials=credentials, wire_format=args.wire_format) as client:
             session = client.session()
-            print(f"signed in:     {session!r}", file=out)
+            if text:
+                print(f"signed in:     {session!r}", file=out)
             again = client.session()
-            print(f"cached:        the second session() call reused it: {again is session}", file=out)
+            if text:
+                print(f"cached:        the second session() call reused it: {again is session}", file=out)
             request = urllib.request.Request(session.url("workbooks"), headers=session.headers)
             with urllib.request.urlopen(request, timeout=10) as response:
                 names = _workbook_names(response.read())
-            print(f"workbooks:     GET {session.url('workbooks')} -> {', '.join(names)}", file=out)
+            if text:
+                print(f"workbooks:     GET {session.url('workbooks')} -> {', '.join(names)}", file=out)
             client.sign_out()
             alive = tableau.is_session_alive(session.token)
-            print(f"signed out:    the token is {'still alive' if alive else 'dead'} on the server", file=out)
+            if text:
+                print(f"signed out:    the token is {'still alive' if alive else 'dead'} on the server", file=out)
         stats = tableau.stats()
-        print(
-            "server saw:    "
-            + json.dumps({k: stats[k] for k in ("sign_ins", "sign_outs", "workbooks", "requests")}),
-            file=out,
+        saw = {k: stats[k] for k in ("sign_ins", "sign_outs", "workbooks", "requests")}
+        if text:
+            print("server saw:    " + json.dumps(saw), file=out)
+        else:
+            report = {
+                "fake_tableau": tableau.url,
+                "connected_app": repr(app),
+                "signed_in": repr(session),
+                "cached": again is session,
+                "workbooks": names,
+                "signed_out": not alive,
+                "server_saw": saw,
+            }
+            _print_json(report)
+    return EXIT_OK
+
+
+def _fake(args: argparse.Namespace) -> int:
+    from .testing import FakeTableau
+
+    def stop(signum: int, frame: Optional[FrameType]) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    with FakeTableau() as tableau:
+        env = {
+            "TABLEAU_SERVER": tableau.url,
+            "TABLEAU_SITE": tableau.site,
+            "TABLEAU_CLIENT_ID": tableau.app_client_id,
+            "TABLEAU_SECRET_ID": tableau.app_secret_id,
+            "TABLEAU_SECRET_VALUE": tableau.app_secret_value,
+            "TABLEAU_USERNAME": tableau.username,
+            "TABLEAU_SCOPES": "tableau:content:read",
+        }
+        text = (
+            json.dumps(env, indent=2) + "\n"
+            if args.json
+            else "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
         )
-    return 0
+        if args.env_file:
+            partial = args.env_file + ".partial"
+            with open(partial, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(partial, args.env_file)  # appears whole: a waiting script never reads half
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        print(f"FakeTableau is listening on {tableau.url}; stop it with Ctrl-C", file=sys.stderr)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if args.env_file:
+                try:
+                    os.remove(args.env_file)
+                except FileNotFoundError:
+                    pass
+    return EXIT_OK
+
+
+# --- the parser ---------------------------------------------------------------------------------
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object")
+    return common
+
+
+def _app_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connected app (secret value from TABLEAU_SECRET_VALUE)")
+    group.add_argument("--client-id", metavar="ID", help="connected app client ID [TABLEAU_CLIENT_ID]")
+    group.add_argument("--secret-id", metavar="ID", help="connected app secret ID [TABLEAU_SECRET_ID]")
+    group.add_argument("--username", metavar="NAME", help="user to sign in as [TABLEAU_USERNAME]")
+    group.add_argument("--scopes", metavar="SCOPES", help="scopes, comma or space separated [TABLEAU_SCOPES]")
+
+
+def _server_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("server")
+    group.add_argument("--server", metavar="URL", help="Tableau server or pod [TABLEAU_SERVER]")
+    group.add_argument("--site", metavar="CONTENT_URL", help='site contentUrl, "" for the default site [TABLEAU_SITE]')
+    group.add_argument("--api-version", metavar="V", help="REST API version or 'auto' [TABLEAU_API_VERSION]")
+    group.add_argument("--timeout", type=float, metavar="SECONDS", help="request timeout (default 30)")
+    _app_flags(parser)
+    pat = parser.add_argument_group("or a personal access token (secret from TABLEAU_PAT_SECRET)")
+    pat.add_argument("--pat-name", metavar="NAME", help="personal access token name [TABLEAU_PAT_NAME]")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tableau-auth",
         description="Sign in to the Tableau REST API with Connected Apps.",
+        epilog="Exit codes: 0 ok, 1 Tableau or network error, 2 usage or configuration error, 130 interrupted.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", help="sign in to a built-in FakeTableau and show what happens")
+    common = _common()
+
+    jwt = commands.add_parser("jwt", parents=[common], help="mint a connected-app JWT and print it")
+    _app_flags(jwt)
+    jwt.add_argument("--lifetime", type=float, metavar="SECONDS", help="seconds until exp (at most 600)")
+    jwt.add_argument("--attribute", action="append", metavar="KEY=VALUE", help="a user attribute claim (repeatable)")
+    jwt.add_argument("--group", action="append", metavar="NAME", help="an on-demand-access group (repeatable)")
+    jwt.set_defaults(run=_jwt)
+
+    token = commands.add_parser("token", parents=[common], help="sign in and print only the session token")
+    _server_flags(token)
+    token.set_defaults(run=_token)
+
+    whoami = commands.add_parser("whoami", parents=[common], help="sign in, show who and where (token masked), sign out")
+    _server_flags(whoami)
+    whoami.set_defaults(run=_whoami)
+
+    demo = commands.add_parser("demo", parents=[common], help="sign in to a built-in FakeTableau and show what happens")
     demo.add_argument("--wire-format", choices=["xml", "json"], default="xml")
     demo.set_defaults(run=_demo)
+
+    fake = commands.add_parser("fake", parents=[common], help="run a FakeTableau and print TABLEAU_* variables for it")
+    fake.add_argument("--env-file", metavar="PATH", help="write the variables to PATH (removed on exit), not stdout")
+    fake.set_defaults(run=_fake)
     return parser
 
 
+def _report(error: TableauAuthError, as_json: bool) -> None:
+    if as_json:
+        fields = {k: getattr(error, k, None) for k in ("status", "code", "subcode", "summary", "detail", "hint")}
+        print(json.dumps({"error": type(error).__name__, "message": str(error), **fields}), file=sys.stderr)
+        return
+    label = "configuration error" if isinstance(error, ConfigurationError) else type(error).__name__
+    print(f"tableau-auth: {label}: {error}", file=sys.stderr)
+    if error.hint and error.hint not in str(error):
+        print(f"tableau-auth: hint: {error.hint}", file=sys.stderr)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (see the module docstring)."""
     parser = _parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "run", None):
-        parser.print_help(sys.stderr)
-        return 2
     try:
-        return int(args.run(args))
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # argparse: --help (0) or a usage error (2, message on stderr)
+        return EXIT_OK if exit.code in (0, None) else EXIT_USAGE
+    run: Optional[Callable[[argparse.Namespace], int]] = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    as_json = bool(getattr(args, "json", False))
+    try:
+        return int(run(args))
     except ConfigurationError as e:
-        print(f"tableau-auth: {e}", file=sys.stderr)
-        return 2
+        _report(e, as_json)
+        return EXIT_USAGE
     except TableauAuthError as e:
-        print(f"tableau-auth: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+        _report(e, as_json)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("tableau-auth: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `tableau-auth jwt | head -c 10`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK

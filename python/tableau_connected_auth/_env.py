@@ -1,0 +1,248 @@
+"""Client configuration from environment variables, for ``Client.from_env()``,
+``AsyncClient.from_env()`` and the ``tableau-auth`` command.
+
+=========================  ==================================================================
+``TABLEAU_SERVER``         the server or pod, e.g. ``https://10ay.online.tableau.com``
+``TABLEAU_SITE``           the site's contentUrl; set it to an empty string for the default site
+``TABLEAU_API_VERSION``    optional, e.g. ``3.24`` or ``auto``
+``TABLEAU_CLIENT_ID``      connected app: its client ID,
+``TABLEAU_SECRET_ID``      ... one of its secrets' ID,
+``TABLEAU_SECRET_VALUE``   ... and that secret's value,
+``TABLEAU_USERNAME``       ... the user to sign in as,
+``TABLEAU_SCOPES``         ... and the scopes, separated by commas or spaces
+``TABLEAU_PAT_NAME``       or a personal access token: its name
+``TABLEAU_PAT_SECRET``     ... and its secret
+=========================  ==================================================================
+
+Exactly one sign-in method must be complete. Keyword overrides (``server=``, ``site=``,
+``api_version=``, ``username=``, ``scopes=``, ``client_id=``, ``secret_id=``, ``secret_value=``,
+``pat_name=``, ``pat_secret=``, or ready-made ``credentials=``) win over the environment; an
+override of ``None`` counts as not given. Any other keyword goes to the ``Client`` unchanged.
+
+Every problem is reported at once, in one :class:`ConfigurationError` that names the variables
+(never their values).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from ._core import ConnectedApp, PersonalAccessToken
+from .exceptions import ConfigurationError
+
+__all__ = ["client_arguments", "connected_app_arguments", "parse_scopes", "ENVIRONMENT_VARIABLES"]
+
+
+#: Keyword override -> environment variable.
+ENVIRONMENT_VARIABLES: Dict[str, str] = {
+    "server": "TABLEAU_SERVER",
+    "site": "TABLEAU_SITE",
+    "api_version": "TABLEAU_API_VERSION",
+    "client_id": "TABLEAU_CLIENT_ID",
+    "secret_id": "TABLEAU_SECRET_ID",
+    "secret_value": "TABLEAU_SECRET_VALUE",
+    "username": "TABLEAU_USERNAME",
+    "scopes": "TABLEAU_SCOPES",
+    "pat_name": "TABLEAU_PAT_NAME",
+    "pat_secret": "TABLEAU_PAT_SECRET",
+}
+
+_APP_KEYS = ("client_id", "secret_id", "secret_value", "username", "scopes")
+_APP_OWN_KEYS = ("client_id", "secret_id", "secret_value")  # what only a connected app uses
+_PAT_KEYS = ("pat_name", "pat_secret")
+_CREDENTIAL_KEYS = _APP_KEYS + _PAT_KEYS
+
+_KEYWORDS_FIX = "set these environment variables, or pass the matching keyword arguments ({})"
+
+
+def parse_scopes(value: Union[str, Sequence[str]]) -> List[str]:
+    """Scopes from ``"a,b c"`` (commas and/or whitespace) or a list; empty items are dropped."""
+    items = re.split(r"[,\s]+", value) if isinstance(value, str) else list(value)
+    return [s.strip() for s in items if s and s.strip()]
+
+
+class _Settings:
+    """Overrides layered over the environment, remembering where each value came from."""
+
+    def __init__(self, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+        self.overrides = {k: v for k, v in overrides.items() if k in ENVIRONMENT_VARIABLES and v is not None}
+        self.environ = environ
+
+    def env(self, key: str) -> Optional[str]:
+        value = self.environ.get(ENVIRONMENT_VARIABLES[key])
+        if value is None:
+            return None
+        if key != "site":  # TABLEAU_SITE="" means the default site; elsewhere empty means unset
+            value = value.strip()
+        return value if value or key == "site" else None
+
+    def get(self, key: str, *, from_env: bool = True) -> Any:
+        if key in self.overrides:
+            return self.overrides[key]
+        return self.env(key) if from_env else None
+
+    def given(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    @staticmethod
+    def name(key: str) -> str:
+        return ENVIRONMENT_VARIABLES[key]
+
+
+def _problem_message(what: str, missing: List[str], conflicts: List[str], keys: Sequence[str], fix: Optional[str]) -> str:
+    lines = [f"cannot configure {what}:"]
+    if missing:
+        lines.append("  missing: " + ", ".join(missing))
+    lines.extend("  conflicting: " + c for c in conflicts)
+    lines.append("  " + (fix or _KEYWORDS_FIX.format(", ".join(f"{k}=" for k in keys))))
+    return "\n".join(lines)
+
+
+def _connected_app_pieces(settings: _Settings, missing: List[str]) -> Optional[Tuple[ConnectedApp, str, List[str]]]:
+    values = {k: settings.get(k) for k in _APP_KEYS}
+    for key in _APP_KEYS:
+        if values[key] is None:
+            missing.append(settings.name(key))
+    scopes: List[str] = []
+    if values["scopes"] is not None:
+        scopes = parse_scopes(values["scopes"])
+        if not scopes:
+            missing.append(settings.name("scopes") + " (it holds no scope)")
+    if any(values[k] is None for k in _APP_KEYS) or not scopes:
+        return None
+    app = ConnectedApp(
+        client_id=str(values["client_id"]), secret_id=str(values["secret_id"]), secret_value=str(values["secret_value"])
+    )
+    return app, str(values["username"]), scopes
+
+
+def _credentials(settings: _Settings, overrides: Mapping[str, Any], missing: List[str], conflicts: List[str]) -> Any:
+    given_fields = [k for k in _CREDENTIAL_KEYS if k in settings.overrides]
+    if overrides.get("credentials") is not None:
+        if given_fields:
+            conflicts.append(
+                "credentials= with " + ", ".join(f"{k}=" for k in given_fields) + ": pass the credentials or their parts"
+            )
+        return overrides["credentials"]
+
+    # Keyword overrides pick the method; the environment's variables of the other method are
+    # then ignored. Without such an override, the environment must hold exactly one method.
+    app_override = [k for k in _APP_KEYS if k in settings.overrides]
+    pat_override = [k for k in _PAT_KEYS if k in settings.overrides]
+    if app_override and pat_override:
+        conflicts.append(
+            ", ".join(f"{k}=" for k in app_override)
+            + " (connected app) with "
+            + ", ".join(f"{k}=" for k in pat_override)
+            + " (personal access token): choose one sign-in method"
+        )
+        return None
+    if app_override:
+        method = "app"
+    elif pat_override:
+        method = "pat"
+    else:
+        app_env = [settings.name(k) for k in _APP_KEYS if settings.env(k) is not None]
+        app_own_env = [settings.name(k) for k in _APP_OWN_KEYS if settings.env(k) is not None]
+        pat_env = [settings.name(k) for k in _PAT_KEYS if settings.env(k) is not None]
+        if pat_env and app_own_env:
+            conflicts.append(
+                ", ".join(app_own_env)
+                + " (connected app) with "
+                + ", ".join(pat_env)
+                + " (personal access token): unset one sign-in method"
+            )
+            return None
+        if pat_env and app_env:
+            conflicts.append(
+                ", ".join(app_env)
+                + " with "
+                + ", ".join(pat_env)
+                + ": a personal access token signs in as its owner with its own scopes;"
+                " unset " + " and ".join(app_env) + ", or use a connected app"
+            )
+            return None
+        if not pat_env and not app_env:
+            missing.append(
+                "a sign-in method: either "
+                + ", ".join(settings.name(k) for k in _APP_KEYS)
+                + " (connected app), or "
+                + ", ".join(settings.name(k) for k in _PAT_KEYS)
+                + " (personal access token)"
+            )
+            return None
+        method = "pat" if pat_env else "app"
+
+    if method == "pat":
+        name, secret = settings.get("pat_name"), settings.get("pat_secret")
+        for key, value in (("pat_name", name), ("pat_secret", secret)):
+            if value is None:
+                missing.append(settings.name(key))
+        if name is None or secret is None:
+            return None
+        return PersonalAccessToken(str(name), str(secret))
+
+    pieces = _connected_app_pieces(settings, missing)
+    if pieces is None:
+        return None
+    app, username, scopes = pieces
+    return app.credentials(username, scopes=scopes)
+
+
+def client_arguments(**overrides: Any) -> Tuple[str, Dict[str, Any]]:
+    """``(server, kwargs)`` for ``Client(server, **kwargs)``, from the environment and overrides.
+
+    Raises one :class:`ConfigurationError` naming every missing or conflicting variable.
+    """
+    return _client_arguments(overrides, None)
+
+
+def _client_arguments(overrides: Mapping[str, Any], fix: Optional[str]) -> Tuple[str, Dict[str, Any]]:
+    settings = _Settings(overrides, os.environ)
+    missing: List[str] = []
+    conflicts: List[str] = []
+
+    server = settings.get("server")
+    if server is None:
+        missing.append(settings.name("server"))
+    site = settings.get("site")
+    if site is None:
+        missing.append(settings.name("site") + ' (the site\'s contentUrl; "" for the default site)')
+    credentials = _credentials(settings, overrides, missing, conflicts)
+    if missing or conflicts:
+        raise ConfigurationError(
+            _problem_message(
+                "a Client from the environment", missing, conflicts, ["server", "site", *_CREDENTIAL_KEYS], fix
+            )
+        )
+
+    kwargs: Dict[str, Any] = {
+        k: v for k, v in overrides.items() if k not in ENVIRONMENT_VARIABLES and k != "credentials" and v is not None
+    }
+    kwargs["site"] = site
+    kwargs["credentials"] = credentials
+    api_version = settings.get("api_version")
+    if api_version is not None:
+        kwargs["api_version"] = api_version
+    return str(server), kwargs
+
+
+def connected_app_arguments(**overrides: Any) -> Tuple[ConnectedApp, str, List[str]]:
+    """``(app, username, scopes)`` from ``TABLEAU_CLIENT_ID``, ``TABLEAU_SECRET_ID``,
+    ``TABLEAU_SECRET_VALUE``, ``TABLEAU_USERNAME`` and ``TABLEAU_SCOPES`` (overrides win), for
+    minting a JWT without a server. Raises one :class:`ConfigurationError` naming what is missing.
+    """
+    return _connected_app_arguments(overrides, None)
+
+
+def _connected_app_arguments(overrides: Mapping[str, Any], fix: Optional[str]) -> Tuple[ConnectedApp, str, List[str]]:
+    settings = _Settings(overrides, os.environ)
+    missing: List[str] = []
+    pieces = _connected_app_pieces(settings, missing)
+    if pieces is None:
+        raise ConfigurationError(
+            _problem_message("a connected app from the environment", missing, [], _APP_KEYS, fix)
+        )
+    return pieces
