@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -127,6 +128,15 @@ def tls_fake():  # type: ignore[no-untyped-def]
         yield t
 
 
+def _handshake_failures(fake: FakeTableau, expected: int) -> int:
+    """The fake counts a failed handshake on its own thread, a moment after the client gave up:
+    wait (bounded) for the count to reach `expected`, then return it."""
+    deadline = time.monotonic() + 5
+    while fake.stats()["tls_handshake_failures"] < expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return int(fake.stats()["tls_handshake_failures"])
+
+
 def _write(tmp_path, name: str, text: str) -> str:  # type: ignore[no-untyped-def]
     path = tmp_path / name
     path.write_text(text)
@@ -138,9 +148,11 @@ def test_tls_with_a_private_ca_needs_ca_bundle(tls_fake: FakeTableau, tmp_path) 
     with pytest.raises(tca.TransportError) as info:
         tls_fake.client(retries=0).session()
     assert "ca_bundle" in str(info.value) and "TLS" in str(info.value)
-    assert tls_fake.stats()["tls_handshake_failures"] == 1
+    assert _handshake_failures(tls_fake, 1) == 1
     with pytest.raises(tca.TransportError):
         tls_fake.client(retries=3, scopes=["tableau:views:embed"]).session()
+    assert _handshake_failures(tls_fake, 2) == 2
+    time.sleep(0.5)  # retries would have come within the first backoff (<= 0.2 s)
     assert tls_fake.stats()["tls_handshake_failures"] == 2  # TLS failures are not retried
     ca = _write(tmp_path, "ca.pem", tls_fake.ca_pem or "")
     assert tls_fake.client(ca_bundle=ca).session().token
