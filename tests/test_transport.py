@@ -236,3 +236,30 @@ def test_oversize_answers_are_refused(fake: FakeTableau) -> None:
     fake.oversize_next(2 * 1024 * 1024)
     with pytest.raises(tca.ProtocolError, match="larger than 1024 KiB"):
         fake.client().session()
+
+
+def test_stopping_a_tls_fake_never_deadlocks_with_logging() -> None:
+    # rustls logs on the fake's thread through Python logging (it needs the GIL); stopping the
+    # fake must release the GIL while it waits for that thread.
+    script = textwrap.dedent("""
+        import logging
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s %(message)s")
+        import tableau_connected_auth as tca
+        from tableau_connected_auth.testing import FakeTableau
+        for _ in range(15):
+            with FakeTableau(tls=True) as fake:
+                try:
+                    fake.client(retries=0).session()
+                except tca.TransportError:
+                    pass
+            fake = FakeTableau(require_client_cert=True)
+            try:
+                fake.client(retries=0).session()
+            except tca.TransportError:
+                pass
+            del fake  # dropped without stop(): must not wait for the server thread
+        print("done")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "done"

@@ -34,6 +34,13 @@ fn duration(seconds: f64, name: &str) -> PyResult<Duration> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+impl Drop for FakeTableau {
+    /// Dropped with the GIL held: signal the server to stop but never wait for its thread.
+    fn drop(&mut self) {
+        self.inner.stop_without_waiting();
+    }
+}
+
 #[pymethods]
 impl FakeTableau {
     /// `tls=True` serves https with a self-signed CA made at start (`ca_pem`);
@@ -355,8 +362,10 @@ impl FakeTableau {
         self.inner.last_sign_in_request()
     }
 
-    fn stop(&self) {
-        self.inner.stop()
+    /// Stop serving. The GIL is released while the server thread finishes: that thread may
+    /// need it to log (rustls logs through Python `logging`).
+    fn stop(&self, py: Python<'_>) {
+        py.detach(|| self.inner.stop())
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -364,8 +373,8 @@ impl FakeTableau {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
-        self.inner.stop();
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.stop(py);
         false
     }
 
