@@ -18,6 +18,7 @@ import pytest
 
 from tableau_connected_auth import cli
 from tableau_connected_auth.testing import FakeTableau
+from tableau_env import fake_env
 
 
 @pytest.fixture
@@ -31,16 +32,6 @@ def env(monkeypatch: pytest.MonkeyPatch, fake: FakeTableau) -> Iterator[pytest.M
     yield monkeypatch
 
 
-def fake_env(fake: FakeTableau) -> Dict[str, str]:
-    return {
-        "TABLEAU_SERVER": fake.url,
-        "TABLEAU_SITE": fake.site,
-        "TABLEAU_CLIENT_ID": fake.app_client_id,
-        "TABLEAU_SECRET_ID": fake.app_secret_id,
-        "TABLEAU_SECRET_VALUE": fake.app_secret_value,
-        "TABLEAU_USERNAME": fake.username,
-        "TABLEAU_SCOPES": "tableau:content:read",
-    }
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Tuple[int, str, str]:

@@ -17,6 +17,7 @@ import pytest
 
 import tableau_connected_auth as tca
 from tableau_connected_auth.testing import FakeTableau
+from tableau_env import fake_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SWITCH_SITE_BODY = b'<tsRequest><site contentUrl="mysite"/></tsRequest>'
@@ -31,16 +32,6 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     yield monkeypatch
 
 
-def fake_env(fake: FakeTableau) -> Dict[str, str]:
-    return {
-        "TABLEAU_SERVER": fake.url,
-        "TABLEAU_SITE": fake.site,
-        "TABLEAU_CLIENT_ID": fake.app_client_id,
-        "TABLEAU_SECRET_ID": fake.app_secret_id,
-        "TABLEAU_SECRET_VALUE": fake.app_secret_value,
-        "TABLEAU_USERNAME": fake.username,
-        "TABLEAU_SCOPES": "tableau:content:read",
-    }
 
 
 # --- Client.from_env / AsyncClient.from_env -----------------------------------------------------
