@@ -120,8 +120,12 @@ class AsyncClient:
         return await self._client._switch_site_async(content_url)
 
     def invalidate(self, session: Union[Session, str]) -> bool:
-        """Drop ``session`` from the cache if it is still the cached one (compare-and-swap)."""
-        return self._client.invalidate(session)
+        """Drop ``session`` from the cache if it is still the cached one (compare-and-swap).
+
+        Never blocks the event loop: with a shared cache (``DiskCache``, ``RedisCache``) the
+        shared entry is removed in the background (only if it still holds that token), and the
+        answer says whether this process dropped it."""
+        return self._client._invalidate_nowait(session)
 
     async def sign_out(self) -> None:
         """Sign out on the server and drop the session; a dead session is not an error."""
@@ -166,9 +170,10 @@ class AsyncClient:
         return await self.request("POST", path, params=params, json=json, data=data, headers=headers, timeout=timeout)
 
     async def aclose(self) -> None:
-        """Sign out and close this client."""
+        """Close this client; signs out of its session unless the session is kept in a cache
+        other processes share (``DiskCache``, ``RedisCache``). See :meth:`Client.close`."""
         if self._client._mark_closed():
-            await self._client._sign_out_async()
+            await self._client._close_async()
 
     async def __aenter__(self) -> "AsyncClient":
         return self

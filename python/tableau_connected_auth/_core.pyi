@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime
+import os
 from types import TracebackType
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union
 
@@ -17,6 +18,8 @@ __all__ = [
     "ExternalAuthorizationServer",
     "UnifiedAccessToken",
     "Client",
+    "DiskCache",
+    "RedisCache",
     "Session",
     "Response",
     "FakeTableau",
@@ -178,6 +181,32 @@ class Response:
     def raise_for_status(self) -> None: ...
 
 @final
+class DiskCache:
+    """Sessions shared by this user's processes on this machine (encrypted files, file lock)."""
+
+    def __new__(
+        cls, path: Optional[Union[str, "os.PathLike[str]"]] = None, *, lock_timeout: Optional[float] = None
+    ) -> Self: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def lock_timeout(self) -> Optional[float]: ...
+
+@final
+class RedisCache:
+    """Sessions shared by processes on many machines through Redis (encrypted, lock key)."""
+
+    def __new__(cls, url: str, *, prefix: Optional[str] = None, lock_timeout: Optional[float] = None) -> Self: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def prefix(self) -> str: ...
+    @property
+    def lock_timeout(self) -> Optional[float]: ...
+
+_Cache = Union[Literal["memory"], DiskCache, RedisCache, None]
+
+@final
 class Client:
     """A client for one Tableau server, site and identity, with a process-wide session cache."""
 
@@ -199,6 +228,7 @@ class Client:
         impersonate: Optional[str] = None,
         max_session_age: Optional[float] = None,
         rate_limit_max_wait: Optional[float] = None,
+        cache: _Cache = "memory",
     ) -> Self: ...
     @classmethod
     def from_env(cls, **overrides: Any) -> Self: ...
@@ -210,6 +240,8 @@ class Client:
     def site(self) -> str: ...
     @property
     def api_version(self) -> str: ...
+    @property
+    def cache(self) -> _Cache: ...
     def session(self) -> Session: ...
     def sign_in(self) -> Session: ...
     def request(
@@ -248,6 +280,8 @@ class Client:
     def _session_async(self) -> asyncio.Future[Session]: ...
     def _sign_in_async(self) -> asyncio.Future[Session]: ...
     def _sign_out_async(self) -> asyncio.Future[None]: ...
+    def _close_async(self) -> asyncio.Future[None]: ...
+    def _invalidate_nowait(self, session: Union[Session, str]) -> bool: ...
     def _mark_closed(self) -> bool: ...
     def _request_async(
         self,

@@ -8,13 +8,12 @@ use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT};
 use reqwest::Method;
 
+use super::client::Client;
 use super::config::ClientConfig;
-use super::credentials::Credentials;
 use super::error::{Error, Result};
 use super::retry;
 use super::session::Session;
-use super::sessions::{self, Entry, Lookup};
-use super::signin::{self, AUTH_HEADER};
+use super::signin::AUTH_HEADER;
 use super::transport::{self, Reply};
 use super::wire;
 
@@ -82,46 +81,6 @@ pub struct ApiReply {
     pub reply: Reply,
 }
 
-/// A fresh cached session, or the one sign-in in flight.
-pub async fn session(
-    entry: &Arc<Entry>,
-    cfg: &Arc<ClientConfig>,
-    creds: &Arc<Credentials>,
-) -> Result<Arc<Session>> {
-    match entry.lookup(cfg, creds) {
-        Lookup::Hit(s) => Ok(s),
-        Lookup::Wait(shared) => shared.await,
-    }
-}
-
-/// Switch to another site: Tableau ends the current session and answers one for
-/// `content_url`, which is cached under that site's key (a `Client` for that site finds it).
-/// Switching to the site the session is already on returns the current session.
-pub async fn switch_site(
-    entry: Arc<Entry>,
-    cfg: Arc<ClientConfig>,
-    creds: Arc<Credentials>,
-    content_url: String,
-) -> Result<Arc<Session>> {
-    let current = session(&entry, &cfg, &creds).await?;
-    if current.site_content_url == content_url {
-        return Ok(current);
-    }
-    let target = ClientConfig {
-        site: content_url.clone(),
-        ..(*cfg).clone()
-    };
-    target.check_site()?;
-    let switched = match signin::switch_site(&cfg, &current, &content_url).await {
-        Ok(s) => Arc::new(s),
-        Err(Error::SignIn(f)) if f.code == "403070" => return Ok(current),
-        Err(e) => return Err(e),
-    };
-    entry.invalidate(current.token.expose());
-    sessions::entry(sessions::cache_key(&target, &creds)).store(switched.clone());
-    Ok(switched)
-}
-
 /// Does this answer say the session is dead (so a fresh one may help)?
 pub fn says_session_dead(reply: &Reply) -> bool {
     reply.status == 401
@@ -132,14 +91,10 @@ pub fn says_session_dead(reply: &Reply) -> bool {
 }
 
 /// Send `request` with the cached session; on a dead-session 401, invalidate and retry once.
-pub async fn call(
-    entry: Arc<Entry>,
-    cfg: Arc<ClientConfig>,
-    creds: Arc<Credentials>,
-    request: ApiRequest,
-) -> Result<ApiReply> {
+pub async fn call(client: Arc<Client>, request: ApiRequest) -> Result<ApiReply> {
+    let cfg = &client.cfg;
     let http = transport::process().http(&cfg.transport)?;
-    let mut session = session(&entry, &cfg, &creds).await?;
+    let mut session = client.session().await?;
     let mut retried = false;
     let mut attempt = 0u32;
     loop {
@@ -169,13 +124,15 @@ pub async fn call(
         .await;
         // Only calls that are safe to repeat are retried on transient failures.
         let idempotent = matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if idempotent && retry::again(&cfg, &outcome, &mut attempt, &what).await {
+        if idempotent && retry::again(cfg, &outcome, &mut attempt, &what).await {
             continue;
         }
         let reply = outcome?;
         if !retried && says_session_dead(&reply) {
             retried = true;
-            let dropped = entry.invalidate(session.token.expose());
+            // This process drops it; the shared cache, if any, is replaced by the re-sign-in
+            // (which will not take this token back from it).
+            let dropped = client.entry.invalidate(session.token.expose());
             log::info!(
                 "{what}: the session is dead (401); {}",
                 if dropped {
@@ -184,7 +141,7 @@ pub async fn call(
                     "another caller already replaced it"
                 }
             );
-            session = self::session(&entry, &cfg, &creds).await?;
+            session = client.session().await?;
             continue;
         }
         return Ok(ApiReply { url, reply });

@@ -222,6 +222,20 @@ impl Credentials {
         }
     }
 
+    /// The credential's own secret, from which a shared cache derives the key that seals its
+    /// entries: the connected app's secret value, the PAT secret, the password, or (for
+    /// EAS/UAT) the SHA-256 of the private key. `None` for a JWT minted elsewhere.
+    pub fn sealing_secret(&self) -> Option<&[u8]> {
+        match self {
+            Credentials::ConnectedApp { app, .. } => Some(app.secret_value().expose().as_bytes()),
+            Credentials::PersonalAccessToken { secret, .. } => Some(secret.expose().as_bytes()),
+            Credentials::Password { password, .. } => Some(password.expose().as_bytes()),
+            Credentials::ExternalAuthorizationServer { eas, .. } => Some(eas.key_fingerprint()),
+            Credentials::UnifiedAccessToken { uat, .. } => Some(uat.key_fingerprint()),
+            Credentials::Jwt(_) => None,
+        }
+    }
+
     /// A keyed digest (HMAC-SHA256, keyed by the credential's own secret) of who signs in.
     /// A changed secret gives a different digest; nothing in it can be read back.
     pub fn identity_digest(&self) -> [u8; 32] {

@@ -1,6 +1,7 @@
 //! The pure-Rust core. Nothing below this folder knows about Python.
 
 pub mod api;
+pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod retry;
 pub mod secret;
 pub mod session;
 pub mod sessions;
+pub mod shared;
 pub mod signin;
 pub mod transport;
 pub mod wire;

@@ -10,6 +10,8 @@
 //!   one re-sign-in.
 //! - Fork: cached sessions survive into the child; a sign-in in flight in the parent does not
 //!   (its task lives on the parent's runtime), so the child ignores it and signs in itself.
+//! - A shared cache (`shared/`), when the client has one, sits behind the entry: a miss looks
+//!   there (the disk cache on the calling thread) before the sign-in task signs in.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +23,9 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use super::config::ClientConfig;
 use super::credentials::Credentials;
 use super::error::{Error, Result};
+use super::secret::Secret;
 use super::session::{monotonic_ns, Session};
+use super::shared::{SharedCache, SharedSlot};
 use super::signin;
 use super::transport;
 
@@ -44,7 +48,14 @@ pub struct Entry {
     /// The cached session. Read without a lock: the cache-hit path is one atomic load.
     ready: ArcSwapOption<Session>,
     /// The sign-in in flight; also serializes every change of `ready` except `store`/`take`.
-    flight: Mutex<Option<InFlight>>,
+    flight: Mutex<Flight>,
+}
+
+#[derive(Default)]
+struct Flight {
+    in_flight: Option<InFlight>,
+    /// The last token invalidated here: known dead, so never taken from a shared cache again.
+    retired: Option<Secret>,
 }
 
 /// What a lookup found: a live session, or a sign-in to wait for.
@@ -83,12 +94,7 @@ pub fn entry(key: CacheKey) -> Arc<Entry> {
     registry
         .get_or_insert_with(HashMap::new)
         .entry(key)
-        .or_insert_with(|| {
-            Arc::new(Entry {
-                ready: ArcSwapOption::empty(),
-                flight: Mutex::new(None),
-            })
-        })
+        .or_insert_with(|| Arc::new(Entry::private()))
         .clone()
 }
 
@@ -97,6 +103,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Entry {
+    /// An entry of one client's own, not in the process-wide registry.
+    pub fn private() -> Entry {
+        Entry {
+            ready: ArcSwapOption::empty(),
+            flight: Mutex::new(Flight::default()),
+        }
+    }
+
     /// Run `f` on the cached session if it is still fresh. Lock-free and allocation-free:
     /// the hot path.
     pub fn with_fresh<R>(&self, f: impl FnOnce(&Arc<Session>) -> R) -> Option<R> {
@@ -113,25 +127,51 @@ impl Entry {
     }
 
     /// A fresh cached session, or the one sign-in in flight for this key (started if needed).
-    pub fn lookup(self: &Arc<Self>, cfg: &Arc<ClientConfig>, creds: &Arc<Credentials>) -> Lookup {
+    /// With a shared cache, a miss looks there first (a disk cache right here, on the calling
+    /// thread, so a fresh process's first call needs no runtime).
+    pub fn lookup(
+        self: &Arc<Self>,
+        cfg: &Arc<ClientConfig>,
+        creds: &Arc<Credentials>,
+        shared: Option<&Arc<SharedSlot>>,
+    ) -> Lookup {
         let pid = std::process::id();
         let mut flight = lock(&self.flight);
         if let Some(s) = self.cached() {
             return Lookup::Hit(s);
         }
-        if let Some(f) = &*flight {
+        if let Some(f) = &flight.in_flight {
             // A sign-in started by the parent before a fork has no task here: ignore it.
             if f.pid == pid {
                 return Lookup::Wait(f.shared.clone());
             }
+        }
+        // The token being replaced (stale here, or invalidated): not to be taken back.
+        let retired = match &*self.ready.load() {
+            Some(stale) => Some(stale.token.clone()),
+            None => flight.retired.clone(),
+        };
+        let mut looked = false;
+        if let Some(slot) = shared {
+            if let Some(s) = slot.load_now(cfg, retired.as_ref()) {
+                let s = Arc::new(s);
+                self.ready.store(Some(s.clone()));
+                return Lookup::Hit(s);
+            }
+            looked = matches!(slot.cache(), SharedCache::Disk(_));
         }
         let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let task = {
             let entry = self.clone();
             let cfg = cfg.clone();
             let creds = creds.clone();
+            let shared = shared.cloned();
             async move {
-                let result = signin::sign_in(&cfg, &creds).await.map(Arc::new);
+                let result = match shared {
+                    Some(slot) => slot.obtain(&cfg, &creds, retired.as_ref(), looked).await,
+                    None => signin::sign_in(&cfg, &creds).await,
+                };
+                let result = result.map(Arc::new);
                 entry.finish(generation, &result);
                 result
             }
@@ -144,7 +184,7 @@ impl Entry {
         }
         .boxed()
         .shared();
-        *flight = Some(InFlight {
+        flight.in_flight = Some(InFlight {
             pid,
             generation,
             shared: shared.clone(),
@@ -156,8 +196,12 @@ impl Entry {
     /// A failure is not cached (and drops the stale session it was replacing).
     fn finish(&self, generation: u64, result: &SignInResult) {
         let mut flight = lock(&self.flight);
-        if flight.as_ref().is_some_and(|f| f.generation == generation) {
-            *flight = None;
+        if flight
+            .in_flight
+            .as_ref()
+            .is_some_and(|f| f.generation == generation)
+        {
+            flight.in_flight = None;
             self.ready.store(result.as_ref().ok().cloned());
         }
     }
@@ -170,6 +214,7 @@ impl Entry {
     /// Drop the cached session only if it still has this token (an atomic compare-and-swap).
     /// True if it was dropped.
     pub fn invalidate(&self, token: &str) -> bool {
+        lock(&self.flight).retired = Some(Secret::new(token));
         let current = self.ready.load();
         let matches = current.as_ref().is_some_and(|s| s.token.expose() == token);
         if !matches {

@@ -114,7 +114,7 @@ pub fn user_attributes(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Map<String, V
     Ok(out)
 }
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map(|n| n.to_string())

@@ -11,6 +11,7 @@ use pyo3::types::{PyBool, PyString};
 
 use super::aio;
 use super::args;
+use super::caches::{cache_choice, CacheArg, DiskCache, RedisCache};
 use super::calls;
 use super::credentials;
 use super::errors::{config_error, to_pyerr, IntoPy};
@@ -18,22 +19,23 @@ use super::response::Response;
 use super::session::Session;
 use super::wait::wait;
 use crate::core::api;
+use crate::core::client::{CacheChoice, Client as CoreClient};
 use crate::core::config::{
     ca_bundle_from_env, ClientConfig, TransportConfig, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT,
 };
 use crate::core::credentials::Credentials;
 use crate::core::error::Error;
 use crate::core::session::Session as CoreSession;
-use crate::core::sessions::{self, Entry, Lookup};
+use crate::core::sessions::Lookup;
+use crate::core::shared::SharedCache;
 use crate::core::signin;
 
 /// A client for one Tableau server, site and identity. Sessions are cached process-wide:
-/// clients with the same configuration share one session.
+/// clients with the same configuration share one session (and, with a shared cache, share it
+/// with other processes).
 #[pyclass(frozen, module = "tableau_connected_auth")]
 pub struct Client {
-    pub cfg: Arc<ClientConfig>,
-    pub creds: Arc<Credentials>,
-    pub entry: Arc<Entry>,
+    core: Arc<CoreClient>,
     /// The Python object of the last session handed out, so a cache hit allocates nothing.
     last: ArcSwapOption<(Arc<CoreSession>, Py<Session>)>,
     closed: AtomicBool,
@@ -198,7 +200,7 @@ impl Client {
     /// allocation, no runtime.
     fn fresh_cached(&self, py: Python<'_>) -> PyResult<Option<Py<Session>>> {
         match self
-            .entry
+            .core
             .with_fresh(|s| self.reuse(py, s).ok_or_else(|| s.clone()))
         {
             Some(Ok(object)) => Ok(Some(object)),
@@ -216,20 +218,19 @@ impl Client {
         Ok(())
     }
 
-    /// Sign out of the cached session, if any; a dead session is not an error.
-    fn sign_out_cached(&self, py: Python<'_>) -> PyResult<()> {
-        let Some(session) = self.entry.take() else {
-            return Ok(());
-        };
-        let cfg = self.cfg.clone();
-        wait(py, async move { signin::sign_out(&cfg, &session).await })
+    /// `self.core`, for a future that outlives this call.
+    fn core(&self) -> Arc<CoreClient> {
+        self.core.clone()
     }
 }
 
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (server, *, site, credentials, api_version = None, timeout = None, connect_timeout = None, retries = None, verify = None, ca_bundle = None, client_cert = None, proxy = None, wire_format = None, impersonate = None, max_session_age = None, rate_limit_max_wait = None))]
+    #[pyo3(signature = (server, *, site, credentials, api_version = None, timeout = None, connect_timeout = None, retries = None, verify = None, ca_bundle = None, client_cert = None, proxy = None, wire_format = None, impersonate = None, max_session_age = None, rate_limit_max_wait = None, cache = CacheArg(None)))]
+    #[pyo3(
+        text_signature = "(server, *, site, credentials, api_version=None, timeout=None, connect_timeout=None, retries=None, verify=None, ca_bundle=None, client_cert=None, proxy=None, wire_format=None, impersonate=None, max_session_age=None, rate_limit_max_wait=None, cache='memory')"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         server: &Bound<'_, PyAny>,
@@ -247,7 +248,9 @@ impl Client {
         impersonate: Option<&Bound<'_, PyAny>>,
         max_session_age: Option<&Bound<'_, PyAny>>,
         rate_limit_max_wait: Option<&Bound<'_, PyAny>>,
+        cache: CacheArg,
     ) -> PyResult<Self> {
+        let cache = cache_choice(server.py(), &cache)?;
         let (cfg, creds) = configure(
             server,
             site,
@@ -267,11 +270,8 @@ impl Client {
                 rate_limit_max_wait,
             },
         )?;
-        let entry = sessions::entry(sessions::cache_key(&cfg, &creds));
         Ok(Client {
-            cfg: Arc::new(cfg),
-            creds: Arc::new(creds),
-            entry,
+            core: Arc::new(CoreClient::new(cfg, creds, cache).py_err()?),
             last: ArcSwapOption::empty(),
             closed: AtomicBool::new(false),
         })
@@ -318,7 +318,7 @@ impl Client {
         if let Some(s) = self.fresh_cached(py)? {
             return Ok(s);
         }
-        let session = match self.entry.lookup(&self.cfg, &self.creds) {
+        let session = match self.core.lookup() {
             Lookup::Hit(s) => s,
             Lookup::Wait(shared) => wait(py, shared)?,
         };
@@ -328,11 +328,8 @@ impl Client {
     /// Always sign in afresh; the new session replaces the cached one.
     fn sign_in(&self, py: Python<'_>) -> PyResult<Py<Session>> {
         self.check_open()?;
-        let cfg = self.cfg.clone();
-        let creds = self.creds.clone();
-        let session = wait(py, async move { signin::sign_in(&cfg, &creds).await })?;
-        let session = Arc::new(session);
-        self.entry.store(session.clone());
+        let core = self.core();
+        let session = wait(py, async move { core.sign_in().await })?;
         self.wrap(py, session)
     }
 
@@ -354,10 +351,17 @@ impl Client {
     ) -> PyResult<Response> {
         self.check_open()?;
         let request = calls::build(
-            py, &self.cfg, method, path, params, json, data, headers, timeout,
+            py,
+            &self.core.cfg,
+            method,
+            path,
+            params,
+            json,
+            data,
+            headers,
+            timeout,
         )?;
-        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
-        let reply = wait(py, api::call(entry, cfg, creds, request))?;
+        let reply = wait(py, api::call(self.core(), request))?;
         Ok(Response::new(reply))
     }
 
@@ -399,9 +403,9 @@ impl Client {
     /// An asyncio future: the cached session, or the one sign-in in flight (started if needed).
     fn _session_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.check_open()?;
-        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        let core = self.core();
         aio::awaitable(py, async move {
-            let session = api::session(&entry, &cfg, &creds).await?;
+            let session = core.session().await?;
             Ok(Session { inner: session })
         })
     }
@@ -409,24 +413,32 @@ impl Client {
     /// An asyncio future of a fresh sign-in that replaces the cached session.
     fn _sign_in_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.check_open()?;
-        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        let core = self.core();
         aio::awaitable(py, async move {
-            let session = Arc::new(signin::sign_in(&cfg, &creds).await?);
-            entry.store(session.clone());
-            Ok(Session { inner: session })
+            Ok(Session {
+                inner: core.sign_in().await?,
+            })
         })
     }
 
-    /// An asyncio future of the sign-out of the cached session (None if nothing was cached).
+    /// An asyncio future of `sign_out()`.
     fn _sign_out_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let session = self.entry.take();
-        let cfg = self.cfg.clone();
-        aio::awaitable(py, async move {
-            if let Some(session) = session {
-                signin::sign_out(&cfg, &session).await?;
-            }
-            Ok(())
-        })
+        let core = self.core();
+        aio::awaitable(py, async move { core.sign_out().await })
+    }
+
+    /// An asyncio future of what closing signs out: this process's session, unless it is in a
+    /// cache other processes share.
+    fn _close_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core();
+        aio::awaitable(py, async move { close(&core).await })
+    }
+
+    /// `invalidate(session)` without waiting: this process's cache at once, the shared
+    /// cache's entry in the background (the async client must not block its loop).
+    fn _invalidate_nowait(&self, session: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let token = token_of(session)?;
+        Ok(self.core.invalidate_nowait(token))
     }
 
     /// Mark closed without signing out (the async close signs out itself).
@@ -450,11 +462,19 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         self.check_open()?;
         let request = calls::build(
-            py, &self.cfg, method, path, params, json, data, headers, timeout,
+            py,
+            &self.core.cfg,
+            method,
+            path,
+            params,
+            json,
+            data,
+            headers,
+            timeout,
         )?;
-        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        let core = self.core();
         aio::awaitable(py, async move {
-            Ok(Response::new(api::call(entry, cfg, creds, request).await?))
+            Ok(Response::new(api::call(core, request).await?))
         })
     }
 
@@ -463,8 +483,8 @@ impl Client {
     fn switch_site(&self, py: Python<'_>, content_url: &Bound<'_, PyAny>) -> PyResult<Py<Session>> {
         self.check_open()?;
         let content_url = args::string(content_url, "content_url")?;
-        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
-        let session = wait(py, api::switch_site(entry, cfg, creds, content_url))?;
+        let core = self.core();
+        let session = wait(py, async move { core.switch_site(content_url).await })?;
         Py::new(py, Session { inner: session })
     }
 
@@ -476,41 +496,42 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         self.check_open()?;
         let content_url = args::string(content_url, "content_url")?;
-        let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+        let core = self.core();
         aio::awaitable(py, async move {
             Ok(Session {
-                inner: api::switch_site(entry, cfg, creds, content_url).await?,
+                inner: core.switch_site(content_url).await?,
             })
         })
     }
 
     /// Drop `session` (a `Session` or its token) from the cache if it is still the cached one,
-    /// e.g. after a 401 with it. Returns True if it was dropped.
-    fn invalidate(&self, session: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let token = if let Ok(s) = session.cast::<Session>() {
-            s.get().inner.token.expose().to_string()
-        } else if session.is_instance_of::<PyString>() {
-            session.extract::<String>()?
-        } else {
-            return Err(config_error(
-                "invalidate() takes a Session or a token string",
-            ));
-        };
-        Ok(self.entry.invalidate(&token))
+    /// e.g. after a 401 with it; with a shared cache, from there too (only if it still holds
+    /// that token). Returns True if it was dropped.
+    fn invalidate(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let token = token_of(session)?;
+        if self.core.shared.is_none() {
+            return Ok(self.core.entry.invalidate(&token));
+        }
+        let core = self.core();
+        wait(py, async move { Ok(core.invalidate(&token).await) })
     }
 
-    /// Sign out on the server and drop the session from the cache. A session that is already
-    /// dead is not an error.
+    /// Sign out on the server and drop the session from the cache (with a shared cache, for
+    /// every process). A session that is already dead is not an error.
     fn sign_out(&self, py: Python<'_>) -> PyResult<()> {
-        self.sign_out_cached(py)
+        let core = self.core();
+        wait(py, async move { core.sign_out().await })
     }
 
-    /// Sign out and close this client.
+    /// Close this client. Signs out of its session, unless the session is kept in a shared
+    /// cache (DiskCache, RedisCache): other processes go on using it; call `sign_out()` to end
+    /// it for everyone.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         if self.closed.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
-        self.sign_out_cached(py)
+        let core = self.core();
+        wait(py, async move { close(&core).await })
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -531,26 +552,73 @@ impl Client {
 
     #[getter]
     fn server(&self) -> &str {
-        &self.cfg.server
+        &self.core.cfg.server
     }
 
     #[getter]
     fn site(&self) -> &str {
-        &self.cfg.site
+        &self.core.cfg.site
     }
 
     #[getter]
     fn api_version(&self) -> &str {
-        &self.cfg.api_version
+        &self.core.cfg.api_version
+    }
+
+    /// Where sessions are kept: "memory", None, or the DiskCache / RedisCache.
+    #[getter]
+    fn cache(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(match &self.core.cache {
+            CacheChoice::Memory => PyString::new(py, "memory").into_any().unbind(),
+            CacheChoice::Off => py.None(),
+            CacheChoice::Shared(SharedCache::Disk(d)) => {
+                Py::new(py, DiskCache { inner: d.clone() })?.into_any()
+            }
+            CacheChoice::Shared(SharedCache::Redis(r)) => {
+                Py::new(py, RedisCache { inner: r.clone() })?.into_any()
+            }
+        })
     }
 
     fn __repr__(&self) -> String {
+        let cfg = &self.core.cfg;
+        let cache = match &self.core.cache {
+            CacheChoice::Memory => String::new(),
+            CacheChoice::Off => ", cache=None".into(),
+            CacheChoice::Shared(SharedCache::Disk(d)) => {
+                format!(", cache=DiskCache(path={:?})", d.dir().to_string_lossy())
+            }
+            CacheChoice::Shared(SharedCache::Redis(r)) => {
+                format!(", cache=RedisCache(url={:?})", r.url())
+            }
+        };
         format!(
-            "Client(server={:?}, site={:?}, api_version={:?}, credentials={})",
-            self.cfg.server,
-            self.cfg.site,
-            self.cfg.api_version,
-            self.creds.describe()
+            "Client(server={:?}, site={:?}, api_version={:?}, credentials={}{cache})",
+            cfg.server,
+            cfg.site,
+            cfg.api_version,
+            self.core.creds.describe()
         )
     }
+}
+
+/// The token of a `Session` or a token string.
+fn token_of(session: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = session.cast::<Session>() {
+        Ok(s.get().inner.token.expose().to_string())
+    } else if session.is_instance_of::<PyString>() {
+        session.extract::<String>()
+    } else {
+        Err(config_error(
+            "invalidate() takes a Session or a token string",
+        ))
+    }
+}
+
+/// What closing a client signs out: its session, unless other processes share it.
+async fn close(core: &CoreClient) -> crate::core::error::Result<()> {
+    if core.shares_across_processes() {
+        return Ok(());
+    }
+    core.sign_out_local().await
 }

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 mod aio;
 mod args;
+mod caches;
 mod calls;
 mod client;
 mod credentials;
@@ -30,6 +31,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::ExternalAuthorizationServer>()?;
     m.add_class::<credentials::UnifiedAccessToken>()?;
     m.add_class::<client::Client>()?;
+    m.add_class::<caches::DiskCache>()?;
+    m.add_class::<caches::RedisCache>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<response::Response>()?;
     m.add_class::<fake::FakeTableau>()?;

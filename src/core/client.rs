@@ -1,0 +1,195 @@
+//! One (server, site, credentials) and where its sessions are kept: the operations the
+//! blocking and the async Python clients both call.
+//!
+//! - `cache="memory"`: the process-wide entry (`sessions.rs`).
+//! - a shared cache: the same entry, with a [`SharedSlot`] behind it, so other processes (and
+//!   machines) reuse the session; sign-in, invalidate and sign-out reach it too.
+//! - no cache: every `session()` is a fresh sign-in; nothing is shared or kept for reuse.
+
+use std::sync::Arc;
+
+use futures_util::future::FutureExt;
+
+use super::config::ClientConfig;
+use super::credentials::Credentials;
+use super::error::{Error, Result};
+use super::session::Session;
+use super::sessions::{self, Entry, Lookup};
+use super::shared::{SharedCache, SharedSlot};
+use super::signin;
+
+/// Where a client keeps its sessions (`cache=`).
+#[derive(Clone)]
+pub enum CacheChoice {
+    /// Process-wide, in memory (the default).
+    Memory,
+    /// In memory, with a cache shared by other processes behind it.
+    Shared(SharedCache),
+    /// No caching: every `session()` signs in.
+    Off,
+}
+
+pub struct Client {
+    pub cfg: Arc<ClientConfig>,
+    pub creds: Arc<Credentials>,
+    pub entry: Arc<Entry>,
+    pub shared: Option<Arc<SharedSlot>>,
+    /// As configured (`cache=`).
+    pub cache: CacheChoice,
+    /// False with no cache: sessions are never handed out twice.
+    reuses: bool,
+}
+
+impl Client {
+    pub fn new(cfg: ClientConfig, creds: Credentials, cache: CacheChoice) -> Result<Client> {
+        let key = sessions::cache_key(&cfg, &creds);
+        let (entry, shared, reuses) = match &cache {
+            CacheChoice::Memory => (sessions::entry(key), None, true),
+            CacheChoice::Shared(c) => (
+                sessions::entry(key),
+                Some(Arc::new(SharedSlot::new(c.clone(), &creds, key)?)),
+                true,
+            ),
+            CacheChoice::Off => (Arc::new(Entry::private()), None, false),
+        };
+        Ok(Client {
+            cfg: Arc::new(cfg),
+            creds: Arc::new(creds),
+            entry,
+            shared,
+            cache,
+            reuses,
+        })
+    }
+
+    /// Is the session kept in a cache other processes use? Then closing a client leaves it
+    /// signed in for them.
+    pub fn shares_across_processes(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Run `f` on the cached session if it is fresh: lock-free, the hot path.
+    pub fn with_fresh<R>(&self, f: impl FnOnce(&Arc<Session>) -> R) -> Option<R> {
+        if !self.reuses {
+            return None;
+        }
+        self.entry.with_fresh(f)
+    }
+
+    /// A fresh cached session, or a sign-in to wait for.
+    pub fn lookup(&self) -> Lookup {
+        if !self.reuses {
+            let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
+            return Lookup::Wait(
+                async move {
+                    let s = Arc::new(signin::sign_in(&cfg, &creds).await?);
+                    entry.store(s.clone());
+                    Ok(s)
+                }
+                .boxed()
+                .shared(),
+            );
+        }
+        self.entry
+            .lookup(&self.cfg, &self.creds, self.shared.as_ref())
+    }
+
+    /// A fresh cached session, or the one sign-in in flight.
+    pub async fn session(&self) -> Result<Arc<Session>> {
+        match self.lookup() {
+            Lookup::Hit(s) => Ok(s),
+            Lookup::Wait(shared) => shared.await,
+        }
+    }
+
+    /// A fresh sign-in that replaces the cached session (here and in the shared cache).
+    pub async fn sign_in(&self) -> Result<Arc<Session>> {
+        let session = Arc::new(signin::sign_in(&self.cfg, &self.creds).await?);
+        self.entry.store(session.clone());
+        if let Some(slot) = &self.shared {
+            slot.publish(&self.cfg, &session).await;
+        }
+        Ok(session)
+    }
+
+    /// Drop the session with `token` if it is still the cached one, here and (compare-and-swap)
+    /// in the shared cache. True if it was dropped anywhere.
+    pub async fn invalidate(&self, token: &str) -> bool {
+        let dropped = self.entry.invalidate(token);
+        match &self.shared {
+            Some(slot) => slot.remove(&self.cfg, token).await || dropped,
+            None => dropped,
+        }
+    }
+
+    /// `invalidate` for callers that must not wait: this process's entry now, the shared
+    /// entry in a background task. True if this process dropped it.
+    pub fn invalidate_nowait(self: &Arc<Self>, token: String) -> bool {
+        let dropped = self.entry.invalidate(&token);
+        if self.shared.is_some() {
+            let me = self.clone();
+            super::transport::process().runtime().spawn(async move {
+                me.invalidate(&token).await;
+            });
+        }
+        dropped
+    }
+
+    /// Sign out of the cached session (this process's, or else the shared one) and remove it
+    /// from the shared cache. Nothing cached is not an error, nor is a session already dead.
+    pub async fn sign_out(&self) -> Result<()> {
+        let session = match (self.entry.take(), &self.shared) {
+            (Some(s), _) => Some(s),
+            (None, Some(slot)) => slot.load(&self.cfg, None).await.map(Arc::new),
+            (None, None) => None,
+        };
+        let Some(session) = session else {
+            return Ok(());
+        };
+        if let Some(slot) = &self.shared {
+            slot.remove(&self.cfg, session.token.expose()).await;
+        }
+        signin::sign_out(&self.cfg, &session).await
+    }
+
+    /// Sign out of this process's cached session only (closing a client without a shared
+    /// cache).
+    pub async fn sign_out_local(&self) -> Result<()> {
+        match self.entry.take() {
+            Some(session) => signin::sign_out(&self.cfg, &session).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Switch to another site: Tableau ends the current session and answers one for
+    /// `content_url`, which is cached under that site's key (a `Client` for that site finds
+    /// it, in this process or, with a shared cache, in others). Switching to the site the
+    /// session is already on returns the current session.
+    pub async fn switch_site(&self, content_url: String) -> Result<Arc<Session>> {
+        let current = self.session().await?;
+        if current.site_content_url == content_url {
+            return Ok(current);
+        }
+        let target = ClientConfig {
+            site: content_url.clone(),
+            ..(*self.cfg).clone()
+        };
+        target.check_site()?;
+        let switched = match signin::switch_site(&self.cfg, &current, &content_url).await {
+            Ok(s) => Arc::new(s),
+            Err(Error::SignIn(f)) if f.code == "403070" => return Ok(current),
+            Err(e) => return Err(e),
+        };
+        self.invalidate(current.token.expose()).await;
+        let key = sessions::cache_key(&target, &self.creds);
+        if self.reuses {
+            sessions::entry(key).store(switched.clone());
+        }
+        if let Some(slot) = &self.shared {
+            slot.for_key(&self.creds, key)?
+                .publish(&target, &switched)
+                .await;
+        }
+        Ok(switched)
+    }
+}

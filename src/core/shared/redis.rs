@@ -1,0 +1,290 @@
+//! `RedisCache`: sessions shared by processes on many machines through Redis.
+//!
+//! - Entries are sealed sessions under `{prefix}:session:{key}`, expiring at the session's
+//!   refresh point.
+//! - Single-flight across machines: `SET {prefix}:lock:{key} <random> NX PX <ttl>`, released by
+//!   a script only if it still holds our random value; the TTL bounds how long a crashed holder
+//!   blocks the others.
+//! - Redis being down never fails a call: every operation gives up quickly, the outage is logged
+//!   once, and the cache is skipped for a short while before it is tried again.
+//! - One multiplexed connection per process, on the process runtime; a forked child makes its
+//!   own (the parent's is leaked: its driver task lives on the parent's runtime).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Script};
+
+use super::disk::{hex, TryLock};
+use crate::core::error::{Error, Result};
+use crate::core::session::{deadline_ns, monotonic_ns};
+use crate::core::sessions::CacheKey;
+
+/// How long one Redis operation (or connecting) may take before Redis counts as down.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
+/// After a failure, Redis is skipped for this long.
+const RETRY_AFTER_OUTAGE: Duration = Duration::from_secs(2);
+pub const DEFAULT_PREFIX: &str = "tableau_connected_auth";
+
+const RELEASE_LOCK: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
+
+const REMOVE_IF_PREFIX: &str = r"
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
+
+pub struct RedisCache {
+    client: redis::Client,
+    url_shown: String,
+    prefix: String,
+    connection: Mutex<Option<(u32, MultiplexedConnection)>>,
+    /// `monotonic_ns()` before which Redis is not tried (after a failure).
+    skip_until: AtomicU64,
+    /// An outage was logged and Redis has not answered since.
+    in_outage: AtomicBool,
+    /// The lock's TTL and the longest wait for another sign-in; `None`: the client's
+    /// timeout × tries.
+    pub lock_timeout: Option<Duration>,
+}
+
+/// The lock on one key, with the random value that proves it is ours.
+pub struct RedisLock {
+    key: String,
+    token: String,
+}
+
+/// `url` with any password replaced by `***`.
+pub fn masked_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "<unparsable URL>".into(),
+    }
+}
+
+impl RedisCache {
+    /// Check the URL and prefix; no I/O (the connection is made on first use).
+    pub fn new(url: &str, prefix: &str) -> Result<RedisCache> {
+        let shown = masked_url(url);
+        let scheme_ok = ["redis://", "rediss://", "redis+unix://", "unix://"]
+            .iter()
+            .any(|s| url.starts_with(s));
+        if !scheme_ok {
+            return Err(Error::Configuration(format!(
+                "RedisCache url {shown:?} is not a Redis URL: give e.g. \
+                 \"redis://127.0.0.1:6379/0\" (or rediss:// for TLS)"
+            )));
+        }
+        let client = redis::Client::open(url).map_err(|e| {
+            Error::Configuration(format!(
+                "RedisCache url {shown:?} is not valid ({:?}): give e.g. \"redis://host:6379/0\"",
+                e.kind()
+            ))
+        })?;
+        if prefix.is_empty() || prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::Configuration(
+                "RedisCache prefix must be a non-empty string without spaces".into(),
+            ));
+        }
+        Ok(RedisCache {
+            client,
+            url_shown: shown,
+            prefix: prefix.to_string(),
+            connection: Mutex::new(None),
+            skip_until: AtomicU64::new(0),
+            in_outage: AtomicBool::new(false),
+            lock_timeout: None,
+        })
+    }
+
+    /// The URL with its password masked.
+    pub fn url(&self) -> &str {
+        &self.url_shown
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn entry_key(&self, key: &CacheKey) -> String {
+        format!("{}:session:{}", self.prefix, hex(key))
+    }
+
+    fn lock_key(&self, key: &CacheKey) -> String {
+        format!("{}:lock:{}", self.prefix, hex(key))
+    }
+
+    /// This process's connection, made if needed; `None` while Redis is down.
+    async fn connection(&self) -> Option<MultiplexedConnection> {
+        if monotonic_ns() < self.skip_until.load(Ordering::Relaxed) {
+            return None;
+        }
+        let pid = std::process::id();
+        {
+            let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+            match slot.take() {
+                Some((p, c)) if p == pid => {
+                    *slot = Some((p, c.clone()));
+                    return Some(c);
+                }
+                // Inherited from the parent: its driver is on the parent's runtime.
+                Some(inherited) => std::mem::forget(inherited),
+                None => {}
+            }
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(OPERATION_TIMEOUT))
+            .set_response_timeout(Some(OPERATION_TIMEOUT));
+        match self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+        {
+            Ok(c) => {
+                *self.connection.lock().unwrap_or_else(|e| e.into_inner()) = Some((pid, c.clone()));
+                Some(c)
+            }
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    /// Note a failure: log the outage once, skip Redis for a while, reconnect next time.
+    fn failed(&self, e: &redis::RedisError) {
+        self.skip_until
+            .store(deadline_ns(RETRY_AFTER_OUTAGE), Ordering::Relaxed);
+        *self.connection.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if !self.in_outage.swap(true, Ordering::Relaxed) {
+            log::warn!(
+                "RedisCache {}: Redis is not answering ({:?}); signing in directly until it is back",
+                self.url_shown,
+                e.kind()
+            );
+        }
+    }
+
+    fn answered(&self) {
+        if self.in_outage.swap(false, Ordering::Relaxed) {
+            log::info!("RedisCache {}: Redis answers again", self.url_shown);
+        }
+    }
+
+    /// Run one command; `None` if Redis is down or failed.
+    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Option<T> {
+        let mut c = self.connection().await?;
+        match cmd.query_async::<T>(&mut c).await {
+            Ok(v) => {
+                self.answered();
+                Some(v)
+            }
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    async fn script(&self, source: &str, key: String, arg: &[u8]) -> Option<i64> {
+        let mut c = self.connection().await?;
+        match Script::new(source)
+            .key(key)
+            .arg(arg)
+            .invoke_async::<i64>(&mut c)
+            .await
+        {
+            Ok(v) => {
+                self.answered();
+                Some(v)
+            }
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    /// The sealed bytes cached for `key`.
+    pub async fn load(&self, key: &CacheKey) -> Option<Vec<u8>> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.entry_key(key));
+        self.run::<Option<Vec<u8>>>(cmd).await.flatten()
+    }
+
+    /// Cache `sealed` under `key` for `ttl`.
+    pub async fn store(&self, key: &CacheKey, sealed: &[u8], ttl: Duration) -> bool {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.entry_key(key))
+            .arg(sealed)
+            .arg("PX")
+            .arg(ttl.as_millis().clamp(1_000, u64::MAX as u128) as u64);
+        self.run::<()>(cmd).await.is_some()
+    }
+
+    /// Remove the entry for `key` if it starts with `prefix` (it still holds that token).
+    pub async fn remove_if(&self, key: &CacheKey, prefix: &[u8]) -> bool {
+        self.script(REMOVE_IF_PREFIX, self.entry_key(key), prefix)
+            .await
+            .is_some_and(|n| n > 0)
+    }
+
+    /// Try to take the lock for `key` for at most `ttl`.
+    pub async fn try_lock(&self, key: &CacheKey, ttl: Duration) -> TryLock<RedisLock> {
+        let mut random = [0u8; 16];
+        let _ = aws_lc_rs::rand::fill(&mut random);
+        let lock = RedisLock {
+            key: self.lock_key(key),
+            token: hex(&random),
+        };
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(&lock.key)
+            .arg(&lock.token)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl.as_millis().clamp(1_000, u64::MAX as u128) as u64);
+        match self.run::<Option<String>>(cmd).await {
+            Some(Some(_)) => TryLock::Locked(lock),
+            Some(None) => TryLock::Busy,
+            None => TryLock::Unavailable,
+        }
+    }
+
+    /// Release `lock` if it is still ours (it may have expired and been taken by another).
+    pub async fn release(&self, lock: RedisLock) {
+        let _ = self
+            .script(RELEASE_LOCK, lock.key, lock.token.as_bytes())
+            .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_passwords_masked() {
+        let c = RedisCache::new("redis://:hunter2@127.0.0.1:6379/0", "p").unwrap();
+        assert_eq!(c.url(), "redis://:***@127.0.0.1:6379/0");
+        assert!(RedisCache::new("http://127.0.0.1:6379", "p").is_err());
+        assert!(RedisCache::new("127.0.0.1:6379", "p").is_err());
+        assert!(RedisCache::new("redis://127.0.0.1:6379", "").is_err());
+        assert!(RedisCache::new("redis://127.0.0.1:6379", "a b").is_err());
+        let e = RedisCache::new("redis://u:pw-secret@h:notaport/0", "p")
+            .err()
+            .unwrap();
+        assert!(!e.to_string().contains("pw-secret"), "{e}");
+    }
+}
