@@ -94,7 +94,7 @@ pub fn says_session_dead(reply: &Reply) -> bool {
 pub async fn call(client: Arc<Client>, request: ApiRequest) -> Result<ApiReply> {
     let cfg = &client.cfg;
     let http = transport::process().http(&cfg.transport)?;
-    let mut session = client.session().await?;
+    let mut session = client.session_for_call().await?;
     let mut retried = false;
     let mut attempt = 0u32;
     loop {
@@ -141,7 +141,7 @@ pub async fn call(client: Arc<Client>, request: ApiRequest) -> Result<ApiReply> 
                     "another caller already replaced it"
                 }
             );
-            session = client.session().await?;
+            session = client.session_for_call().await?;
             continue;
         }
         return Ok(ApiReply { url, reply });

@@ -4,7 +4,9 @@
 //! - `cache="memory"`: the process-wide entry (`sessions.rs`).
 //! - a shared cache: the same entry, with a [`SharedSlot`] behind it, so other processes (and
 //!   machines) reuse the session; sign-in, invalidate and sign-out reach it too.
-//! - no cache: every `session()` is a fresh sign-in; nothing is shared or kept for reuse.
+//! - no cache: every `session()` is a fresh sign-in, and nothing is shared with other clients;
+//!   `request()` uses the client's own latest session (signing in if it has none), so its
+//!   calls do not sign in one by one (with a PAT they would end each other's sessions).
 
 use std::sync::Arc;
 
@@ -102,13 +104,29 @@ impl Client {
         }
     }
 
-    /// A fresh sign-in that replaces the cached session (here and in the shared cache).
-    pub async fn sign_in(&self) -> Result<Arc<Session>> {
-        let session = Arc::new(signin::sign_in(&self.cfg, &self.creds).await?);
-        self.entry.store(session.clone());
-        if let Some(slot) = &self.shared {
-            slot.publish(&self.cfg, &session).await;
+    /// The session `request()` uses: the cached one; with no cache, this client's own.
+    pub async fn session_for_call(&self) -> Result<Arc<Session>> {
+        if self.reuses {
+            return self.session().await;
         }
+        match self.entry.lookup(&self.cfg, &self.creds, None) {
+            Lookup::Hit(s) => Ok(s),
+            Lookup::Wait(shared) => shared.await,
+        }
+    }
+
+    /// A fresh sign-in that replaces the cached session (here and in the shared cache, where
+    /// it is signed in holding the lock so that no older session is published over it).
+    pub async fn sign_in(&self) -> Result<Arc<Session>> {
+        let session = match &self.shared {
+            Some(slot) => {
+                slot.publish_from(&self.cfg, signin::sign_in(&self.cfg, &self.creds))
+                    .await?
+            }
+            None => signin::sign_in(&self.cfg, &self.creds).await?,
+        };
+        let session = Arc::new(session);
+        self.entry.store(session.clone());
         Ok(session)
     }
 
@@ -146,6 +164,7 @@ impl Client {
         let Some(session) = session else {
             return Ok(());
         };
+        self.entry.retire(session.token.expose());
         if let Some(slot) = &self.shared {
             slot.remove(&self.cfg, session.token.expose()).await;
         }
@@ -175,20 +194,26 @@ impl Client {
             ..(*self.cfg).clone()
         };
         target.check_site()?;
-        let switched = match signin::switch_site(&self.cfg, &current, &content_url).await {
+        let key = sessions::cache_key(&target, &self.creds);
+        let switch = signin::switch_site(&self.cfg, &current, &content_url);
+        // With a shared cache the new site's session is published under that site's lock.
+        let switched = match &self.shared {
+            Some(slot) => {
+                slot.for_key(&self.creds, key)?
+                    .publish_from(&target, switch)
+                    .await
+            }
+            None => switch.await,
+        };
+        let switched = match switched {
             Ok(s) => Arc::new(s),
             Err(Error::SignIn(f)) if f.code == "403070" => return Ok(current),
             Err(e) => return Err(e),
         };
+        // Tableau ended the old session: drop it here and from the shared cache.
         self.invalidate(current.token.expose()).await;
-        let key = sessions::cache_key(&target, &self.creds);
         if self.reuses {
             sessions::entry(key).store(switched.clone());
-        }
-        if let Some(slot) = &self.shared {
-            slot.for_key(&self.creds, key)?
-                .publish(&target, &switched)
-                .await;
         }
         Ok(switched)
     }

@@ -136,6 +136,20 @@ impl Entry {
         shared: Option<&Arc<SharedSlot>>,
     ) -> Lookup {
         let pid = std::process::id();
+        // The disk cache is read with no lock held: reading may log, and a log record may wait
+        // for the GIL, which a thread waiting on our lock could hold.
+        let mut from_disk = None;
+        let mut looked = false;
+        if let Some(slot) = shared {
+            if matches!(slot.cache(), SharedCache::Disk(_)) {
+                let retired = match self.current_or_waiting(pid) {
+                    Ok(found) => return found,
+                    Err(retired) => retired,
+                };
+                from_disk = slot.load_now(cfg, retired.as_ref());
+                looked = true;
+            }
+        }
         let mut flight = lock(&self.flight);
         if let Some(s) = self.cached() {
             return Lookup::Hit(s);
@@ -146,20 +160,12 @@ impl Entry {
                 return Lookup::Wait(f.shared.clone());
             }
         }
-        // The token being replaced (stale here, or invalidated): not to be taken back.
-        let retired = match &*self.ready.load() {
-            Some(stale) => Some(stale.token.clone()),
-            None => flight.retired.clone(),
-        };
-        let mut looked = false;
-        if let Some(slot) = shared {
-            if let Some(s) = slot.load_now(cfg, retired.as_ref()) {
-                let s = Arc::new(s);
-                self.ready.store(Some(s.clone()));
-                return Lookup::Hit(s);
-            }
-            looked = matches!(slot.cache(), SharedCache::Disk(_));
+        if let Some(s) = from_disk {
+            let s = Arc::new(s);
+            self.ready.store(Some(s.clone()));
+            return Lookup::Hit(s);
         }
+        let retired = self.retired(&flight);
         let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let task = {
             let entry = self.clone();
@@ -190,6 +196,32 @@ impl Entry {
             shared: shared.clone(),
         });
         Lookup::Wait(shared)
+    }
+
+    /// A fresh session or a sign-in in flight (`Ok`), or else the token not to take back.
+    fn current_or_waiting(&self, pid: u32) -> std::result::Result<Lookup, Option<Secret>> {
+        let flight = lock(&self.flight);
+        if let Some(s) = self.cached() {
+            return Ok(Lookup::Hit(s));
+        }
+        match &flight.in_flight {
+            Some(f) if f.pid == pid => Ok(Lookup::Wait(f.shared.clone())),
+            _ => Err(self.retired(&flight)),
+        }
+    }
+
+    /// The token being replaced (stale here, or invalidated): not to be taken back from a
+    /// shared cache.
+    fn retired(&self, flight: &Flight) -> Option<Secret> {
+        match &*self.ready.load() {
+            Some(stale) => Some(stale.token.clone()),
+            None => flight.retired.clone(),
+        }
+    }
+
+    /// Remember `token` as dead (signed out) without touching the cached session.
+    pub fn retire(&self, token: &str) {
+        lock(&self.flight).retired = Some(Secret::new(token));
     }
 
     /// Called by the sign-in task: store the result if this sign-in is still the current one.

@@ -31,13 +31,13 @@ static CURRENT: Mutex<Option<&'static Process>> = Mutex::new(None);
 pub fn process() -> &'static Process {
     let pid = std::process::id();
     let mut current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = *current {
-        if p.pid == pid {
-            return p;
-        }
-        // Inherited from the parent across fork(): leave it alone forever.
-        log::debug!("process {pid} was forked: building a new runtime and HTTP client");
-    }
+    // Inherited from the parent across fork(): leave it alone forever (and say so once the
+    // lock is released: a log record may wait for the GIL).
+    let forked = match *current {
+        Some(p) if p.pid == pid => return p,
+        Some(_) => true,
+        None => false,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("tableau-auth")
@@ -50,6 +50,10 @@ pub fn process() -> &'static Process {
         clients: Mutex::new(HashMap::new()),
     }));
     *current = Some(p);
+    drop(current);
+    if forked {
+        log::debug!("process {pid} was forked: built a new runtime and HTTP client");
+    }
     p
 }
 

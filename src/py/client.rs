@@ -318,7 +318,10 @@ impl Client {
         if let Some(s) = self.fresh_cached(py)? {
             return Ok(s);
         }
-        let session = match self.core.lookup() {
+        // Without the GIL: the lookup may read the disk cache and log, and its lock is also
+        // taken by runtime threads that may be waiting for the GIL to log.
+        let core = &self.core;
+        let session = match py.detach(|| core.lookup()) {
             Lookup::Hit(s) => s,
             Lookup::Wait(shared) => wait(py, shared)?,
         };
@@ -436,9 +439,10 @@ impl Client {
 
     /// `invalidate(session)` without waiting: this process's cache at once, the shared
     /// cache's entry in the background (the async client must not block its loop).
-    fn _invalidate_nowait(&self, session: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn _invalidate_nowait(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
         let token = token_of(session)?;
-        Ok(self.core.invalidate_nowait(token))
+        let core = &self.core;
+        Ok(py.detach(|| core.invalidate_nowait(token)))
     }
 
     /// Mark closed without signing out (the async close signs out itself).
@@ -510,7 +514,8 @@ impl Client {
     fn invalidate(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
         let token = token_of(session)?;
         if self.core.shared.is_none() {
-            return Ok(self.core.entry.invalidate(&token));
+            let entry = &self.core.entry;
+            return Ok(py.detach(|| entry.invalidate(&token)));
         }
         let core = self.core();
         wait(py, async move { Ok(core.invalidate(&token).await) })

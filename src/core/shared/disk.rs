@@ -32,7 +32,8 @@ pub struct DiskCache {
     /// The outcome of preparing the directory, once per process.
     prepared: Mutex<Option<(u32, bool)>>,
     warned: AtomicBool,
-    /// How long to wait for another process's sign-in; `None`: the client's timeout × tries.
+    /// How long a lock holder that stopped renewing its lock can block the others; `None`:
+    /// the default (`shared::DEFAULT_LOCK_TIMEOUT`).
     pub lock_timeout: Option<std::time::Duration>,
 }
 
@@ -128,10 +129,12 @@ impl DiskCache {
             }
         }
         let outcome = self.prepare();
+        *prepared = Some((pid, outcome.is_ok()));
+        drop(prepared);
+        // Logged outside the lock: a log record may wait for the GIL.
         if let Err(what) = &outcome {
             self.warn_once(what);
         }
-        *prepared = Some((pid, outcome.is_ok()));
         outcome.is_ok()
     }
 
@@ -185,9 +188,10 @@ impl DiskCache {
             return None;
         }
         let path = self.file(key, "session");
+        // O_NONBLOCK: a FIFO put in the entry's place must not hang the open.
         let mut file = OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
             .open(&path)
             .ok()?;
         let meta = file.metadata().ok()?;
@@ -255,6 +259,15 @@ impl DiskCache {
         }
     }
 
+    /// How long ago the holder of `key`'s lock last renewed it (the lock file's mtime).
+    pub fn lock_age(&self, key: &CacheKey) -> Option<std::time::Duration> {
+        let modified = fs::symlink_metadata(self.file(key, "lock"))
+            .ok()?
+            .modified()
+            .ok()?;
+        std::time::SystemTime::now().duration_since(modified).ok()
+    }
+
     /// Try to take the cross-process lock for `key` without waiting.
     pub fn try_lock(&self, key: &CacheKey) -> TryLock<DiskLock> {
         if !self.usable() {
@@ -279,10 +292,23 @@ impl DiskCache {
                 return TryLock::Unavailable;
             }
         };
+        match file.metadata() {
+            Ok(m) if m.is_file() && m.uid() == euid() => {}
+            _ => {
+                self.warn_once(&format!(
+                    "the lock file {} is not a file of this user's",
+                    path.display()
+                ));
+                return TryLock::Unavailable;
+            }
+        }
+        // Recorded before locking, so that a fork at any point after this closes the child's copy.
+        let lock = DiskLock::hold(file);
         // SAFETY: flock on a descriptor we own; LOCK_NB makes it return at once.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        let rc = unsafe { libc::flock(lock.file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc == 0 {
-            return TryLock::Locked(DiskLock::hold(file));
+            lock.renew();
+            return TryLock::Locked(lock);
         }
         let err = std::io::Error::last_os_error();
         if err.raw_os_error() == Some(libc::EWOULDBLOCK) || err.raw_os_error() == Some(libc::EINTR)
@@ -322,6 +348,11 @@ extern "C" fn forget_locks_after_fork() {
 }
 
 impl DiskLock {
+    /// Tell waiters the holder is alive (the lock file's mtime is its heartbeat).
+    pub fn renew(&self) {
+        let _ = self.file.set_modified(std::time::SystemTime::now());
+    }
+
     fn hold(file: File) -> DiskLock {
         AT_FORK.call_once(|| {
             // SAFETY: registers a child handler that only touches atomics and closes fds.

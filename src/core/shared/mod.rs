@@ -4,19 +4,30 @@
 //! one sign-in task of this process runs [`SharedSlot::obtain`]:
 //!
 //! 1. a usable session in the shared cache → use it, no sign-in;
-//! 2. otherwise take the cross-process lock (polling the cache meanwhile: the holder may
+//! 2. otherwise take the cross-process lock (looking at the cache meanwhile: the holder may
 //!    publish a session while we wait), look again, and only then sign in and publish;
-//! 3. a cache that cannot be used (Redis down, directory unusable, lock held too long) degrades
-//!    to signing in directly. The user's call never fails because of the cache.
+//! 3. a cache that cannot be used (Redis down, directory unusable) degrades to signing in
+//!    directly. The user's call never fails because of the cache.
 //!
-//! Entries are sealed ([`seal`]): only holders of the credential's secret can read them.
+//! The lock holder renews its lock every third of `lock_timeout` while it works (Redis: the
+//! key's TTL; disk: the lock file's mtime), so a slow sign-in (429 back-off, retries) keeps it,
+//! while a holder that died or hung blocks the others for at most `lock_timeout`. A dead disk
+//! holder releases at once (the OS drops its `flock`).
+//!
+//! Entries are sealed ([`seal`]): only holders of the credential's secret can read them, or even
+//! tell which file or key is whose.
 
 pub mod disk;
 pub mod redis;
 pub mod seal;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use aws_lc_rs::{digest, pbkdf2};
 
 pub use disk::{DiskCache, TryLock};
 pub use redis::RedisCache;
@@ -29,6 +40,16 @@ use super::secret::Secret;
 use super::session::Session;
 use super::sessions::CacheKey;
 use super::signin;
+
+/// The default `lock_timeout`: how long a lock holder that stopped working can block others.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(15);
+/// `invalidate`/`sign_out` wait at most this long for the lock, then remove anyway.
+const REMOVE_WAIT: Duration = Duration::from_secs(2);
+/// The longest wait between two looks at the cache while another process signs in.
+const MAX_POLL: Duration = Duration::from_millis(25);
+/// PBKDF2 rounds that stretch a password before it keys a shared entry (passwords are guessable;
+/// connected-app secrets, PAT secrets and private keys are not).
+const PASSWORD_ROUNDS: u32 = 100_000;
 
 /// A cache shared with other processes.
 #[derive(Clone)]
@@ -58,9 +79,6 @@ enum Turn {
     Unavailable,
 }
 
-/// The longest wait between two looks at the cache while another process signs in.
-const MAX_POLL: Duration = Duration::from_millis(25);
-
 impl SharedCache {
     fn name(&self) -> String {
         match self {
@@ -69,21 +87,66 @@ impl SharedCache {
         }
     }
 
-    /// How long to wait for another process's sign-in (and, for Redis, the lock's TTL);
-    /// `None`: long enough for one sign-in with the client's timeout and retries.
-    fn lock_timeout(&self) -> Option<Duration> {
+    fn lock_timeout(&self) -> Duration {
         match self {
             SharedCache::Disk(d) => d.lock_timeout,
             SharedCache::Redis(r) => r.lock_timeout,
         }
+        .unwrap_or(DEFAULT_LOCK_TIMEOUT)
     }
+}
+
+/// The longest one sign-in with this configuration can take: every try's timeout, the
+/// rate-limit waits between them, and their back-off. Waiting longer than this for another
+/// process is pointless.
+fn sign_in_bound(cfg: &ClientConfig) -> Duration {
+    let tries = cfg.retries + 1;
+    (cfg.timeout * tries + cfg.rate_limit_max_wait * cfg.retries + Duration::from_secs(30))
+        .min(Duration::from_secs(3600))
+}
+
+/// The key material for sealing: the credential's secret, stretched if it is a password.
+fn sealing_material(creds: &Credentials) -> Option<Vec<u8>> {
+    let secret = creds.sealing_secret()?;
+    let Credentials::Password { username, .. } = creds else {
+        return Some(secret.to_vec());
+    };
+    // Stretched once per process and credential: ~30 ms of PBKDF2.
+    static STRETCHED: Mutex<Option<HashMap<[u8; 32], [u8; 32]>>> = Mutex::new(None);
+    let mut memo_key = digest::Context::new(&digest::SHA256);
+    memo_key.update(&(username.len() as u64).to_le_bytes());
+    memo_key.update(username.as_bytes());
+    memo_key.update(secret);
+    let mut k = [0u8; 32];
+    k.copy_from_slice(memo_key.finish().as_ref());
+    let mut memo = STRETCHED.lock().unwrap_or_else(|e| e.into_inner());
+    let out = memo
+        .get_or_insert_with(HashMap::new)
+        .entry(k)
+        .or_insert_with(|| {
+            let mut out = [0u8; 32];
+            let salt = [
+                b"tableau_connected_auth/password/v1/".as_slice(),
+                username.as_bytes(),
+            ]
+            .concat();
+            pbkdf2::derive(
+                pbkdf2::PBKDF2_HMAC_SHA256,
+                NonZeroU32::new(PASSWORD_ROUNDS).expect("non-zero"),
+                &salt,
+                secret,
+                &mut out,
+            );
+            out
+        });
+    Some(out.to_vec())
 }
 
 impl SharedSlot {
     /// The slot for `key`. Fails for credentials without a secret of their own (a `Jwt`
     /// minted elsewhere): there is nothing to seal the entry with.
     pub fn new(cache: SharedCache, creds: &Credentials, key: CacheKey) -> Result<SharedSlot> {
-        let secret = creds.sealing_secret().ok_or_else(|| {
+        let secret = sealing_material(creds).ok_or_else(|| {
             Error::Configuration(format!(
                 "{} needs credentials with a secret of their own to encrypt the cached session \
                  (a connected app, an external authorization server or unified access token \
@@ -93,7 +156,7 @@ impl SharedSlot {
             ))
         })?;
         Ok(SharedSlot {
-            sealer: Sealer::new(secret, key),
+            sealer: Sealer::new(&secret, key),
             cache,
         })
     }
@@ -107,16 +170,9 @@ impl SharedSlot {
         &self.cache
     }
 
-    fn key(&self) -> &CacheKey {
-        self.sealer.key()
-    }
-
-    /// How long a sign-in may hold the lock.
-    fn lock_bound(&self, cfg: &ClientConfig) -> Duration {
-        self.cache.lock_timeout().unwrap_or_else(|| {
-            (cfg.timeout * (cfg.retries + 1) + Duration::from_secs(10))
-                .min(Duration::from_secs(600))
-        })
+    /// Where this slot's entry lives (file name stem / Redis key suffix).
+    fn id(&self) -> &[u8; 32] {
+        self.sealer.storage_id()
     }
 
     fn open(
@@ -136,7 +192,7 @@ impl SharedSlot {
     /// what makes a fresh process's first call cheap. `None` for Redis.
     pub fn load_now(&self, cfg: &ClientConfig, retired: Option<&Secret>) -> Option<Session> {
         match &self.cache {
-            SharedCache::Disk(d) => self.open(cfg, d.load(self.key()), retired),
+            SharedCache::Disk(d) => self.open(cfg, d.load(self.id()), retired),
             SharedCache::Redis(_) => None,
         }
     }
@@ -144,24 +200,35 @@ impl SharedSlot {
     /// A usable session from the shared cache.
     pub async fn load(&self, cfg: &ClientConfig, retired: Option<&Secret>) -> Option<Session> {
         let sealed = match &self.cache {
-            SharedCache::Disk(d) => d.load(self.key()),
-            SharedCache::Redis(r) => r.load(self.key()).await,
+            SharedCache::Disk(d) => d.load(self.id()),
+            SharedCache::Redis(r) => r.load(self.id()).await,
         };
         self.open(cfg, sealed, retired)
     }
 
-    async fn try_lock(&self, ttl: Duration) -> TryLock<Held> {
+    async fn try_lock(&self) -> TryLock<Held> {
         match &self.cache {
-            SharedCache::Disk(d) => match d.try_lock(self.key()) {
+            SharedCache::Disk(d) => match d.try_lock(self.id()) {
                 TryLock::Locked(l) => TryLock::Locked(Held::Disk(l)),
                 TryLock::Busy => TryLock::Busy,
                 TryLock::Unavailable => TryLock::Unavailable,
             },
-            SharedCache::Redis(r) => match r.try_lock(self.key(), ttl).await {
+            SharedCache::Redis(r) => match r.try_lock(self.id(), self.cache.lock_timeout()).await {
                 TryLock::Locked(l) => TryLock::Locked(Held::Redis(l)),
                 TryLock::Busy => TryLock::Busy,
                 TryLock::Unavailable => TryLock::Unavailable,
             },
+        }
+    }
+
+    /// Keep `held` alive (the holder is still working).
+    async fn renew(&self, held: &Held) {
+        match (held, &self.cache) {
+            (Held::Disk(lock), _) => lock.renew(),
+            (Held::Redis(lock), SharedCache::Redis(r)) => {
+                r.renew(lock, self.cache.lock_timeout()).await
+            }
+            (Held::Redis(_), SharedCache::Disk(_)) => {}
         }
     }
 
@@ -176,30 +243,69 @@ impl SharedSlot {
         }
     }
 
-    /// Wait for our turn to sign in, or for another process's session.
-    async fn turn(&self, cfg: &ClientConfig, retired: Option<&Secret>, look_first: bool) -> Turn {
-        let bound = self.lock_bound(cfg);
+    /// Run `work` holding `held`, renewing it every third of `lock_timeout` meanwhile.
+    async fn holding<T>(&self, held: &Held, work: impl Future<Output = T>) -> T {
+        let every = self.cache.lock_timeout() / 3;
+        let renewing = async {
+            loop {
+                tokio::time::sleep(every).await;
+                self.renew(held).await;
+            }
+        };
+        tokio::select! {
+            out = work => out,
+            _ = renewing => unreachable!("renewing never ends"),
+        }
+    }
+
+    /// Has the holder of a busy lock stopped working? (Disk only: a Redis lock that is not
+    /// renewed expires by itself.)
+    fn holder_stuck(&self, waited: Duration) -> bool {
+        let timeout = self.cache.lock_timeout();
+        match &self.cache {
+            SharedCache::Disk(d) => {
+                waited >= timeout && d.lock_age(self.id()).is_some_and(|age| age >= timeout)
+            }
+            SharedCache::Redis(_) => false,
+        }
+    }
+
+    /// Wait for the lock for at most `bound`. With `look`, also look for another process's
+    /// session while waiting (`retired` excluded); `look_first`: before the first try too.
+    async fn turn(
+        &self,
+        cfg: &ClientConfig,
+        look: Option<Option<&Secret>>,
+        look_first: bool,
+        bound: Duration,
+    ) -> Turn {
         let started = Instant::now();
         let mut pause = Duration::from_millis(1);
-        let mut look = look_first;
+        let mut first = true;
         loop {
-            if look {
-                if let Some(s) = self.load(cfg, retired).await {
-                    return Turn::Found(s);
+            if let Some(retired) = look {
+                if !first || look_first {
+                    if let Some(s) = self.load(cfg, retired).await {
+                        return Turn::Found(s);
+                    }
                 }
             }
-            look = true;
-            match self.try_lock(bound).await {
+            first = false;
+            match self.try_lock().await {
                 TryLock::Locked(held) => return Turn::Locked(held),
                 TryLock::Unavailable => return Turn::Unavailable,
                 TryLock::Busy => {}
             }
-            if started.elapsed() >= bound {
+            let waited = started.elapsed();
+            if waited >= bound {
+                return Turn::Unavailable;
+            }
+            if self.holder_stuck(waited) {
                 log::warn!(
-                    "{}: another process has held the sign-in lock for {:.0} s; signing in \
-                     without it",
+                    "{}: the process holding the sign-in lock has not renewed it for {:.0} s; \
+                     signing in without it",
                     self.cache.name(),
-                    bound.as_secs_f64()
+                    waited.as_secs_f64()
                 );
                 return Turn::Unavailable;
             }
@@ -211,9 +317,9 @@ impl SharedSlot {
     async fn put(&self, session: &Session) {
         let sealed = self.sealer.seal(session);
         let stored = match &self.cache {
-            SharedCache::Disk(d) => d.store(self.key(), &sealed),
+            SharedCache::Disk(d) => d.store(self.id(), &sealed),
             SharedCache::Redis(r) => {
-                r.store(self.key(), &sealed, Sealer::time_to_live(session))
+                r.store(self.id(), &sealed, Sealer::time_to_live(session))
                     .await
             }
         };
@@ -225,9 +331,29 @@ impl SharedSlot {
         }
     }
 
+    /// Sign in holding the lock (renewed meanwhile) and publish the session.
+    async fn sign_in_holding(
+        &self,
+        held: Option<Held>,
+        sign_in: impl Future<Output = Result<Session>>,
+    ) -> Result<Session> {
+        let result = match &held {
+            Some(h) => self.holding(h, sign_in).await,
+            None => sign_in.await,
+        };
+        if let Ok(s) = &result {
+            self.put(s).await;
+        }
+        if let Some(h) = held {
+            self.release(h).await;
+        }
+        result
+    }
+
     /// A session for this key: another process's if there is a usable one, else ours, signed
     /// in while holding the cross-process lock and then published. `retired` is a token this
-    /// process already knows to be dead (never taken from the cache again).
+    /// process already knows to be dead (never taken from the cache again); `looked` says the
+    /// caller just looked in the cache.
     pub async fn obtain(
         &self,
         cfg: &ClientConfig,
@@ -235,7 +361,8 @@ impl SharedSlot {
         retired: Option<&Secret>,
         looked: bool,
     ) -> Result<Session> {
-        match self.turn(cfg, retired, !looked).await {
+        let bound = sign_in_bound(cfg);
+        match self.turn(cfg, Some(retired), !looked, bound).await {
             Turn::Found(s) => {
                 log::debug!(
                     "{}: using a session another process signed in",
@@ -249,67 +376,46 @@ impl SharedSlot {
                     self.release(held).await;
                     return Ok(s);
                 }
-                let result = signin::sign_in(cfg, creds).await;
-                if let Ok(s) = &result {
-                    self.put(s).await;
-                }
-                self.release(held).await;
-                result
+                self.sign_in_holding(Some(held), signin::sign_in(cfg, creds))
+                    .await
             }
             Turn::Unavailable => {
-                let result = signin::sign_in(cfg, creds).await;
-                if let Ok(s) = &result {
-                    self.put(s).await;
-                }
-                result
+                self.sign_in_holding(None, signin::sign_in(cfg, creds))
+                    .await
             }
         }
     }
 
-    /// Run `f` holding the lock if it can be had (it is done anyway if not).
-    async fn locked<T>(&self, cfg: &ClientConfig, f: impl std::future::Future<Output = T>) -> T {
-        let held = match self.turn_for_write(cfg).await {
-            Some(h) => h,
-            None => return f.await,
+    /// Run `sign_in` (an explicit fresh sign-in, or a site switch that yields this key's
+    /// session) holding the lock, and publish what it gives: no other process can publish an
+    /// older session over it.
+    pub async fn publish_from(
+        &self,
+        cfg: &ClientConfig,
+        sign_in: impl Future<Output = Result<Session>>,
+    ) -> Result<Session> {
+        let held = match self.turn(cfg, None, false, sign_in_bound(cfg)).await {
+            Turn::Locked(h) => Some(h),
+            Turn::Found(_) | Turn::Unavailable => None,
         };
-        let out = f.await;
-        self.release(held).await;
-        out
-    }
-
-    async fn turn_for_write(&self, cfg: &ClientConfig) -> Option<Held> {
-        let bound = self.lock_bound(cfg);
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match self.try_lock(bound).await {
-                TryLock::Locked(h) => return Some(h),
-                TryLock::Unavailable => return None,
-                TryLock::Busy if started.elapsed() >= bound => return None,
-                TryLock::Busy => {}
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(MAX_POLL);
-        }
-    }
-
-    /// Publish a session this process signed in explicitly (`sign_in()`, `switch_site`).
-    pub async fn publish(&self, cfg: &ClientConfig, session: &Session) {
-        self.locked(cfg, self.put(session)).await;
+        self.sign_in_holding(held, sign_in).await
     }
 
     /// Remove the shared entry only if it still holds `token` (compare-and-swap across
     /// processes). True if it was removed.
     pub async fn remove(&self, cfg: &ClientConfig, token: &str) -> bool {
         let prefix = self.sealer.prefix(token);
-        let removed = self
-            .locked(cfg, async {
-                match &self.cache {
-                    SharedCache::Disk(d) => d.remove_if(self.key(), &prefix),
-                    SharedCache::Redis(r) => r.remove_if(self.key(), &prefix).await,
-                }
-            })
-            .await;
+        let held = match self.turn(cfg, None, false, REMOVE_WAIT).await {
+            Turn::Locked(h) => Some(h),
+            Turn::Found(_) | Turn::Unavailable => None,
+        };
+        let removed = match &self.cache {
+            SharedCache::Disk(d) => d.remove_if(self.id(), &prefix),
+            SharedCache::Redis(r) => r.remove_if(self.id(), &prefix).await,
+        };
+        if let Some(h) = held {
+            self.release(h).await;
+        }
         if removed {
             log::debug!("{}: shared session removed", self.cache.name());
         }

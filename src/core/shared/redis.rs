@@ -34,6 +34,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
+const RENEW_LOCK: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0";
+
 const REMOVE_IF_PREFIX: &str = r"
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then
@@ -50,8 +56,8 @@ pub struct RedisCache {
     skip_until: AtomicU64,
     /// An outage was logged and Redis has not answered since.
     in_outage: AtomicBool,
-    /// The lock's TTL and the longest wait for another sign-in; `None`: the client's
-    /// timeout × tries.
+    /// The lock key's TTL, renewed every third of it while its holder works: how long a
+    /// crashed holder can block the others. `None`: `shared::DEFAULT_LOCK_TIMEOUT`.
     pub lock_timeout: Option<Duration>,
 }
 
@@ -61,17 +67,28 @@ pub struct RedisLock {
     token: String,
 }
 
-/// `url` with any password replaced by `***`.
+/// `url` with any password (user info, or a `pass`/`password` query parameter) shown as `***`.
 pub fn masked_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "<unparsable URL>".into(),
+    let Ok(mut u) = url::Url::parse(url) else {
+        return "<unparsable URL>".into();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
     }
+    if u.query().is_some() {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = k.eq_ignore_ascii_case("pass") || k.eq_ignore_ascii_case("password");
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
 }
 
 impl RedisCache {
@@ -126,9 +143,10 @@ impl RedisCache {
         format!("{}:lock:{}", self.prefix, hex(key))
     }
 
-    /// This process's connection, made if needed; `None` while Redis is down.
-    async fn connection(&self) -> Option<MultiplexedConnection> {
-        if monotonic_ns() < self.skip_until.load(Ordering::Relaxed) {
+    /// This process's connection, made if needed; `None` while Redis is down (unless `force`:
+    /// releasing a lock is worth one try even then).
+    async fn connection(&self, force: bool) -> Option<MultiplexedConnection> {
+        if !force && monotonic_ns() < self.skip_until.load(Ordering::Relaxed) {
             return None;
         }
         let pid = std::process::id();
@@ -185,7 +203,7 @@ impl RedisCache {
 
     /// Run one command; `None` if Redis is down or failed.
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Option<T> {
-        let mut c = self.connection().await?;
+        let mut c = self.connection(false).await?;
         match cmd.query_async::<T>(&mut c).await {
             Ok(v) => {
                 self.answered();
@@ -198,14 +216,14 @@ impl RedisCache {
         }
     }
 
-    async fn script(&self, source: &str, key: String, arg: &[u8]) -> Option<i64> {
-        let mut c = self.connection().await?;
-        match Script::new(source)
-            .key(key)
-            .arg(arg)
-            .invoke_async::<i64>(&mut c)
-            .await
-        {
+    async fn script(&self, source: &str, key: String, args: &[&[u8]], force: bool) -> Option<i64> {
+        let mut c = self.connection(force).await?;
+        let script = Script::new(source);
+        let mut invocation = script.key(key);
+        for a in args {
+            invocation.arg(*a);
+        }
+        match invocation.invoke_async::<i64>(&mut c).await {
             Ok(v) => {
                 self.answered();
                 Some(v)
@@ -236,7 +254,7 @@ impl RedisCache {
 
     /// Remove the entry for `key` if it starts with `prefix` (it still holds that token).
     pub async fn remove_if(&self, key: &CacheKey, prefix: &[u8]) -> bool {
-        self.script(REMOVE_IF_PREFIX, self.entry_key(key), prefix)
+        self.script(REMOVE_IF_PREFIX, self.entry_key(key), &[prefix], false)
             .await
             .is_some_and(|n| n > 0)
     }
@@ -262,10 +280,24 @@ impl RedisCache {
         }
     }
 
+    /// Extend `lock` to `ttl` from now, if it is still ours.
+    pub async fn renew(&self, lock: &RedisLock, ttl: Duration) {
+        let ms = ttl.as_millis().clamp(1_000, u64::MAX as u128).to_string();
+        let _ = self
+            .script(
+                RENEW_LOCK,
+                lock.key.clone(),
+                &[lock.token.as_bytes(), ms.as_bytes()],
+                false,
+            )
+            .await;
+    }
+
     /// Release `lock` if it is still ours (it may have expired and been taken by another).
+    /// Tried even during an outage back-off: a lock left behind blocks others for its TTL.
     pub async fn release(&self, lock: RedisLock) {
         let _ = self
-            .script(RELEASE_LOCK, lock.key, lock.token.as_bytes())
+            .script(RELEASE_LOCK, lock.key, &[lock.token.as_bytes()], true)
             .await;
     }
 }
@@ -278,6 +310,9 @@ mod tests {
     fn urls_are_checked_and_passwords_masked() {
         let c = RedisCache::new("redis://:hunter2@127.0.0.1:6379/0", "p").unwrap();
         assert_eq!(c.url(), "redis://:***@127.0.0.1:6379/0");
+        let unix = RedisCache::new("redis+unix:///run/redis.sock?db=2&pass=hunter2", "p").unwrap();
+        assert!(!unix.url().contains("hunter2"), "{}", unix.url());
+        assert!(unix.url().contains("db=2"), "{}", unix.url());
         assert!(RedisCache::new("http://127.0.0.1:6379", "p").is_err());
         assert!(RedisCache::new("127.0.0.1:6379", "p").is_err());
         assert!(RedisCache::new("redis://127.0.0.1:6379", "").is_err());

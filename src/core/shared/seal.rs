@@ -2,6 +2,9 @@
 //! derived (HKDF-SHA256) from the credential's own secret and bound to the cache key, so only a
 //! holder of that secret can use it, and a rotated secret simply misses.
 //!
+//! Entries are stored under a *storage id* derived from the same secret, so the name of a file or
+//! Redis key tells nothing (not even which server or user) to anyone without the secret.
+//!
 //! Layout of a sealed entry: `MAGIC` (4) | token tag (32) | nonce (12) | ciphertext + GCM tag.
 //! The token tag is an HMAC of the session token under another derived key: it lets a cache
 //! remove an entry "only if it still holds this token" without decrypting (Redis does it in a
@@ -33,6 +36,7 @@ pub struct Sealer {
     aead: LessSafeKey,
     tag: hmac::Key,
     key: CacheKey,
+    storage_id: [u8; 32],
 }
 
 /// What is sealed: a session, with wall-clock times (monotonic clocks are per machine).
@@ -69,6 +73,11 @@ impl Sealer {
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, SALT).extract(secret);
         let aead_info: [&[u8]; 2] = [b"aes-256-gcm", &key];
         let tag_info: [&[u8]; 2] = [b"token-tag", &key];
+        let id_info: [&[u8]; 2] = [b"storage-id", &key];
+        let mut storage_id = [0u8; 32];
+        prk.expand(&id_info, hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(&mut storage_id))
+            .expect("32-byte id");
         // expand() fails only for outputs longer than 255 hash lengths; these are 32 bytes.
         let aead = UnboundKey::from(prk.expand(&aead_info, &AES_256_GCM).expect("32-byte key"));
         let tag = hmac::Key::from(
@@ -79,11 +88,13 @@ impl Sealer {
             aead: LessSafeKey::new(aead),
             tag,
             key,
+            storage_id,
         }
     }
 
-    pub fn key(&self) -> &CacheKey {
-        &self.key
+    /// Where the entry is stored (file name, Redis key): a keyed digest of the cache key.
+    pub fn storage_id(&self) -> &[u8; 32] {
+        &self.storage_id
     }
 
     /// The token tag of `token`: equal tags mean the same token, for holders of the secret.
@@ -230,6 +241,10 @@ mod tests {
         assert!(Sealer::new(b"secret-one", [2; 32])
             .open(&sealed, HOUR)
             .is_none());
+        let id = *Sealer::new(b"secret-one", [1; 32]).storage_id();
+        assert_eq!(id, *Sealer::new(b"secret-one", [1; 32]).storage_id());
+        assert_ne!(id, *Sealer::new(b"secret-two", [1; 32]).storage_id());
+        assert_ne!(id, [1; 32]);
     }
 
     #[test]
