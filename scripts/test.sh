@@ -5,7 +5,8 @@
 # the integrations (requests, httpx, tableauserverclient) into the virtualenv. Then every script
 # in examples/ runs against a FakeTableau, and the Airflow hook is tested with a real
 # apache-airflow in a virtualenv of its own ($AIRFLOW_VENV, default .venv-airflow; about a
-# minute to create, seconds to reuse), with the wheel built here.
+# minute to create, seconds to reuse), with the wheel built here. Last, pytest runs with a real
+# redis-server on 127.0.0.1 (apt-get installs it if missing; stopped when the script exits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,6 +77,28 @@ for example in examples/airflow_*.py; do
 done
 AIRFLOW_HOME="$AIRFLOW_HOME_DIR" "$AIRFLOW_VENV/bin/python" -m pytest tests/test_airflow.py -q -p no:cacheprovider
 rm -rf "$AIRFLOW_HOME_DIR"
+
+step "redis-server for the RedisCache tests (installed with apt-get if missing; on 127.0.0.1)"
+if ! command -v redis-server >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+REDIS_PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+REDIS_DIR="$(mktemp -d)"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_DIR" \
+    --daemonize no >"$REDIS_DIR/log" 2>&1 &
+REDIS_PID=$!
+trap 'kill "$REDIS_PID" 2>/dev/null || true; rm -rf "$REDIS_DIR"' EXIT
+for _ in $(seq 100); do
+    if "$VENV/bin/python" -c "import socket,sys; s=socket.create_connection(('127.0.0.1', $REDIS_PORT)); s.sendall(b'PING\r\n'); sys.exit(s.recv(16) != b'+PONG\r\n')" 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
+export TCA_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+echo "redis-server $(redis-server --version | awk '{print $3}') on $TCA_TEST_REDIS_URL (pid $REDIS_PID)"
 
 step "pytest"
 "$VENV/bin/python" -m pytest tests "$@"

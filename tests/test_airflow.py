@@ -158,3 +158,34 @@ def test_importing_the_hook_first_works(fake: FakeTableau) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("Tableau (Connected App)")
+
+
+def _task_process(url: str, site: str, username: str, secret: str, client_id: str, secret_id: str,
+                  cache: str, results: Any) -> None:
+    conn = Connection(conn_id="tableau", conn_type=CONNECTION_TYPE, host=url, login=username, password=secret,
+                      extra=json.dumps({"site": site, "client_id": client_id, "secret_id": secret_id,
+                                        "scopes": "tableau:content:read", "cache": cache}))
+    client = TableauConnectedAppHook(connection=conn).get_conn()
+    results.put(client.get("workbooks").status)
+
+
+def test_a_disk_cache_extra_shares_one_session_among_task_processes(fake: FakeTableau, tmp_path: Any) -> None:
+    import multiprocessing
+
+    cache = f"disk:{tmp_path / 'sessions'}"
+    client = client_from_connection(connection(fake, extra=json.dumps(
+        {"site": fake.site, "client_id": fake.app_client_id, "secret_id": fake.app_secret_id,
+         "scopes": "tableau:content:read", "cache": cache})))
+    assert isinstance(client.cache, tca.DiskCache) and client.cache.path == str(tmp_path / "sessions")
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    args = (fake.url, fake.site, fake.username, fake.app_secret_value, fake.app_client_id, fake.app_secret_id,
+            cache, results)
+    procs = [ctx.Process(target=_task_process, args=args) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    assert sorted(results.get(timeout=10) for _ in range(3)) == [200, 200, 200]
+    assert fake.stats()["sign_ins"] == 1

@@ -603,3 +603,31 @@ def test_async_client_takes_the_cache_argument(fake: FakeTableau, tmp_path: Path
     token = asyncio.run(main())
     assert fake.is_session_alive(token), "aclose keeps a shared session"
     wait_for(lambda: stored_entries(spec) == {}, what="the background removal of the invalidated entry")
+
+
+def test_settings_pick_a_cache(fake: FakeTableau, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tableau_connected_auth._env import parse_cache
+
+    assert parse_cache("memory") == "memory" and parse_cache(" none ") is None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    disk = parse_cache("disk")
+    assert isinstance(disk, tca.DiskCache) and disk.path == str(tmp_path / "tableau_connected_auth")
+    other = parse_cache(f"disk:{tmp_path / 'x'}")
+    assert isinstance(other, tca.DiskCache) and other.path == str(tmp_path / "x")
+    redis = parse_cache("redis://:pw-in-url@127.0.0.1:6379/1")
+    assert isinstance(redis, tca.RedisCache) and "pw-in-url" not in repr(redis)
+    with pytest.raises(tca.ConfigurationError, match="cache setting"):
+        parse_cache("sqlite:///x")
+    for name in ("TABLEAU_CLIENT_ID", "TABLEAU_SECRET_ID", "TABLEAU_SECRET_VALUE", "TABLEAU_USERNAME",
+                 "TABLEAU_SCOPES", "TABLEAU_PAT_NAME", "TABLEAU_PAT_SECRET", "TABLEAU_API_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TABLEAU_SERVER", fake.url)
+    monkeypatch.setenv("TABLEAU_SITE", fake.site)
+    monkeypatch.setenv("TABLEAU_PAT_NAME", fake.pat_name)
+    monkeypatch.setenv("TABLEAU_PAT_SECRET", fake.pat_secret)
+    monkeypatch.setenv("TABLEAU_CACHE", f"disk:{tmp_path / 'env'}")
+    client = tca.Client.from_env()
+    assert isinstance(client.cache, tca.DiskCache) and client.cache.path == str(tmp_path / "env")
+    assert tca.Client.from_env(cache=None).cache is None, "an explicit cache=None wins"
+    client.session()
+    assert len(list((tmp_path / "env").glob("*.session"))) == 1

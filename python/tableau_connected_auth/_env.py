@@ -12,6 +12,8 @@
 ``TABLEAU_SCOPES``         ... and the scopes, separated by commas or spaces
 ``TABLEAU_PAT_NAME``       or a personal access token: its name
 ``TABLEAU_PAT_SECRET``     ... and its secret
+``TABLEAU_CACHE``          optional: ``memory`` (default), ``disk``, ``disk:/some/dir``,
+                           ``redis://host:6379/0`` (or ``rediss://``), or ``none``
 =========================  ==================================================================
 
 Exactly one sign-in method must be complete. Keyword overrides (``server=``, ``site=``,
@@ -29,10 +31,10 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._core import ConnectedApp, PersonalAccessToken
+from ._core import ConnectedApp, DiskCache, PersonalAccessToken, RedisCache
 from .exceptions import ConfigurationError
 
-__all__ = ["client_arguments", "connected_app_arguments", "parse_scopes", "ENVIRONMENT_VARIABLES"]
+__all__ = ["client_arguments", "connected_app_arguments", "parse_cache", "parse_scopes", "ENVIRONMENT_VARIABLES"]
 
 
 #: Keyword override -> environment variable.
@@ -61,6 +63,26 @@ def parse_scopes(value: Union[str, Sequence[str]]) -> List[str]:
     """Scopes from ``"a,b c"`` (commas and/or whitespace) or a list; empty items are dropped."""
     items = re.split(r"[,\s]+", value) if isinstance(value, str) else list(value)
     return [s.strip() for s in items if s and s.strip()]
+
+
+def parse_cache(value: str) -> Union[str, DiskCache, RedisCache, None]:
+    """The ``cache=`` argument from a setting (``TABLEAU_CACHE``, an Airflow extra): ``memory``,
+    ``disk``, ``disk:/some/dir``, a ``redis://``/``rediss://`` URL, or ``none``."""
+    text = value.strip()
+    lowered = text.lower()
+    if lowered in ("", "memory"):
+        return "memory"
+    if lowered in ("none", "off"):
+        return None
+    if lowered == "disk":
+        return DiskCache()
+    if lowered.startswith("disk:"):
+        return DiskCache(text[len("disk:"):])
+    if lowered.startswith(("redis://", "rediss://", "redis+unix://", "unix://")):
+        return RedisCache(text)
+    raise ConfigurationError(
+        "the cache setting must be memory, disk, disk:/some/dir, a redis:// or rediss:// URL, or none"
+    )
 
 
 class _Settings:
@@ -221,6 +243,10 @@ def _client_arguments(overrides: Mapping[str, Any], fix: Optional[str]) -> Tuple
     kwargs: Dict[str, Any] = {
         k: v for k, v in overrides.items() if k not in ENVIRONMENT_VARIABLES and k != "credentials" and v is not None
     }
+    if "cache" in overrides:  # cache=None means "no caching", not "not given"
+        kwargs["cache"] = overrides["cache"]
+    elif os.environ.get("TABLEAU_CACHE", "").strip():
+        kwargs["cache"] = parse_cache(os.environ["TABLEAU_CACHE"])
     kwargs["site"] = site
     kwargs["credentials"] = credentials
     api_version = settings.get("api_version")

@@ -14,7 +14,9 @@ extra ``client_id``, ``secret_id``   the connected app's client ID and secret ID
 extra ``scopes``   scopes, a list or a string separated by commas or spaces
 other extras       optional Client options: ``api_version``, ``timeout``,
                    ``connect_timeout``, ``retries``, ``verify``, ``ca_bundle``, ``proxy``,
-                   ``wire_format``, ``impersonate``
+                   ``wire_format``, ``impersonate``, and ``cache``: ``disk`` (or
+                   ``disk:/dir``) or a ``redis://`` URL shares one session among all
+                   task processes (see the README's "Shared caches")
 =================  ======================================================================
 
 ::
@@ -58,6 +60,11 @@ def _connection_form() -> Dict[str, Any]:
             "secret_id": text("Secret ID", "The ID of the connected app's secret (its value goes in Secret value)."),
             "scopes": text("Scopes", "Scopes, separated by commas or spaces.", default="tableau:content:read"),
             "api_version": text("REST API version", 'Optional: e.g. "3.24", or "auto" to ask the server.'),
+            "cache": text(
+                "Session cache",
+                'Optional: "disk" (or "disk:/dir") or a redis:// URL to share one session among all task '
+                'processes; default "memory" (one per process).',
+            ),
         },
         "ui-field-behaviour": {
             "hidden-fields": ["schema"],
@@ -96,7 +103,7 @@ except ImportError:  # pragma: no cover - Airflow 2
     from airflow.hooks.base import BaseHook  # type: ignore[import-not-found, no-redef, unused-ignore]
 
 from ._core import Client
-from ._env import parse_scopes
+from ._env import parse_cache, parse_scopes
 from .exceptions import ConfigurationError, TableauAuthError
 
 _OPTIONS = (
@@ -109,6 +116,7 @@ _OPTIONS = (
     "proxy",
     "wire_format",
     "impersonate",
+    "cache",
 )
 
 
@@ -143,6 +151,8 @@ def _option(name: str, value: Any) -> Any:
         return float(value)
     if name == "retries" and isinstance(value, str):
         return int(value)
+    if name == "cache" and isinstance(value, str):
+        return parse_cache(value)
     return value
 
 
