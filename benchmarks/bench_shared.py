@@ -32,21 +32,24 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import tableau_connected_auth as tca
 from tableau_connected_auth.testing import FakeTableau
+
+# The tests' Redis helpers (a private redis-server, a minimal protocol client) and
+# compare.py's machine description are shared, not copied.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from redis_server import RedisServer, Resp  # noqa: E402
 
 SCOPES = ["tableau:content:read"]
 CHILD_ENV = "TCA_BENCH_SHARED_CHILD"  # the child's configuration (JSON), secrets included: never printed
@@ -163,122 +166,6 @@ class Children:
 # Redis: a private server, and just enough of the protocol to check and clean up
 # --------------------------------------------------------------------------------------------
 
-Reply = Union[None, int, bytes, List[Any]]
-
-
-class Resp:
-    """A minimal RESP client for redis:// URLs (PING, and deleting this run's keys)."""
-
-    def __init__(self, url: str) -> None:
-        u = urllib.parse.urlsplit(url)
-        if u.scheme != "redis":
-            raise ValueError(f"only redis:// URLs are handled here, not {u.scheme}://")
-        self.sock = socket.create_connection((u.hostname or "127.0.0.1", u.port or 6379), timeout=5)
-        self.file = self.sock.makefile("rb")
-        if u.password is not None:
-            user = urllib.parse.unquote(u.username) if u.username else None
-            password = urllib.parse.unquote(u.password)
-            self.command("AUTH", *([user] if user else []), password)
-        db = u.path.strip("/")
-        if db and db != "0":
-            self.command("SELECT", db)
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
-
-    def command(self, *args: Union[str, bytes, int]) -> Reply:
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            b = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-        self.sock.sendall(b"".join(out))
-        return self._read()
-
-    def _read(self) -> Reply:
-        line = self.file.readline()
-        kind, body = line[:1], line[1:-2]
-        if kind == b"+":
-            return body
-        if kind == b"-":
-            raise RuntimeError(body.decode(errors="replace"))
-        if kind == b":":
-            return int(body)
-        if kind == b"$":
-            n = int(body)
-            return None if n < 0 else self.file.read(n + 2)[:-2]
-        if kind == b"*":
-            n = int(body)
-            return None if n < 0 else [self._read() for _ in range(n)]
-        raise RuntimeError(f"unexpected Redis reply {line[:40]!r}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class PrivateRedis:
-    """A redis-server on a free 127.0.0.1 port, owned by this run."""
-
-    def __init__(self, binary: str, scratch: str) -> None:
-        self.binary = binary
-        self.dir = os.path.join(scratch, "redis")
-        os.makedirs(self.dir, mode=0o700)
-        self.log = os.path.join(self.dir, "redis.log")
-        self.process: Optional["subprocess.Popen[bytes]"] = None
-        self.port = 0
-        for _ in range(3):  # the port may be taken between finding it and binding it
-            self.port = free_port()
-            if self._start():
-                return
-        raise RuntimeError(f"redis-server did not start; its log: {self.log}")
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _start(self) -> bool:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", self.dir],
-                stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.process = None
-                return False
-            try:
-                r = Resp(self.url)
-                try:
-                    if r.command("PING") == b"PONG":
-                        return True
-                finally:
-                    r.close()
-            except (OSError, RuntimeError):
-                time.sleep(0.02)
-        self.stop()
-        return False
-
-    def version(self) -> str:
-        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout
-        return out.split(" v=")[1].split()[0] if " v=" in out else out.strip()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-            self.process = None
-
-
 def delete_prefix(url: str, prefix: str) -> Optional[int]:
     """Delete this run's keys (``{prefix}-*``) from a Redis we do not own; None if not possible."""
     try:
@@ -310,29 +197,11 @@ def delete_prefix(url: str, prefix: str) -> Optional[int]:
 
 
 def machine() -> Dict[str, Any]:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count() or 0
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "loadavg_start": list(os.getloadavg()),
-        "tableau_connected_auth": tca.__version__,
-    }
+    import compare  # only in the parent: it imports PyJWT, requests and TSC
+
+    facts = compare.machine()
+    facts["tableau_connected_auth"] = tca.__version__
+    return facts
 
 
 def summary_us(ns: Sequence[int]) -> Dict[str, Any]:
@@ -354,8 +223,8 @@ def bench_first_call(ch: Children, caches: Dict[str, Spec], n: int) -> Dict[str,
     # Warm-up: fills the shared caches (a sign-in each), and warms the disk page cache and
     # the bytecode for the memory variant (discarded).
     for name, cache in caches.items():
-        out, sign_ins, _ = ch.run("first", cache=cache)
-        res["warm_up"][name] = {"sign_ins": sign_ins, "digest": out["digest"]}
+        out, warm_sign_ins, _ = ch.run("first", cache=cache)
+        res["warm_up"][name] = {"sign_ins": warm_sign_ins, "digest": out["digest"]}
     samples: Dict[str, List[int]] = {name: [] for name in caches}
     sign_ins: Dict[str, int] = {name: 0 for name in caches}
     same: Dict[str, int] = {name: 0 for name in caches}
@@ -516,7 +385,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"[{time.perf_counter() - started:5.1f} s] {what}", file=sys.stderr, flush=True)
 
     scratch = tempfile.mkdtemp(prefix="tca-bench-shared-")
-    redis: Optional[PrivateRedis] = None
+    redis: Optional[RedisServer] = None
     redis_url: Optional[str] = args.redis_url
     prefix = f"tca-bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
@@ -528,7 +397,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print("redis-server is not on PATH: the Redis rows are skipped", file=sys.stderr, flush=True)
                 res["redis"] = {"source": None, "shown": "none (redis-server not on PATH; Redis rows skipped)"}
             else:
-                redis = PrivateRedis(binary, scratch)
+                redis = RedisServer(binary=binary)
                 redis_url = redis.url
                 res["redis"] = {"source": "private", "version": redis.version(),
                                 "shown": f"private redis-server {redis.version()} on {redis.url}"}
@@ -556,7 +425,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             res["child_stderr"] = ch.stderr
     finally:
         if redis is not None:
-            redis.stop()
+            redis.close()
         elif redis_url:
             deleted = delete_prefix(redis_url, prefix)
             res["redis"]["keys_deleted_at_end"] = deleted
