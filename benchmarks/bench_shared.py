@@ -434,13 +434,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       "their sessions)", file=sys.stderr)
         shutil.rmtree(scratch, ignore_errors=True)
 
-    res["elapsed_s"] = time.perf_counter() - started
-    res["loadavg_end"] = list(os.getloadavg())
-    print(table(res))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
-        print(f"JSON: {args.json}")
+    import compare
+
+    compare.report(res, started, table, args.json)
     return 0
 
 

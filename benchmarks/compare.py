@@ -798,13 +798,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     step("imports")
     res["imports"] = bench_imports(p)
     res["goals"] = goals(res)
+    report(res, started, table, args.json)
+    return 0
+
+
+def report(res: Dict[str, Any], started: float, render: Callable[[Dict[str, Any]], str], json_path: Optional[str]) -> None:
+    """Finish a run: elapsed time and load, the printed table, and the JSON if asked for."""
     res["elapsed_s"] = time.perf_counter() - started
     res["loadavg_end"] = list(os.getloadavg())
-    print(table(res))
-    with open(args.json, "w") as f:
-        json.dump(res, f, indent=2)
-    print(f"JSON: {args.json}")
-    return 0
+    print(render(res))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(res, f, indent=2)
+        print(f"JSON: {json_path}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ the sign-ins. Children report token digests, never tokens.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import multiprocessing
 import os
@@ -128,15 +127,7 @@ def put_entry(spec: Spec, name: str, value: bytes) -> None:
 def lock_is_held(spec: Spec) -> bool:
     if spec["cache"] == "disk":
         locks = list(Path(spec["path"]).glob("*.lock"))
-        if not locks:
-            return False
-        with open(locks[0], "rb") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(f, fcntl.LOCK_UN)
-            return False
+        return bool(locks) and w.lock_held(str(locks[0]))
     r = Resp(spec["url"])
     try:
         keys = r.command("KEYS", f"{spec['prefix']}:lock:*")

@@ -353,17 +353,8 @@ impl Client {
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Response> {
         self.check_open()?;
-        let request = calls::build(
-            py,
-            &self.core.cfg,
-            method,
-            path,
-            params,
-            json,
-            data,
-            headers,
-            timeout,
-        )?;
+        let cfg = &self.core.cfg;
+        let request = calls::build(py, cfg, method, path, params, json, data, headers, timeout)?;
         let reply = wait(py, api::call(self.core(), request))?;
         Ok(Response::new(reply))
     }
@@ -465,17 +456,8 @@ impl Client {
         timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.check_open()?;
-        let request = calls::build(
-            py,
-            &self.core.cfg,
-            method,
-            path,
-            params,
-            json,
-            data,
-            headers,
-            timeout,
-        )?;
+        let cfg = &self.core.cfg;
+        let request = calls::build(py, cfg, method, path, params, json, data, headers, timeout)?;
         let core = self.core();
         aio::awaitable(py, async move {
             Ok(Response::new(api::call(core, request).await?))

@@ -204,7 +204,12 @@ impl RedisCache {
     /// Run one command; `None` if Redis is down or failed.
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Option<T> {
         let mut c = self.connection(false).await?;
-        match cmd.query_async::<T>(&mut c).await {
+        self.outcome(cmd.query_async::<T>(&mut c).await)
+    }
+
+    /// A reply, noting whether Redis answered.
+    fn outcome<T>(&self, reply: redis::RedisResult<T>) -> Option<T> {
+        match reply {
             Ok(v) => {
                 self.answered();
                 Some(v)
@@ -223,16 +228,7 @@ impl RedisCache {
         for a in args {
             invocation.arg(*a);
         }
-        match invocation.invoke_async::<i64>(&mut c).await {
-            Ok(v) => {
-                self.answered();
-                Some(v)
-            }
-            Err(e) => {
-                self.failed(&e);
-                None
-            }
-        }
+        self.outcome(invocation.invoke_async::<i64>(&mut c).await)
     }
 
     /// The sealed bytes cached for `key`.
