@@ -38,21 +38,18 @@ pub struct Client {
     pub shared: Option<Arc<SharedSlot>>,
     /// As configured (`cache=`).
     pub cache: CacheChoice,
-    /// False with no cache: sessions are never handed out twice.
-    reuses: bool,
 }
 
 impl Client {
     pub fn new(cfg: ClientConfig, creds: Credentials, cache: CacheChoice) -> Result<Client> {
         let key = sessions::cache_key(&cfg, &creds);
-        let (entry, shared, reuses) = match &cache {
-            CacheChoice::Memory => (sessions::entry(key), None, true),
+        let (entry, shared) = match &cache {
+            CacheChoice::Memory => (sessions::entry(key), None),
             CacheChoice::Shared(c) => (
                 sessions::entry(key),
                 Some(Arc::new(SharedSlot::new(c.clone(), &creds, key)?)),
-                true,
             ),
-            CacheChoice::Off => (Arc::new(Entry::private()), None, false),
+            CacheChoice::Off => (Arc::new(Entry::private()), None),
         };
         Ok(Client {
             cfg: Arc::new(cfg),
@@ -60,19 +57,17 @@ impl Client {
             entry,
             shared,
             cache,
-            reuses,
         })
     }
 
-    /// Is the session kept in a cache other processes use? Then closing a client leaves it
-    /// signed in for them.
-    pub fn shares_across_processes(&self) -> bool {
-        self.shared.is_some()
+    /// False with no cache: sessions are never handed out twice.
+    fn reuses(&self) -> bool {
+        !matches!(self.cache, CacheChoice::Off)
     }
 
     /// Run `f` on the cached session if it is fresh: lock-free, the hot path.
     pub fn with_fresh<R>(&self, f: impl FnOnce(&Arc<Session>) -> R) -> Option<R> {
-        if !self.reuses {
+        if !self.reuses() {
             return None;
         }
         self.entry.with_fresh(f)
@@ -80,7 +75,7 @@ impl Client {
 
     /// A fresh cached session, or a sign-in to wait for.
     pub fn lookup(&self) -> Lookup {
-        if !self.reuses {
+        if !self.reuses() {
             let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
             return Lookup::Wait(
                 async move {
@@ -98,21 +93,18 @@ impl Client {
 
     /// A fresh cached session, or the one sign-in in flight.
     pub async fn session(&self) -> Result<Arc<Session>> {
-        match self.lookup() {
-            Lookup::Hit(s) => Ok(s),
-            Lookup::Wait(shared) => shared.await,
-        }
+        self.lookup().session().await
     }
 
     /// The session `request()` uses: the cached one; with no cache, this client's own.
     pub async fn session_for_call(&self) -> Result<Arc<Session>> {
-        if self.reuses {
+        if self.reuses() {
             return self.session().await;
         }
-        match self.entry.lookup(&self.cfg, &self.creds, None) {
-            Lookup::Hit(s) => Ok(s),
-            Lookup::Wait(shared) => shared.await,
-        }
+        self.entry
+            .lookup(&self.cfg, &self.creds, None)
+            .session()
+            .await
     }
 
     /// A fresh sign-in that replaces the cached session (here and in the shared cache, where
@@ -171,9 +163,12 @@ impl Client {
         signin::sign_out(&self.cfg, &session).await
     }
 
-    /// Sign out of this process's cached session only (closing a client without a shared
-    /// cache).
-    pub async fn sign_out_local(&self) -> Result<()> {
+    /// What closing the client signs out: this process's cached session, unless it is kept in
+    /// a cache other processes share (they go on using it).
+    pub async fn close(&self) -> Result<()> {
+        if self.shared.is_some() {
+            return Ok(());
+        }
         match self.entry.take() {
             Some(session) => signin::sign_out(&self.cfg, &session).await,
             None => Ok(()),
@@ -212,7 +207,7 @@ impl Client {
         };
         // Tableau ended the old session: drop it here and from the shared cache.
         self.invalidate(current.token.expose()).await;
-        if self.reuses {
+        if self.reuses() {
             sessions::entry(key).store(switched.clone());
         }
         Ok(switched)

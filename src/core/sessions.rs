@@ -64,6 +64,16 @@ pub enum Lookup {
     Wait(SharedSignIn),
 }
 
+impl Lookup {
+    /// The session, waiting for the sign-in if need be.
+    pub async fn session(self) -> SignInResult {
+        match self {
+            Lookup::Hit(s) => Ok(s),
+            Lookup::Wait(shared) => shared.await,
+        }
+    }
+}
+
 static REGISTRY: Mutex<Option<HashMap<CacheKey, Arc<Entry>>>> = Mutex::new(None);
 static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
@@ -151,14 +161,8 @@ impl Entry {
             }
         }
         let mut flight = lock(&self.flight);
-        if let Some(s) = self.cached() {
-            return Lookup::Hit(s);
-        }
-        if let Some(f) = &flight.in_flight {
-            // A sign-in started by the parent before a fork has no task here: ignore it.
-            if f.pid == pid {
-                return Lookup::Wait(f.shared.clone());
-            }
+        if let Some(found) = self.settled(&flight, pid) {
+            return found;
         }
         if let Some(s) = from_disk {
             let s = Arc::new(s);
@@ -198,16 +202,23 @@ impl Entry {
         Lookup::Wait(shared)
     }
 
-    /// A fresh session or a sign-in in flight (`Ok`), or else the token not to take back.
-    fn current_or_waiting(&self, pid: u32) -> std::result::Result<Lookup, Option<Secret>> {
-        let flight = lock(&self.flight);
+    /// A fresh session, or this process's sign-in in flight, if there is one. (A sign-in
+    /// started by the parent before a fork has no task here: it is ignored.)
+    fn settled(&self, flight: &Flight, pid: u32) -> Option<Lookup> {
         if let Some(s) = self.cached() {
-            return Ok(Lookup::Hit(s));
+            return Some(Lookup::Hit(s));
         }
         match &flight.in_flight {
-            Some(f) if f.pid == pid => Ok(Lookup::Wait(f.shared.clone())),
-            _ => Err(self.retired(&flight)),
+            Some(f) if f.pid == pid => Some(Lookup::Wait(f.shared.clone())),
+            _ => None,
         }
+    }
+
+    /// What [`Entry::settled`] finds (`Ok`), or else the token not to take back.
+    fn current_or_waiting(&self, pid: u32) -> std::result::Result<Lookup, Option<Secret>> {
+        let flight = lock(&self.flight);
+        self.settled(&flight, pid)
+            .ok_or_else(|| self.retired(&flight))
     }
 
     /// The token being replaced (stale here, or invalidated): not to be taken back from a
@@ -246,7 +257,7 @@ impl Entry {
     /// Drop the cached session only if it still has this token (an atomic compare-and-swap).
     /// True if it was dropped.
     pub fn invalidate(&self, token: &str) -> bool {
-        lock(&self.flight).retired = Some(Secret::new(token));
+        self.retire(token);
         let current = self.ready.load();
         let matches = current.as_ref().is_some_and(|s| s.token.expose() == token);
         if !matches {

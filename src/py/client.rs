@@ -425,7 +425,7 @@ impl Client {
     /// cache other processes share.
     fn _close_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let core = self.core();
-        aio::awaitable(py, async move { close(&core).await })
+        aio::awaitable(py, async move { core.close().await })
     }
 
     /// `invalidate(session)` without waiting: this process's cache at once, the shared
@@ -518,7 +518,7 @@ impl Client {
             return Ok(());
         }
         let core = self.core();
-        wait(py, async move { close(&core).await })
+        wait(py, async move { core.close().await })
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -600,12 +600,4 @@ fn token_of(session: &Bound<'_, PyAny>) -> PyResult<String> {
             "invalidate() takes a Session or a token string",
         ))
     }
-}
-
-/// What closing a client signs out: its session, unless other processes share it.
-async fn close(core: &CoreClient) -> crate::core::error::Result<()> {
-    if core.shares_across_processes() {
-        return Ok(());
-    }
-    core.sign_out_local().await
 }

@@ -21,6 +21,7 @@ use crate::core::error::{Error, Result};
 use crate::core::sessions::CacheKey;
 
 use super::seal::MAX_SEALED_LEN;
+use super::{hex, TryLock};
 
 const DIR_NAME: &str = "tableau_connected_auth";
 
@@ -35,15 +36,6 @@ pub struct DiskCache {
     /// How long a lock holder that stopped renewing its lock can block the others; `None`:
     /// the default (`shared::DEFAULT_LOCK_TIMEOUT`).
     pub lock_timeout: Option<std::time::Duration>,
-}
-
-/// The outcome of trying to take the cross-process lock.
-pub enum TryLock<G> {
-    Locked(G),
-    /// Another process holds it.
-    Busy,
-    /// The cache cannot be used right now (directory or backend unusable).
-    Unavailable,
 }
 
 /// The default directory: `$XDG_CACHE_HOME/tableau_connected_auth`, or
@@ -375,16 +367,6 @@ impl Drop for DiskLock {
         // SAFETY: unlocking our own descriptor; closing the file would release it too.
         unsafe { libc::flock(self.file.as_raw_fd(), libc::LOCK_UN) };
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 #[cfg(test)]

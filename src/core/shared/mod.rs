@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use aws_lc_rs::{digest, pbkdf2};
 
-pub use disk::{DiskCache, TryLock};
+pub use disk::DiskCache;
 pub use redis::RedisCache;
 use seal::Sealer;
 
@@ -50,6 +50,26 @@ const MAX_POLL: Duration = Duration::from_millis(25);
 /// PBKDF2 rounds that stretch a password before it keys a shared entry (passwords are guessable;
 /// connected-app secrets, PAT secrets and private keys are not).
 const PASSWORD_ROUNDS: u32 = 100_000;
+
+/// The outcome of trying to take the cross-process lock.
+pub enum TryLock<G> {
+    Locked(G),
+    /// Another process holds it.
+    Busy,
+    /// The cache cannot be used right now (directory or backend unusable).
+    Unavailable,
+}
+
+/// Lower-case hex, for file names and Redis keys.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
 
 /// A cache shared with other processes.
 #[derive(Clone)]
@@ -314,6 +334,14 @@ impl SharedSlot {
         }
     }
 
+    /// The lock, if it can be had within `bound` (without looking at the cache meanwhile).
+    async fn lock_within(&self, cfg: &ClientConfig, bound: Duration) -> Option<Held> {
+        match self.turn(cfg, None, false, bound).await {
+            Turn::Locked(h) => Some(h),
+            Turn::Found(_) | Turn::Unavailable => None,
+        }
+    }
+
     async fn put(&self, session: &Session) {
         let sealed = self.sealer.seal(session);
         let stored = match &self.cache {
@@ -394,10 +422,7 @@ impl SharedSlot {
         cfg: &ClientConfig,
         sign_in: impl Future<Output = Result<Session>>,
     ) -> Result<Session> {
-        let held = match self.turn(cfg, None, false, sign_in_bound(cfg)).await {
-            Turn::Locked(h) => Some(h),
-            Turn::Found(_) | Turn::Unavailable => None,
-        };
+        let held = self.lock_within(cfg, sign_in_bound(cfg)).await;
         self.sign_in_holding(held, sign_in).await
     }
 
@@ -405,10 +430,7 @@ impl SharedSlot {
     /// processes). True if it was removed.
     pub async fn remove(&self, cfg: &ClientConfig, token: &str) -> bool {
         let prefix = self.sealer.prefix(token);
-        let held = match self.turn(cfg, None, false, REMOVE_WAIT).await {
-            Turn::Locked(h) => Some(h),
-            Turn::Found(_) | Turn::Unavailable => None,
-        };
+        let held = self.lock_within(cfg, REMOVE_WAIT).await;
         let removed = match &self.cache {
             SharedCache::Disk(d) => d.remove_if(self.id(), &prefix),
             SharedCache::Redis(r) => r.remove_if(self.id(), &prefix).await,

@@ -17,7 +17,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
 
-use super::disk::{hex, TryLock};
+use super::{hex, TryLock};
 use crate::core::error::{Error, Result};
 use crate::core::session::{deadline_ns, monotonic_ns};
 use crate::core::sessions::CacheKey;
