@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use tableau_connected_auth::core::config::{ClientConfig, TransportConfig};
 use tableau_connected_auth::core::jwt::{ConnectedApp, JwtClaims, DEFAULT_LIFETIME};
 use tableau_connected_auth::core::secret::Secret;
 use tableau_connected_auth::core::session::{deadline_ns, Session};
@@ -64,8 +65,21 @@ fn parse_credentials_answer() -> wire::SignInAnswer {
 
 #[divan::bench]
 fn cached_session_hit(bencher: divan::Bencher) {
-    let entry = sessions::entry([42u8; 32]);
-    entry.store(Arc::new(Session {
+    let entry = sessions::entry([42u8; 32], true);
+    let cfg = Arc::new(
+        ClientConfig::new(
+            "https://h",
+            "mysite",
+            "3.24",
+            30.0,
+            0,
+            "xml",
+            None,
+            TransportConfig::default(),
+        )
+        .expect("config"),
+    );
+    let stored = Session {
         token: Secret::new("token"),
         site_id: "s".into(),
         site_content_url: "mysite".into(),
@@ -75,6 +89,7 @@ fn cached_session_hit(bencher: divan::Bencher) {
         signed_in_at: SystemTime::now(),
         expires_at: None,
         refresh_after_ns: deadline_ns(Duration::from_secs(3600)),
-    }));
+    };
+    entry.store(stored, &cfg).expect("stored");
     bencher.bench_local(|| entry.with_fresh(|s| s.site_id.len()));
 }

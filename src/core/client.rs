@@ -43,10 +43,11 @@ pub struct Client {
 impl Client {
     pub fn new(cfg: ClientConfig, creds: Credentials, cache: CacheChoice) -> Result<Client> {
         let key = sessions::cache_key(&cfg, &creds);
+        let kept = creds.reachable_later();
         let (entry, shared) = match &cache {
-            CacheChoice::Memory => (sessions::entry(key), None),
+            CacheChoice::Memory => (sessions::entry(key, kept), None),
             CacheChoice::Shared(c) => (
-                sessions::entry(key),
+                sessions::entry(key, kept),
                 Some(Arc::new(SharedSlot::new(c.clone(), &creds, key)?)),
             ),
             CacheChoice::Off => (Arc::new(Entry::private()), None),
@@ -79,9 +80,8 @@ impl Client {
             let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
             return Lookup::Wait(
                 async move {
-                    let s = Arc::new(signin::sign_in(&cfg, &creds).await?);
-                    entry.store(s.clone());
-                    Ok(s)
+                    let s = signin::sign_in(&cfg, &creds).await?;
+                    entry.store(s, &cfg)
                 }
                 .boxed()
                 .shared(),
@@ -117,9 +117,7 @@ impl Client {
             }
             None => signin::sign_in(&self.cfg, &self.creds).await?,
         };
-        let session = Arc::new(session);
-        self.entry.store(session.clone());
-        Ok(session)
+        self.entry.store(session, &self.cfg)
     }
 
     /// Drop the session with `token` if it is still the cached one, here and (compare-and-swap)
@@ -201,15 +199,16 @@ impl Client {
             None => switch.await,
         };
         let switched = match switched {
-            Ok(s) => Arc::new(s),
+            Ok(s) => s,
             Err(Error::SignIn(f)) if f.code == "403070" => return Ok(current),
             Err(e) => return Err(e),
         };
         // Tableau ended the old session: drop it here and from the shared cache.
         self.invalidate(current.token.expose()).await;
         if self.reuses() {
-            sessions::entry(key).store(switched.clone());
+            let target = Arc::new(target);
+            return sessions::entry(key, self.creds.reachable_later()).store(switched, &target);
         }
-        Ok(switched)
+        Ok(Arc::new(switched))
     }
 }

@@ -21,7 +21,7 @@ pub const FIRST_PAT_VERSION: (u32, u32) = (3, 6);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// TLS, proxy and connect settings: clients with equal settings share one HTTP client.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct TransportConfig {
     /// true: accept any certificate (`verify=False`, logged as a warning).
     pub insecure: bool,
@@ -66,7 +66,34 @@ fn read_pem(what: &str, path: &str, marker: &[u8], expected: &str) -> Result<Vec
     Ok(pem)
 }
 
+/// Never shows a proxy password.
+impl std::fmt::Debug for TransportConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportConfig")
+            .field("insecure", &self.insecure)
+            .field("ca_bundle", &self.ca_bundle)
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(super::transport::mask_url),
+            )
+            .field("client_cert", &self.client_cert)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
+}
+
 impl TransportConfig {
+    /// What decides which servers this client trusts, for the session cache key: a session
+    /// obtained without checking certificates (or trusting other CAs, or with another client
+    /// certificate) is never handed to a client with other trust settings.
+    pub fn trust_identity(&self) -> String {
+        let (cert, key) = match &self.client_cert {
+            Some((cert, key)) => (cert.as_str(), key.as_deref().unwrap_or("")),
+            None => ("", ""),
+        };
+        serde_json::json!([self.insecure, self.ca_bundle, cert, key]).to_string()
+    }
+
     /// The CA bundle's PEM, if one is configured.
     pub fn ca_bundle_pem(&self) -> Result<Option<Vec<u8>>> {
         self.ca_bundle
@@ -411,6 +438,41 @@ mod tests {
             match config(s) {
                 Err(Error::Configuration(m)) => assert!(m.contains(needle), "{s}: {m}"),
                 other => panic!("{s}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_a_proxy_password() {
+        let t = TransportConfig {
+            proxy: Some("http://user:hunter2-pw@proxy:3128".into()),
+            ..TransportConfig::default()
+        };
+        let c = ClientConfig::new("h", "s", "3.24", 30.0, 3, "xml", None, t).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("user:***@proxy"), "{shown}");
+    }
+
+    #[test]
+    fn trust_settings_tell_clients_apart() {
+        let checked = TransportConfig::default();
+        let unchecked = TransportConfig {
+            insecure: true,
+            ..TransportConfig::default()
+        };
+        let other_ca = TransportConfig {
+            ca_bundle: Some("/etc/ca.pem".into()),
+            ..TransportConfig::default()
+        };
+        let with_cert = TransportConfig {
+            client_cert: Some(("/c.pem".into(), None)),
+            ..TransportConfig::default()
+        };
+        let ids = [&checked, &unchecked, &other_ca, &with_cert].map(|t| t.trust_identity());
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                assert_ne!(a, b);
             }
         }
     }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 
 use super::error::{Error, Result};
 use super::jwt::{
@@ -20,8 +20,55 @@ use super::wire::SignInCredentials;
 pub trait JwtSource: Send + Sync {
     /// A JWT for one sign-in.
     fn next_jwt(&self) -> Result<String>;
-    /// Bytes that tell this source apart from others, for the cache key.
-    fn identity(&self) -> Vec<u8>;
+    /// True when the source can give only one JWT (so a failed sign-in cannot be retried).
+    fn single_use(&self) -> bool {
+        false
+    }
+}
+
+/// A JWT minted elsewhere and who it stands for in the cache. Its identity is never where it
+/// lives in memory (addresses are reused): a random one of its own, so no other `Jwt` shares
+/// its sessions, or a name the user gives (`identity=`) to share them on purpose.
+pub struct ExternalJwt {
+    source: Box<dyn JwtSource>,
+    identity: Vec<u8>,
+    named: bool,
+}
+
+impl ExternalJwt {
+    pub fn new(source: Box<dyn JwtSource>, identity: Option<&str>) -> Result<Self> {
+        let (identity, named) = match identity {
+            Some(name) => {
+                check_name("identity", name)?;
+                ([b"named:".as_slice(), name.as_bytes()].concat(), true)
+            }
+            None => {
+                let mut random = [0u8; 32];
+                aws_lc_rs::rand::fill(&mut random)
+                    .map_err(|_| Error::Configuration("the system random source failed".into()))?;
+                ([b"own:".as_slice(), &random].concat(), false)
+            }
+        };
+        Ok(ExternalJwt {
+            source,
+            identity,
+            named,
+        })
+    }
+
+    /// True when a later `Jwt` can name the same identity (so its cache entry is worth keeping
+    /// after the last client that uses it is gone).
+    pub fn named(&self) -> bool {
+        self.named
+    }
+
+    pub fn next_jwt(&self) -> Result<String> {
+        self.source.next_jwt()
+    }
+
+    pub fn single_use(&self) -> bool {
+        self.source.single_use()
+    }
 }
 
 /// A JWT given as a plain string: good for one sign-in only (Tableau burns its `jti`).
@@ -58,10 +105,8 @@ impl JwtSource for SingleUseJwt {
         Ok(self.token.expose().to_string())
     }
 
-    fn identity(&self) -> Vec<u8> {
-        digest::digest(&digest::SHA256, self.token.expose().as_bytes())
-            .as_ref()
-            .to_vec()
+    fn single_use(&self) -> bool {
+        true
     }
 }
 
@@ -124,7 +169,7 @@ pub enum Credentials {
         username: String,
         password: Secret,
     },
-    Jwt(Arc<dyn JwtSource>),
+    Jwt(Arc<ExternalJwt>),
     /// OAuth 2.0 trust: JWTs signed by your identity provider's private key.
     ExternalAuthorizationServer {
         eas: Arc<ExternalAuthorizationServer>,
@@ -222,6 +267,15 @@ impl Credentials {
         }
     }
 
+    /// True when a later client can compute this credential's cache key again (everything but
+    /// a `Jwt` with a random identity of its own).
+    pub fn reachable_later(&self) -> bool {
+        match self {
+            Credentials::Jwt(external) => external.named(),
+            _ => true,
+        }
+    }
+
     /// The credential's own secret, from which a shared cache derives the key that seals its
     /// entries: the connected app's secret value, the PAT secret, the password, or (for
     /// EAS/UAT) the SHA-256 of the private key. `None` for a JWT minted elsewhere.
@@ -255,7 +309,7 @@ impl Credentials {
                 password.expose().as_bytes(),
                 vec![b"password", username.as_bytes()],
             ),
-            Credentials::Jwt(_) => (b"jwt", vec![b"jwt"]),
+            Credentials::Jwt(external) => (b"jwt", vec![b"jwt", &external.identity]),
             Credentials::ExternalAuthorizationServer { eas, .. } => (
                 eas.key_fingerprint(),
                 vec![
@@ -281,31 +335,24 @@ impl Credentials {
         for p in parts {
             feed(&mut ctx, p);
         }
-        match self.claims() {
-            Some(claims) => {
-                // Different scopes, attributes or groups make a session with other rights.
-                feed(&mut ctx, claims.username.as_bytes());
-                let mut scopes = claims.scopes.clone();
-                scopes.sort();
-                for s in &scopes {
-                    feed(&mut ctx, s.as_bytes());
-                }
-                feed(
-                    &mut ctx,
-                    serde_json::Value::Object(claims.user_attributes.clone())
-                        .to_string()
-                        .as_bytes(),
-                );
-                feed(
-                    &mut ctx,
-                    format!("{:?}/{}", claims.groups, claims.on_demand_access).as_bytes(),
-                );
+        if let Some(claims) = self.claims() {
+            // Different scopes, attributes or groups make a session with other rights.
+            feed(&mut ctx, claims.username.as_bytes());
+            let mut scopes = claims.scopes.clone();
+            scopes.sort();
+            for s in &scopes {
+                feed(&mut ctx, s.as_bytes());
             }
-            None => {
-                if let Credentials::Jwt(source) = self {
-                    feed(&mut ctx, &source.identity());
-                }
-            }
+            feed(
+                &mut ctx,
+                serde_json::Value::Object(claims.user_attributes.clone())
+                    .to_string()
+                    .as_bytes(),
+            );
+            feed(
+                &mut ctx,
+                format!("{:?}/{}", claims.groups, claims.on_demand_access).as_bytes(),
+            );
         }
         let mut out = [0u8; 32];
         out.copy_from_slice(ctx.sign().as_ref());

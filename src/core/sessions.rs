@@ -14,7 +14,7 @@
 //!   there (the disk cache on the calling thread) before the sign-in task signs in.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use arc_swap::ArcSwapOption;
 use aws_lc_rs::digest;
@@ -56,6 +56,9 @@ struct Flight {
     in_flight: Option<InFlight>,
     /// The last token invalidated here: known dead, so never taken from a shared cache again.
     retired: Option<Secret>,
+    /// The user (LUID) of this entry's first session: every later session must be the same
+    /// user's, or it is refused (a `Jwt` source that changed who it mints for).
+    owner: Option<String>,
 }
 
 /// What a lookup found: a live session, or a sign-in to wait for.
@@ -74,20 +77,47 @@ impl Lookup {
     }
 }
 
-static REGISTRY: Mutex<Option<HashMap<CacheKey, Arc<Entry>>>> = Mutex::new(None);
+/// How the registry holds an entry: for good when a later client can compute its key again,
+/// or only while a live client holds it (a `Jwt` with a random identity of its own: once its
+/// clients are gone, nothing can reach the entry, so it is freed).
+enum Held {
+    Kept(Arc<Entry>),
+    WhileUsed(Weak<Entry>),
+}
+
+impl Held {
+    fn get(&self) -> Option<Arc<Entry>> {
+        match self {
+            Held::Kept(e) => Some(e.clone()),
+            Held::WhileUsed(w) => w.upgrade(),
+        }
+    }
+
+    fn alive(&self) -> bool {
+        match self {
+            Held::Kept(_) => true,
+            Held::WhileUsed(w) => w.strong_count() > 0,
+        }
+    }
+}
+
+static REGISTRY: Mutex<Option<HashMap<CacheKey, Held>>> = Mutex::new(None);
 static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// The key for a configuration and credentials. Holds no secret: the identity part is
-/// already a keyed digest, and the whole is hashed again.
+/// already a keyed digest, and the whole is hashed again. The trust settings are part of it:
+/// a client that checks certificates never uses a session an unchecked one obtained.
 pub fn cache_key(cfg: &ClientConfig, creds: &Credentials) -> CacheKey {
     let mut ctx = digest::Context::new(&digest::SHA256);
     let identity = creds.identity_digest();
-    let fields: [&[u8]; 5] = [
+    let trust = cfg.transport.trust_identity();
+    let fields: [&[u8]; 6] = [
         cfg.server.as_bytes(),
         cfg.site.as_bytes(),
         cfg.api_version.as_bytes(),
         cfg.impersonate.as_deref().unwrap_or("").as_bytes(),
         &identity,
+        trust.as_bytes(),
     ];
     for f in fields {
         ctx.update(&(f.len() as u64).to_le_bytes());
@@ -98,18 +128,60 @@ pub fn cache_key(cfg: &ClientConfig, creds: &Credentials) -> CacheKey {
     key
 }
 
-/// The entry for a key, shared by every client with that key.
-pub fn entry(key: CacheKey) -> Arc<Entry> {
-    let mut registry = lock(&REGISTRY);
-    registry
-        .get_or_insert_with(HashMap::new)
-        .entry(key)
-        .or_insert_with(|| Arc::new(Entry::private()))
-        .clone()
+/// The entry for a key, shared by every client with that key. `kept`: held for good (a later
+/// client can compute the same key); otherwise only while some client holds it.
+pub fn entry(key: CacheKey, kept: bool) -> Arc<Entry> {
+    let mut guard = lock(&REGISTRY);
+    let registry = guard.get_or_insert_with(HashMap::new);
+    if let Some(found) = registry.get(&key).and_then(Held::get) {
+        return found;
+    }
+    // A new entry: first forget those no live client can reach any more.
+    registry.retain(|_, held| held.alive());
+    let entry = Arc::new(Entry::private());
+    let held = if kept {
+        Held::Kept(entry.clone())
+    } else {
+        Held::WhileUsed(Arc::downgrade(&entry))
+    };
+    registry.insert(key, held);
+    entry
+}
+
+/// How many entries the registry holds (for tests).
+pub fn registry_len() -> usize {
+    lock(&REGISTRY).as_ref().map_or(0, HashMap::len)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Admit `session` to an entry: the first one names the entry's user; later ones must be that
+/// user's. (A session is never handed to a caller it was not signed in for.)
+fn admit(flight: &mut Flight, session: &Session) -> Result<()> {
+    match &flight.owner {
+        None => {
+            flight.owner = Some(session.user_id.clone());
+            Ok(())
+        }
+        Some(owner) if *owner == session.user_id => Ok(()),
+        Some(owner) => Err(Error::Configuration(format!(
+            "these credentials signed in as another user (id {}) than this client's first \
+             sign-in (id {owner}); the session was refused and signed out. A Jwt callable \
+             must mint JWTs for one user: give each user a Jwt of its own (or the same \
+             identity= only to Jwts for the same user)",
+            session.user_id
+        ))),
+    }
+}
+
+/// Sign out a session that was refused, in the background (it must not live on unused).
+fn sign_out_stray(cfg: &Arc<ClientConfig>, session: Session) {
+    let cfg = cfg.clone();
+    transport::process().runtime().spawn(async move {
+        let _ = signin::sign_out(&cfg, &session).await;
+    });
 }
 
 impl Entry {
@@ -164,7 +236,7 @@ impl Entry {
         if let Some(found) = self.settled(&flight, pid) {
             return found;
         }
-        if let Some(s) = from_disk {
+        if let Some(s) = from_disk.filter(|s| admit(&mut flight, s).is_ok()) {
             let s = Arc::new(s);
             self.ready.store(Some(s.clone()));
             return Lookup::Hit(s);
@@ -181,9 +253,7 @@ impl Entry {
                     Some(slot) => slot.obtain(&cfg, &creds, retired.as_ref(), looked).await,
                     None => signin::sign_in(&cfg, &creds).await,
                 };
-                let result = result.map(Arc::new);
-                entry.finish(generation, &result);
-                result
+                entry.finish(generation, result, &cfg)
             }
         };
         let handle = transport::process().runtime().spawn(task);
@@ -235,10 +305,23 @@ impl Entry {
         lock(&self.flight).retired = Some(Secret::new(token));
     }
 
-    /// Called by the sign-in task: store the result if this sign-in is still the current one.
-    /// A failure is not cached (and drops the stale session it was replacing).
-    fn finish(&self, generation: u64, result: &SignInResult) {
+    /// Called by the sign-in task: admit the session (same user as the entry's first), and
+    /// store the result if this sign-in is still the current one. A failure is not cached (and
+    /// drops the stale session it was replacing).
+    fn finish(
+        &self,
+        generation: u64,
+        result: Result<Session>,
+        cfg: &Arc<ClientConfig>,
+    ) -> SignInResult {
         let mut flight = lock(&self.flight);
+        let result = result.and_then(|s| match admit(&mut flight, &s) {
+            Ok(()) => Ok(Arc::new(s)),
+            Err(e) => {
+                sign_out_stray(cfg, s);
+                Err(e)
+            }
+        });
         if flight
             .in_flight
             .as_ref()
@@ -247,11 +330,20 @@ impl Entry {
             flight.in_flight = None;
             self.ready.store(result.as_ref().ok().cloned());
         }
+        result
     }
 
-    /// Make `session` the cached one (after an explicit fresh sign-in).
-    pub fn store(&self, session: Arc<Session>) {
-        self.ready.store(Some(session));
+    /// Make `session` the cached one (after an explicit fresh sign-in, or a site switch), if
+    /// it is the entry's user's.
+    pub fn store(&self, session: Session, cfg: &Arc<ClientConfig>) -> SignInResult {
+        let mut flight = lock(&self.flight);
+        if let Err(e) = admit(&mut flight, &session) {
+            sign_out_stray(cfg, session);
+            return Err(e);
+        }
+        let session = Arc::new(session);
+        self.ready.store(Some(session.clone()));
+        Ok(session)
     }
 
     /// Drop the cached session only if it still has this token (an atomic compare-and-swap).
@@ -306,8 +398,8 @@ mod tests {
         .unwrap()
     }
 
-    fn session(token: &str, fresh_for: Duration) -> Arc<Session> {
-        Arc::new(Session {
+    fn session(token: &str, fresh_for: Duration) -> Session {
+        Session {
             token: Secret::new(token),
             site_id: "sid".into(),
             site_content_url: "s".into(),
@@ -317,7 +409,7 @@ mod tests {
             signed_in_at: SystemTime::now(),
             expires_at: None,
             refresh_after_ns: crate::core::session::deadline_ns(fresh_for),
-        })
+        }
     }
 
     #[test]
@@ -333,8 +425,9 @@ mod tests {
 
     #[test]
     fn invalidate_is_compare_and_swap() {
-        let e = entry([7u8; 32]);
-        e.store(session("t1", Duration::from_secs(60)));
+        let e = entry([7u8; 32], true);
+        e.store(session("t1", Duration::from_secs(60)), &Arc::new(cfg("x")))
+            .unwrap();
         assert!(!e.invalidate("other"));
         assert!(e.cached().is_some());
         assert!(e.invalidate("t1"));
@@ -343,11 +436,38 @@ mod tests {
     }
 
     #[test]
+    fn a_session_of_another_user_is_refused() {
+        let e = entry([9u8; 32], true);
+        let cfg = Arc::new(cfg("x"));
+        e.store(session("t1", Duration::from_secs(60)), &cfg)
+            .unwrap();
+        let mut other = session("t2", Duration::from_secs(60));
+        other.user_id = "someone-else".into();
+        match e.store(other, &cfg) {
+            Err(Error::Configuration(m)) => assert!(m.contains("another user"), "{m}"),
+            other => panic!("{:?}", other.map(|s| s.user_id.clone())),
+        }
+        assert_eq!(e.cached().unwrap().token.expose(), "t1");
+    }
+
+    #[test]
+    fn entries_only_live_clients_can_reach_are_freed() {
+        let key = [10u8; 32];
+        let e = entry(key, false);
+        assert!(Arc::ptr_eq(&entry(key, false), &e));
+        drop(e);
+        // The next new entry sweeps the dead one out.
+        let _other = entry([11u8; 32], false);
+        assert!(!lock(&REGISTRY).as_ref().unwrap().contains_key(&key));
+    }
+
+    #[test]
     fn stale_sessions_are_not_handed_out() {
-        let e = entry([8u8; 32]);
-        e.store(session("t", Duration::ZERO));
+        let e = entry([8u8; 32], true);
+        e.store(session("t", Duration::ZERO), &Arc::new(cfg("x")))
+            .unwrap();
         assert!(e.cached().is_none());
         assert!(e.current().is_some());
-        assert!(Arc::ptr_eq(&entry([8u8; 32]), &e));
+        assert!(Arc::ptr_eq(&entry([8u8; 32], true), &e));
     }
 }

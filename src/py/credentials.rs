@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 
 use super::args;
 use super::errors::{config_error, IntoPy};
-use crate::core::credentials::{Credentials, JwtIssuer, JwtSource, SingleUseJwt};
+use crate::core::credentials::{Credentials, ExternalJwt, JwtIssuer, JwtSource, SingleUseJwt};
 use crate::core::error::Error;
 use crate::core::jwt::{self, JwtClaims};
 
@@ -301,27 +301,26 @@ impl JwtSource for CallableJwt {
             Ok(token.trim().to_string())
         })
     }
-
-    fn identity(&self) -> Vec<u8> {
-        let mut id = b"callable:".to_vec();
-        id.extend_from_slice(&(self.callable.as_ptr() as usize).to_le_bytes());
-        id
-    }
 }
 
 #[pymethods]
 impl Jwt {
+    /// `identity=None`: this object's sessions are its own (a random identity); a name shares
+    /// them with every `Jwt` given the same name, which must then sign in as the same user.
     #[new]
-    fn new(token: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let source: Arc<dyn JwtSource> = if token.is_callable() {
-            Arc::new(CallableJwt {
+    #[pyo3(signature = (token, *, identity=None))]
+    fn new(token: &Bound<'_, PyAny>, identity: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let source: Box<dyn JwtSource> = if token.is_callable() {
+            Box::new(CallableJwt {
                 callable: token.clone().unbind(),
             })
         } else {
-            Arc::new(SingleUseJwt::new(&args::string(token, "token")?).py_err()?)
+            Box::new(SingleUseJwt::new(&args::string(token, "token")?).py_err()?)
         };
+        let identity = args::optional_string(identity, "identity")?;
+        let external = ExternalJwt::new(source, identity.as_deref()).py_err()?;
         Ok(Jwt {
-            inner: Credentials::Jwt(source),
+            inner: Credentials::Jwt(Arc::new(external)),
         })
     }
 
