@@ -13,7 +13,7 @@ use super::config::ClientConfig;
 use super::error::{Error, Result};
 use super::retry;
 use super::session::Session;
-use super::signin::AUTH_HEADER;
+use super::signin::{self, AUTH_HEADER};
 use super::transport::{self, Reply};
 use super::wire;
 
@@ -101,7 +101,7 @@ pub async fn call(client: Arc<Client>, request: ApiRequest) -> Result<ApiReply> 
         let url = with_query(request.target.url(&session), &request.query)?;
         let mut builder = http
             .request(request.method.clone(), &url)
-            .header(AUTH_HEADER, session.token.expose())
+            .header(AUTH_HEADER, signin::auth_header(&session.token)?)
             .header(ACCEPT, cfg.wire_format.content_type());
         for (name, value) in &request.headers {
             let name = HeaderName::from_bytes(name.as_bytes())

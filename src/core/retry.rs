@@ -83,7 +83,7 @@ pub fn retry_after(reply: &Reply) -> Option<Duration> {
     let n: u64 = words.next()?.parse().ok()?;
     let unit = words.next().unwrap_or("seconds");
     Some(if unit.starts_with("minute") {
-        Duration::from_secs(n * 60)
+        Duration::from_secs(n.saturating_mul(60))
     } else {
         Duration::from_secs(n)
     })
@@ -113,5 +113,8 @@ mod tests {
         r.headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
         assert_eq!(retry_after(&r), Some(Duration::from_secs(7)));
         assert_eq!(retry_after(&reply(429, "<html>busy</html>")), None);
+        // A huge number of minutes saturates instead of overflowing.
+        let huge = reply(429, "<tsResponse><error code=\"429000\"><summary>x</summary><detail>retry after 18446744073709551615 minutes</detail></error></tsResponse>");
+        assert_eq!(retry_after(&huge), Some(Duration::from_secs(u64::MAX)));
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::Method;
 
 use super::config::{
@@ -24,6 +24,17 @@ const MAX_REDIRECTS: usize = 5;
 
 /// The header every authenticated call carries.
 pub const AUTH_HEADER: &str = "X-Tableau-Auth";
+
+/// The `X-Tableau-Auth` value for `token`, marked sensitive (the HTTP stack never logs it, and
+/// HTTP/2 never indexes it in its header compression table).
+pub fn auth_header(token: &Secret) -> Result<HeaderValue> {
+    let mut value = HeaderValue::from_str(token.expose()).map_err(|_| Error::Protocol {
+        status: None,
+        message: "the session token Tableau gave is not a valid header value".into(),
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
 
 /// Refuse before any I/O what the configured REST API version cannot do ("auto" is checked
 /// once the server said its version).
@@ -146,7 +157,10 @@ pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session>
         let started = SystemTime::now();
         let outcome =
             post_following_redirects(cfg, &http, cfg.url(&version, "auth/signin"), body).await;
-        if retry::again(cfg, &outcome, &mut attempt, "sign-in").await {
+        // A JWT given as a string cannot be sent twice (Tableau burns its jti): the first
+        // failure is the one to report.
+        let can_retry = !matches!(creds, Credentials::Jwt(external) if external.single_use());
+        if can_retry && retry::again(cfg, &outcome, &mut attempt, "sign-in").await {
             continue;
         }
         let reply = outcome?;
@@ -196,7 +210,7 @@ pub async fn sign_out(cfg: &ClientConfig, session: &Session) -> Result<()> {
     let http = transport::process().http(&cfg.transport)?;
     let request = http
         .post(cfg.url(&session.api_version, "auth/signout"))
-        .header(AUTH_HEADER, session.token.expose())
+        .header(AUTH_HEADER, auth_header(&session.token)?)
         .header(ACCEPT, cfg.wire_format.content_type());
     let reply = transport::send(request, cfg.timeout, MAX_AUTH_BODY, "sign-out").await?;
     match reply.status {
@@ -218,7 +232,7 @@ pub async fn switch_site(cfg: &ClientConfig, from: &Session, content_url: &str) 
     let http = transport::process().http(&cfg.transport)?;
     let request = http
         .post(cfg.url(&from.api_version, "auth/switchSite"))
-        .header(AUTH_HEADER, from.token.expose())
+        .header(AUTH_HEADER, auth_header(&from.token)?)
         .header(CONTENT_TYPE, cfg.wire_format.content_type())
         .header(ACCEPT, cfg.wire_format.content_type())
         .body(wire::switch_site_body(content_url, cfg.wire_format));
@@ -227,7 +241,8 @@ pub async fn switch_site(cfg: &ClientConfig, from: &Session, content_url: &str) 
     answer_to_session(cfg, &from.api_version, &reply, started, Call::SwitchSite)
 }
 
-/// POST an auth call, re-sending the same POST to `Location` on 301/302/307/308.
+/// POST an auth call, re-sending the same POST to `Location` on 301/302/303/307/308 when the
+/// target may receive the credentials (see [`redirect_target`]).
 async fn post_following_redirects(
     cfg: &ClientConfig,
     http: &reqwest::Client,
@@ -244,7 +259,7 @@ async fn post_following_redirects(
         if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) {
             return Ok(reply);
         }
-        let next = redirect_target(&url, &reply.headers)?;
+        let next = redirect_target(&cfg.server, &url, &reply.headers)?;
         log::info!("sign-in redirected ({}) to {}", reply.status, origin(&next));
         url = next;
     }
@@ -256,7 +271,11 @@ async fn post_following_redirects(
     })
 }
 
-fn redirect_target(from: &str, headers: &HeaderMap) -> Result<String> {
+/// Where a sign-in redirect goes, if the credentials may follow it. The rule is about the
+/// target, not the status: the configured host itself (an http→https upgrade of it included),
+/// or over https a host under it (Tableau Cloud's `online.tableau.com` answers with a 301 to a
+/// pod such as `10ay.online.tableau.com`). Anything else is refused before a byte is sent.
+fn redirect_target(server: &str, from: &str, headers: &HeaderMap) -> Result<String> {
     let location = headers
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
@@ -272,17 +291,49 @@ fn redirect_target(from: &str, headers: &HeaderMap) -> Result<String> {
         status: None,
         message: "sign-in was redirected to an address that is not a URL".into(),
     })?;
-    if base.scheme() == "https" && next.scheme() != "https" {
+    let configured = url::Url::parse(server).map_err(|e| Error::Protocol {
+        status: None,
+        message: format!("bad server URL {e}"),
+    })?;
+    if !may_receive_credentials(&configured, &next) {
+        let target = origin(next.as_str());
+        let why = if configured.scheme() == "https" && next.scheme() != "https" {
+            "the credentials would travel in clear"
+        } else {
+            "the credentials are only sent to the server you configured"
+        };
         return Err(Error::Protocol {
             status: None,
             message: format!(
-                "sign-in was redirected from https to {}: refused, the credentials would travel \
-                 in clear; check the server address",
-                origin(next.as_str())
+                "sign-in was redirected from {server} to {target}: refused, {why}. If {target} \
+                 is your Tableau server, pass it directly as the server"
             ),
         });
     }
     Ok(next.to_string())
+}
+
+/// May a sign-in for `configured` be re-sent to `target`?
+fn may_receive_credentials(configured: &url::Url, target: &url::Url) -> bool {
+    let (Some(home), Some(there)) = (configured.host(), target.host()) else {
+        return false;
+    };
+    let (from, to) = (configured.scheme(), target.scheme());
+    if home == there {
+        let same_port = configured.port_or_known_default() == target.port_or_known_default();
+        return (from == to && same_port) || (from == "http" && to == "https");
+    }
+    // A host under the configured one (a Tableau Cloud pod), over https only; an IP address
+    // has nothing under it.
+    match (home, there) {
+        (url::Host::Domain(home), url::Host::Domain(there)) => {
+            to == "https"
+                && there
+                    .strip_suffix(home)
+                    .is_some_and(|head| head.len() > 1 && head.ends_with('.'))
+        }
+        _ => false,
+    }
 }
 
 /// "https://host:port" of a URL, for log lines.
@@ -392,25 +443,67 @@ mod tests {
     }
 
     #[test]
-    fn redirects_never_go_from_https_to_http() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            LOCATION,
-            HeaderValue::from_static("http://evil.example.com/api/3.24/auth/signin"),
-        );
-        assert!(redirect_target("https://a.example.com/api/3.24/auth/signin", &h).is_err());
-        h.insert(
-            LOCATION,
-            HeaderValue::from_static("https://10ay.online.tableau.com/api/3.24/auth/signin"),
-        );
+    fn the_auth_header_is_sensitive() {
+        let v = auth_header(&Secret::new("tok|en")).unwrap();
+        assert!(v.is_sensitive());
+        assert!(auth_header(&Secret::new("bad\ntoken")).is_err());
+    }
+
+    #[test]
+    fn redirects_only_go_where_the_credentials_may_follow() {
+        let follow = |server: &str, from: &str, to: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(LOCATION, HeaderValue::from_str(to).unwrap());
+            redirect_target(server, from, &h)
+        };
+        let cloud = "https://online.tableau.com";
+        let signin = "https://online.tableau.com/api/3.24/auth/signin";
+        // A Tableau Cloud pod under the configured host, over https.
         assert_eq!(
-            redirect_target("https://online.tableau.com/api/3.24/auth/signin", &h).unwrap(),
+            follow(
+                cloud,
+                signin,
+                "https://10ay.online.tableau.com/api/3.24/auth/signin"
+            )
+            .unwrap(),
             "https://10ay.online.tableau.com/api/3.24/auth/signin"
         );
-        h.insert(LOCATION, HeaderValue::from_static("/api/3.24/auth/signin"));
+        // Relative, same origin.
         assert_eq!(
-            redirect_target("http://h:8080/x", &h).unwrap(),
+            follow("http://h:8080", "http://h:8080/x", "/api/3.24/auth/signin").unwrap(),
             "http://h:8080/api/3.24/auth/signin"
         );
+        // An http→https upgrade of the configured host.
+        assert!(follow("http://h", "http://h/x", "https://h/x").is_ok());
+        for (server, to) in [
+            // https → http, even on the same host.
+            (cloud, "http://online.tableau.com/api/3.24/auth/signin"),
+            (cloud, "http://10ay.online.tableau.com/x"),
+            // Another origin: an identity provider, a look-alike, a parent, another port.
+            (cloud, "https://login.example.com/sso"),
+            (cloud, "https://evilonline.tableau.com/x"),
+            (cloud, "https://tableau.com/x"),
+            (cloud, "https://online.tableau.com.evil.com/x"),
+            (cloud, "https://online.tableau.com:8443/x"),
+            ("http://127.0.0.1:8000", "http://localhost:8000/x"),
+            ("http://127.0.0.1:8000", "http://127.0.0.1:9000/x"),
+            // A host under the configured one, but in clear.
+            ("http://tableau.corp", "http://sso.tableau.corp/x"),
+        ] {
+            let from = format!("{server}/api/3.24/auth/signin");
+            match follow(server, &from, to) {
+                Err(Error::Protocol { message, .. }) => {
+                    assert!(message.contains("refused"), "{to}: {message}")
+                }
+                other => panic!("{server} -> {to}: {other:?}"),
+            }
+        }
+        // Once on a pod, a later hop is still judged against the configured host.
+        assert!(follow(
+            cloud,
+            "https://10ay.online.tableau.com/x",
+            "https://evil.com/x"
+        )
+        .is_err());
     }
 }
