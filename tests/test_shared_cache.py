@@ -312,7 +312,7 @@ def test_no_token_secret_or_username_is_stored_in_clear(fake: FakeTableau, backe
     for clear in (session.token, fake.app_secret_value, fake.username, session.user_id, session.site_id):
         assert clear.encode() not in blob
         assert clear not in name
-    assert blob.startswith(b"TCA\x01")
+    assert blob.startswith(b"TCA\x02")
     if backend["cache"] == "redis":
         r = Resp(spec["url"])
         ttl = r.command("PTTL", name)
@@ -468,6 +468,27 @@ def test_a_stale_entry_is_refreshed_once(fake: FakeTableau, backend: Spec) -> No
 
 
 # --- Redis outages -----------------------------------------------------------------------------------
+
+
+def test_a_redis_lock_that_never_expires_is_broken_after_twice_lock_timeout(fake: FakeTableau, redis_url: str) -> None:
+    spec = app_spec(fake, cache="redis", url=redis_url, prefix=f"stuck-{uuid.uuid4().hex[:8]}", lock_timeout=0.5)
+    client = client_for(spec)
+    first = client.session()
+    (entry,) = stored_entries(spec)
+    lock = entry.replace(":session:", ":lock:")
+    r = Resp(redis_url)
+    try:
+        assert r.command("SET", lock, "a holder that crashed after setting no TTL") == b"OK"
+        client.invalidate(first)  # drops the entry here and in Redis: the next call must sign in
+        started = time.monotonic()
+        assert client.session().token != first.token
+        waited = time.monotonic() - started
+        assert r.command("EXISTS", lock) == 0, "the stuck lock was removed (and ours released)"
+        assert sign_ins(fake) == 2
+        # 2 x lock_timeout, not the whole sign-in bound (over a minute with these settings).
+        assert waited < 20, waited
+    finally:
+        r.close()
 
 
 def test_redis_stopped_in_the_middle_of_a_run_never_fails_a_call(

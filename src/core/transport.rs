@@ -27,14 +27,13 @@ pub struct Process {
 
 static CURRENT: Mutex<Option<&'static Process>> = Mutex::new(None);
 
-/// This process's state, built on first use or after a fork.
+/// This process's state, built on first use or after a fork. The lock is never held while the
+/// runtime is built (a fork taken meanwhile would leave the child's copy locked for good).
 pub fn process() -> &'static Process {
     let pid = std::process::id();
-    let mut current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
-    // Inherited from the parent across fork(): leave it alone forever (and say so once the
-    // lock is released: a log record may wait for the GIL).
-    let forked = match *current {
+    let forked = match current() {
         Some(p) if p.pid == pid => return p,
+        // Inherited from the parent across fork(): leave it alone forever.
         Some(_) => true,
         None => false,
     };
@@ -44,17 +43,31 @@ pub fn process() -> &'static Process {
         .enable_all()
         .build()
         .expect("cannot start the tokio runtime (out of threads or memory?)");
+    let mut slot = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = *slot {
+        if p.pid == pid {
+            // Another thread built one meanwhile: use it. Ours never ran a task; it is leaked
+            // rather than dropped, as dropping a runtime may not happen on a runtime thread.
+            std::mem::forget(runtime);
+            return p;
+        }
+    }
     let p: &'static Process = Box::leak(Box::new(Process {
         pid,
         runtime,
         clients: Mutex::new(HashMap::new()),
     }));
-    *current = Some(p);
-    drop(current);
+    *slot = Some(p);
+    drop(slot);
+    // Logged once the lock is released: a log record may wait for the GIL.
     if forked {
         log::debug!("process {pid} was forked: built a new runtime and HTTP client");
     }
     p
+}
+
+fn current() -> Option<&'static Process> {
+    *CURRENT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Process {

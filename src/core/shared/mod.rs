@@ -24,7 +24,7 @@ pub mod seal;
 use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::{digest, pbkdf2};
@@ -43,13 +43,15 @@ use super::signin;
 
 /// The default `lock_timeout`: how long a lock holder that stopped working can block others.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(15);
-/// `invalidate`/`sign_out` wait at most this long for the lock, then remove anyway.
+/// `invalidate`/`sign_out` wait at most this long for the lock. Without it a disk entry is left
+/// for its holder (this process has retired the token); Redis removes atomically either way.
 const REMOVE_WAIT: Duration = Duration::from_secs(2);
 /// The longest wait between two looks at the cache while another process signs in.
 const MAX_POLL: Duration = Duration::from_millis(25);
 /// PBKDF2 rounds that stretch a password before it keys a shared entry (passwords are guessable;
-/// connected-app secrets, PAT secrets and private keys are not).
-const PASSWORD_ROUNDS: u32 = 100_000;
+/// connected-app secrets, PAT secrets and private keys are not): OWASP's figure for
+/// PBKDF2-HMAC-SHA256 (2023). Changing it needs a new entry format version (`seal::MAGIC`).
+const PASSWORD_ROUNDS: u32 = 600_000;
 
 /// The outcome of trying to take the cross-process lock.
 pub enum TryLock<G> {
@@ -81,12 +83,24 @@ pub enum SharedCache {
 /// The shared cache as seen by one cache key and one credential secret.
 pub struct SharedSlot {
     cache: SharedCache,
-    sealer: Sealer,
+    material: Material,
+    key: CacheKey,
+    /// Made on first use (see [`SharedSlot::sealer`]).
+    sealer: OnceLock<Sealer>,
 }
 
 enum Held {
     Disk(disk::DiskLock),
     Redis(redis::RedisLock),
+}
+
+/// What [`SharedSlot::holder_stuck`] found.
+enum Stuck {
+    No,
+    /// The holder stopped working: go ahead without the lock.
+    GoAhead,
+    /// A lock no live holder could have set was removed: try again now.
+    Broken,
 }
 
 /// What waiting for the lock gave.
@@ -125,48 +139,89 @@ fn sign_in_bound(cfg: &ClientConfig) -> Duration {
         .min(Duration::from_secs(3600))
 }
 
-/// The key material for sealing: the credential's secret, stretched if it is a password.
-fn sealing_material(creds: &Credentials) -> Option<Vec<u8>> {
-    let secret = creds.sealing_secret()?;
-    let Credentials::Password { username, .. } = creds else {
-        return Some(secret.to_vec());
-    };
-    // Stretched once per process and credential: ~30 ms of PBKDF2.
-    static STRETCHED: Mutex<Option<HashMap<[u8; 32], [u8; 32]>>> = Mutex::new(None);
-    let mut memo_key = digest::Context::new(&digest::SHA256);
-    memo_key.update(&(username.len() as u64).to_le_bytes());
-    memo_key.update(username.as_bytes());
-    memo_key.update(secret);
-    let mut k = [0u8; 32];
-    k.copy_from_slice(memo_key.finish().as_ref());
-    let mut memo = STRETCHED.lock().unwrap_or_else(|e| e.into_inner());
-    let out = memo
-        .get_or_insert_with(HashMap::new)
-        .entry(k)
-        .or_insert_with(|| {
-            let mut out = [0u8; 32];
-            let salt = [
-                b"tableau_connected_auth/password/v1/".as_slice(),
-                username.as_bytes(),
-            ]
-            .concat();
-            pbkdf2::derive(
-                pbkdf2::PBKDF2_HMAC_SHA256,
-                NonZeroU32::new(PASSWORD_ROUNDS).expect("non-zero"),
-                &salt,
-                secret,
-                &mut out,
-            );
-            out
-        });
-    Some(out.to_vec())
+/// What keys a shared entry: the credential's own secret, or for a password, the password
+/// stretched with PBKDF2 (slow on purpose, so it is done lazily, on a blocking thread).
+#[derive(Clone)]
+enum Material {
+    Secret(Arc<[u8]>),
+    Password { username: String, password: Secret },
+}
+
+/// Passwords already stretched in this process, by a digest of (username, password). The lock
+/// is held only to look up or insert, never while stretching (a fork taken meanwhile must not
+/// inherit it locked).
+static STRETCHED: Mutex<Option<HashMap<[u8; 32], [u8; 32]>>> = Mutex::new(None);
+
+impl Material {
+    fn of(creds: &Credentials) -> Option<Material> {
+        let secret = creds.sealing_secret()?;
+        Some(match creds {
+            Credentials::Password { username, password } => Material::Password {
+                username: username.clone(),
+                password: password.clone(),
+            },
+            _ => Material::Secret(Arc::from(secret)),
+        })
+    }
+
+    fn memo_key(username: &str, password: &Secret) -> [u8; 32] {
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        ctx.update(&(username.len() as u64).to_le_bytes());
+        ctx.update(username.as_bytes());
+        ctx.update(password.expose().as_bytes());
+        let mut k = [0u8; 32];
+        k.copy_from_slice(ctx.finish().as_ref());
+        k
+    }
+
+    /// The key material if it costs nothing now (not a password, or one already stretched).
+    fn ready(&self) -> Option<Vec<u8>> {
+        match self {
+            Material::Secret(s) => Some(s.to_vec()),
+            Material::Password { username, password } => {
+                let k = Material::memo_key(username, password);
+                let memo = STRETCHED.lock().unwrap_or_else(|e| e.into_inner());
+                memo.as_ref()?.get(&k).map(|v| v.to_vec())
+            }
+        }
+    }
+
+    /// The key material, stretching a password if need be (~0.2 s; call off the event loop).
+    fn compute(&self) -> Vec<u8> {
+        if let Some(ready) = self.ready() {
+            return ready;
+        }
+        let Material::Password { username, password } = self else {
+            unreachable!("only passwords need stretching");
+        };
+        let mut out = [0u8; 32];
+        let salt = [
+            b"tableau_connected_auth/password/v2/".as_slice(),
+            username.as_bytes(),
+        ]
+        .concat();
+        pbkdf2::derive(
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            NonZeroU32::new(PASSWORD_ROUNDS).expect("non-zero"),
+            &salt,
+            password.expose().as_bytes(),
+            &mut out,
+        );
+        STRETCHED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(HashMap::new)
+            .insert(Material::memo_key(username, password), out);
+        out.to_vec()
+    }
 }
 
 impl SharedSlot {
     /// The slot for `key`. Fails for credentials without a secret of their own (a `Jwt`
-    /// minted elsewhere): there is nothing to seal the entry with.
+    /// minted elsewhere): there is nothing to seal the entry with. No slow work here: a
+    /// password is stretched on first use, on a blocking thread.
     pub fn new(cache: SharedCache, creds: &Credentials, key: CacheKey) -> Result<SharedSlot> {
-        let secret = sealing_material(creds).ok_or_else(|| {
+        let material = Material::of(creds).ok_or_else(|| {
             Error::Configuration(format!(
                 "{} needs credentials with a secret of their own to encrypt the cached session \
                  (a connected app, an external authorization server or unified access token \
@@ -175,10 +230,38 @@ impl SharedSlot {
                 cache.name()
             ))
         })?;
-        Ok(SharedSlot {
-            sealer: Sealer::new(&secret, key),
+        let slot = SharedSlot {
             cache,
-        })
+            material,
+            key,
+            sealer: OnceLock::new(),
+        };
+        slot.sealer_now();
+        Ok(slot)
+    }
+
+    /// The sealer if it can be had without slow work.
+    fn sealer_now(&self) -> Option<&Sealer> {
+        if let Some(s) = self.sealer.get() {
+            return Some(s);
+        }
+        let material = self.material.ready()?;
+        Some(self.sealer.get_or_init(|| Sealer::new(&material, self.key)))
+    }
+
+    /// The sealer, stretching a password on a blocking thread if need be.
+    async fn sealer(&self) -> &Sealer {
+        if let Some(s) = self.sealer_now() {
+            return s;
+        }
+        let material = self.material.clone();
+        let stretched = match tokio::task::spawn_blocking(move || material.compute()).await {
+            Ok(m) => m,
+            // The blocking pool is gone (runtime shutting down): stretch here.
+            Err(_) => self.material.compute(),
+        };
+        self.sealer
+            .get_or_init(|| Sealer::new(&stretched, self.key))
     }
 
     /// The same cache and secret for another key (after a site switch).
@@ -190,9 +273,15 @@ impl SharedSlot {
         &self.cache
     }
 
+    /// The sealer, made here if an entry point did not await [`SharedSlot::sealer`] first.
+    fn keys(&self) -> &Sealer {
+        self.sealer
+            .get_or_init(|| Sealer::new(&self.material.compute(), self.key))
+    }
+
     /// Where this slot's entry lives (file name stem / Redis key suffix).
     fn id(&self) -> &[u8; 32] {
-        self.sealer.storage_id()
+        self.keys().storage_id()
     }
 
     fn open(
@@ -201,7 +290,7 @@ impl SharedSlot {
         sealed: Option<Vec<u8>>,
         retired: Option<&Secret>,
     ) -> Option<Session> {
-        let session = self.sealer.open(&sealed?, cfg.max_session_age)?;
+        let session = self.keys().open(&sealed?, cfg.max_session_age)?;
         if retired.is_some_and(|r| r == &session.token) {
             return None;
         }
@@ -210,7 +299,9 @@ impl SharedSlot {
 
     /// A usable session from the disk cache, read on the calling thread (no runtime needed):
     /// what makes a fresh process's first call cheap. `None` for Redis.
+    /// `None` too while a password still needs stretching (that is not done on this thread).
     pub fn load_now(&self, cfg: &ClientConfig, retired: Option<&Secret>) -> Option<Session> {
+        self.sealer_now()?;
         match &self.cache {
             SharedCache::Disk(d) => self.open(cfg, d.load(self.id()), retired),
             SharedCache::Redis(_) => None,
@@ -219,6 +310,7 @@ impl SharedSlot {
 
     /// A usable session from the shared cache.
     pub async fn load(&self, cfg: &ClientConfig, retired: Option<&Secret>) -> Option<Session> {
+        self.sealer().await;
         let sealed = match &self.cache {
             SharedCache::Disk(d) => d.load(self.id()),
             SharedCache::Redis(r) => r.load(self.id()).await,
@@ -278,15 +370,27 @@ impl SharedSlot {
         }
     }
 
-    /// Has the holder of a busy lock stopped working? (Disk only: a Redis lock that is not
-    /// renewed expires by itself.)
-    fn holder_stuck(&self, waited: Duration) -> bool {
+    /// Has the holder of a busy lock stopped working? Disk: its lock file was not renewed for
+    /// `lock_timeout`. Redis: after 2 × `lock_timeout` of waiting, a lock key with no TTL (or
+    /// one longer than that, which no sane holder sets) is deleted and the lock tried again; a
+    /// lock with a sane TTL expires by itself if its holder stops.
+    async fn holder_stuck(&self, waited: Duration) -> Stuck {
         let timeout = self.cache.lock_timeout();
         match &self.cache {
             SharedCache::Disk(d) => {
-                waited >= timeout && d.lock_age(self.id()).is_some_and(|age| age >= timeout)
+                if waited >= timeout && d.lock_age(self.id()).is_some_and(|age| age >= timeout) {
+                    Stuck::GoAhead
+                } else {
+                    Stuck::No
+                }
             }
-            SharedCache::Redis(_) => false,
+            SharedCache::Redis(r) => {
+                if waited >= timeout * 2 && r.break_stuck_lock(self.id(), timeout * 2).await {
+                    Stuck::Broken
+                } else {
+                    Stuck::No
+                }
+            }
         }
     }
 
@@ -320,14 +424,26 @@ impl SharedSlot {
             if waited >= bound {
                 return Turn::Unavailable;
             }
-            if self.holder_stuck(waited) {
-                log::warn!(
-                    "{}: the process holding the sign-in lock has not renewed it for {:.0} s; \
-                     signing in without it",
-                    self.cache.name(),
-                    waited.as_secs_f64()
-                );
-                return Turn::Unavailable;
+            match self.holder_stuck(waited).await {
+                Stuck::No => {}
+                Stuck::GoAhead => {
+                    log::warn!(
+                        "{}: the process holding the sign-in lock has not renewed it for {:.0} \
+                         s; signing in without it",
+                        self.cache.name(),
+                        waited.as_secs_f64()
+                    );
+                    return Turn::Unavailable;
+                }
+                Stuck::Broken => {
+                    log::warn!(
+                        "{}: the sign-in lock had no sane expiry (no TTL, or longer than 2 × \
+                         lock_timeout) after {:.0} s of waiting; removed it",
+                        self.cache.name(),
+                        waited.as_secs_f64()
+                    );
+                    continue;
+                }
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(MAX_POLL);
@@ -343,7 +459,7 @@ impl SharedSlot {
     }
 
     async fn put(&self, session: &Session) {
-        let sealed = self.sealer.seal(session);
+        let sealed = self.keys().seal(session);
         let stored = match &self.cache {
             SharedCache::Disk(d) => d.store(self.id(), &sealed),
             SharedCache::Redis(r) => {
@@ -389,6 +505,7 @@ impl SharedSlot {
         retired: Option<&Secret>,
         looked: bool,
     ) -> Result<Session> {
+        self.sealer().await;
         let bound = sign_in_bound(cfg);
         match self.turn(cfg, Some(retired), !looked, bound).await {
             Turn::Found(s) => {
@@ -422,6 +539,7 @@ impl SharedSlot {
         cfg: &ClientConfig,
         sign_in: impl Future<Output = Result<Session>>,
     ) -> Result<Session> {
+        self.sealer().await;
         let held = self.lock_within(cfg, sign_in_bound(cfg)).await;
         self.sign_in_holding(held, sign_in).await
     }
@@ -429,11 +547,24 @@ impl SharedSlot {
     /// Remove the shared entry only if it still holds `token` (compare-and-swap across
     /// processes). True if it was removed.
     pub async fn remove(&self, cfg: &ClientConfig, token: &str) -> bool {
-        let prefix = self.sealer.prefix(token);
+        let prefix = self.sealer().await.prefix(token);
         let held = self.lock_within(cfg, REMOVE_WAIT).await;
-        let removed = match &self.cache {
-            SharedCache::Disk(d) => d.remove_if(self.id(), &prefix),
-            SharedCache::Redis(r) => r.remove_if(self.id(), &prefix).await,
+        let removed = match (&self.cache, &held) {
+            // Disk: compare and remove only holding the lock, so no writer holding it can
+            // publish between the check and the removal.
+            (SharedCache::Disk(d), Some(Held::Disk(lock))) => d.remove_if(self.id(), &prefix, lock),
+            (SharedCache::Disk(_), _) => {
+                // This process has retired the token already and never takes it back.
+                log::debug!(
+                    "{}: the sign-in lock could not be had within {:.0} s; the shared entry is \
+                     left for its holder",
+                    self.cache.name(),
+                    REMOVE_WAIT.as_secs_f64()
+                );
+                false
+            }
+            // Redis: an atomic compare-and-delete, with or without the lock.
+            (SharedCache::Redis(r), _) => r.remove_if(self.id(), &prefix).await,
         };
         if let Some(h) = held {
             self.release(h).await;

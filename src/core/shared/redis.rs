@@ -40,6 +40,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
+/// Delete a lock key that cannot be a live holder's: no TTL at all, or a TTL longer than any
+/// holder that renews sanely would set.
+const BREAK_STUCK_LOCK: &str = r"
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -1 or ttl > tonumber(ARGV[1]) then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
+
 const REMOVE_IF_PREFIX: &str = r"
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then
@@ -274,6 +283,20 @@ impl RedisCache {
             Some(None) => TryLock::Busy,
             None => TryLock::Unavailable,
         }
+    }
+
+    /// Delete the lock of `key` if it has no TTL or one longer than `longest`: a holder that
+    /// renews sanely never sets either. True if it was deleted.
+    pub async fn break_stuck_lock(&self, key: &CacheKey, longest: Duration) -> bool {
+        let ms = longest.as_millis().to_string();
+        self.script(
+            BREAK_STUCK_LOCK,
+            self.lock_key(key),
+            &[ms.as_bytes()],
+            false,
+        )
+        .await
+        .is_some_and(|n| n > 0)
     }
 
     /// Extend `lock` to `ttl` from now, if it is still ours.

@@ -21,15 +21,16 @@ use crate::core::secret::Secret;
 use crate::core::session::{deadline_ns, monotonic_ns, Session};
 use crate::core::sessions::CacheKey;
 
-/// Format version 1 of a sealed session.
-pub const MAGIC: &[u8; 4] = b"TCA\x01";
+/// Format version 2 of a sealed session (version 1 stretched passwords with fewer PBKDF2
+/// rounds; its entries simply miss and are replaced).
+pub const MAGIC: &[u8; 4] = b"TCA\x02";
 pub const TAG_LEN: usize = 32;
 /// Bytes before the ciphertext: magic, token tag, nonce.
 const HEADER_LEN: usize = MAGIC.len() + TAG_LEN + NONCE_LEN;
 /// Sealed entries are small; anything larger than this is not ours.
 pub const MAX_SEALED_LEN: usize = 64 << 10;
 
-const SALT: &[u8] = b"tableau_connected_auth/shared-cache/v1";
+const SALT: &[u8] = b"tableau_connected_auth/shared-cache/v2";
 
 /// The keys for one cache key and one credential secret.
 pub struct Sealer {
@@ -209,6 +210,15 @@ mod tests {
     }
 
     const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn entries_of_the_previous_format_version_miss() {
+        let sealer = Sealer::new(b"secret", [1u8; 32]);
+        let mut sealed = sealer.seal(&session("tok", Duration::from_secs(60)));
+        assert!(sealer.open(&sealed, Duration::from_secs(3600)).is_some());
+        sealed[..4].copy_from_slice(b"TCA\x01");
+        assert!(sealer.open(&sealed, Duration::from_secs(3600)).is_none());
+    }
 
     #[test]
     fn round_trip_keeps_every_field_and_no_token_in_clear() {
