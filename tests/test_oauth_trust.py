@@ -44,7 +44,8 @@ KEY_FOR = {"RS256": "rsa", "RS384": "rsa", "RS512": "rsa", "PS256": "rsa", "PS38
 @pytest.mark.parametrize("algorithm", sorted(KEY_FOR))
 def test_eas_jwt_verifies_with_pyjwt_and_signs_in(fake: FakeTableau, algorithm: str) -> None:
     private, public = keypair(KEY_FOR[algorithm])
-    fake.add_external_authorization_server(ISSUER, public, audience="server")
+    # Tableau documents RS256 only; the fake accepts the others when a test opts in.
+    fake.add_external_authorization_server(ISSUER, public, audience="server", algorithms=[algorithm])
     eas = tca.ExternalAuthorizationServer(issuer=ISSUER, key_id="key-1", private_key=private, algorithm=algorithm)
     token = eas.jwt(fake.username, scopes=["tableau:content:read"], user_attributes={"Region": "East"})
     assert pyjwt.get_unverified_header(token) == {"alg": algorithm, "typ": "JWT", "kid": "key-1"}
@@ -55,6 +56,18 @@ def test_eas_jwt_verifies_with_pyjwt_and_signs_in(fake: FakeTableau, algorithm: 
     s = tca.Client(fake.url, site=fake.site, credentials=eas.credentials(fake.username, scopes=["tableau:content:read"])).session()
     assert fake.is_session_alive(s.token)
     assert json.loads(fake.last_jwt_claims() or "{}")["iss"] == ISSUER
+
+
+@pytest.mark.parametrize("algorithm", ["PS256", "ES256", "EdDSA"])
+def test_the_fake_accepts_only_rs256_from_an_eas_unless_a_test_opts_in(fake: FakeTableau, algorithm: str) -> None:
+    private, public = keypair(KEY_FOR[algorithm])
+    fake.add_external_authorization_server(ISSUER, public)
+    eas = tca.ExternalAuthorizationServer(issuer=ISSUER, key_id="k", private_key=private, algorithm=algorithm)
+    with pytest.raises(tca.SignInError) as info:
+        tca.Client(fake.url, site=fake.site, credentials=eas.credentials(fake.username, scopes=["tableau:content:read"])).session()
+    assert info.value.subcode == 10084
+    with pytest.raises(tca.ConfigurationError):
+        fake.add_external_authorization_server(ISSUER, public, algorithms=["HS256"])
 
 
 @pytest.mark.parametrize("wire_format", ["xml", "json"])

@@ -169,13 +169,16 @@ impl FakeTableau {
     /// Register an OAuth 2.0 trust issuer (External Authorization Server) with a public key
     /// (SubjectPublicKeyInfo PEM). `audience="cloud"` wants `aud` = "tableau:<site-luid>"
     /// (Tableau Cloud); `"server"` wants "tableau".
-    #[pyo3(signature = (issuer, public_key, *, site = "mysite", audience = "server"))]
+    /// `algorithms`: what the issuer may sign with; Tableau documents RS256 only, so that is
+    /// the default; tests of other algorithms opt in.
+    #[pyo3(signature = (issuer, public_key, *, site = "mysite", audience = "server", algorithms = None))]
     fn add_external_authorization_server(
         &self,
         issuer: &str,
         public_key: &str,
         site: &str,
         audience: &str,
+        algorithms: Option<Vec<String>>,
     ) -> PyResult<()> {
         let rule = match audience {
             "cloud" => AudienceRule::Cloud,
@@ -188,7 +191,14 @@ impl FakeTableau {
         };
         self.inner
             .add_external_authorization_server(site, issuer, public_key, rule)
-            .map_err(config_error)
+            .map_err(config_error)?;
+        if let Some(algorithms) = algorithms {
+            let algorithms: Vec<&str> = algorithms.iter().map(String::as_str).collect();
+            self.inner
+                .allow_eas_algorithms(site, issuer, &algorithms)
+                .map_err(config_error)?;
+        }
+        Ok(())
     }
 
     /// Register a unified-access-token configuration (Tableau Cloud, API 3.27+).

@@ -22,7 +22,7 @@
 //!
 //! | direct trust | OAuth 2.0 trust (EAS) | unified access token | sub-code |
 //! |---|---|---|---|
-//! | `alg` = `HS256` | `alg` ∈ RS256/384/512, PS256/384/512, ES256, ES384, EdDSA | `alg` = `RS256` | 10084 |
+//! | `alg` = `HS256` | `alg` = `RS256` (what Tableau documents), or one a test allowed of RS384/512, PS256/384/512, ES256, ES384, EdDSA | `alg` = `RS256` | 10084 |
 //! | header `iss`, when present, = claim `iss` | same | same | 10084 |
 //! | the app is enabled | — | — | 126 |
 //! | header `kid` present (a string) | same | same | 10083 |
@@ -272,7 +272,11 @@ fn verify_direct(
 
 /// OAuth 2.0 trust: algorithm, `kid`, signature with one of the issuer's keys, audience.
 fn verify_eas(token: &Token<'_>, iss: &str, eas: &Eas, site_luid: &str) -> Result<(), u32> {
-    let alg = token.alg().and_then(eas_algorithm).ok_or(SUB_PARSE)?;
+    let alg = token
+        .alg()
+        .filter(|a| eas.algorithms.iter().any(|allowed| allowed == a))
+        .and_then(eas_algorithm)
+        .ok_or(SUB_PARSE)?;
     token.check_header_iss(iss)?;
     token.kid()?;
     if !verify_with_any(

@@ -65,7 +65,7 @@
 //! |---|---|
 //! | 10084 | not three unpadded base64url parts; header or payload not a JSON object; claim `iss` not a string |
 //! | 126 | claim `iss` missing or not an issuer of the kind above on the site (a UAT issuer without `isUat`, an EAS or app issuer with `isUat`, too) |
-//! | 10084 | `alg`: direct trust `HS256`; EAS one of `RS256` `RS384` `RS512` `PS256` `PS384` `PS512` `ES256` `ES384` `EdDSA`; UAT `RS256`. Header `iss` present and ≠ claim `iss` |
+//! | 10084 | `alg`: direct trust `HS256`; EAS `RS256` (Tableau documents no other), or one of `RS384` `RS512` `PS256` `PS384` `PS512` `ES256` `ES384` `EdDSA` after [`FakeTableau::allow_eas_algorithms`]; UAT `RS256`. Header `iss` present and ≠ claim `iss` |
 //! | 126 | direct trust: the app is disabled |
 //! | 10083 | header `kid` missing |
 //! | 127 | direct trust: `kid` is not a secret of the app; or the HMAC-SHA256 signature does not verify with it |
@@ -521,6 +521,19 @@ impl FakeTableau {
         self.shared
             .lock()
             .add_external_authorization_server(site, issuer, public_key_pem, audience)
+    }
+
+    /// Lets an external authorization server sign with more algorithms than the RS256 that
+    /// Tableau documents (for tests of our signer's other algorithms).
+    pub fn allow_eas_algorithms(
+        &self,
+        site: &str,
+        issuer: &str,
+        algorithms: &[&str],
+    ) -> Result<(), String> {
+        self.shared
+            .lock()
+            .allow_eas_algorithms(site, issuer, algorithms)
     }
 
     /// Registers (or replaces) a unified-access-token configuration on a site (by content

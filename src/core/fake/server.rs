@@ -391,9 +391,28 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
             reply.body.truncate(half);
             reply
         }
-        Some(other) => misbehaviour_reply(&other, incoming.format),
+        Some(other) => {
+            // A server that fails late has already read and checked the sign-in: its JWT's
+            // jti is spent, so a client that re-sends the same JWT must fail.
+            if counted_route == Some(Route::SignIn)
+                && !matches!(other, Misbehaviour::Redirect { .. })
+            {
+                spend_jwt(&shared, &incoming);
+            }
+            misbehaviour_reply(&other, incoming.format)
+        }
     };
     reply.into_response()
+}
+
+/// Check a sign-in's JWT as a normal answer would (recording its `jti`), without signing in.
+fn spend_jwt(shared: &Shared, req: &ReadRequest) {
+    let Ok(body) = &req.body else {
+        return;
+    };
+    if let Ok(parsed) = parse_sign_in(req.content_type.as_deref(), body) {
+        shared.lock().check_jwt_only(&parsed, now_unix());
+    }
 }
 
 /// The normal answer, with its statistics.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
-use super::jwt_keys::{parse_public_key_pem, KeyKind, PublicKey};
+use super::jwt_keys::{eas_algorithm, parse_public_key_pem, KeyKind, PublicKey};
 use super::jwt_rules;
 use super::requests::{Credentials, SignInRequest};
 use super::responses::ApiError;
@@ -51,6 +51,9 @@ pub(crate) struct Eas {
     /// Every key registered for the issuer (the JWT `kid` does not pick one).
     pub keys: Vec<PublicKey>,
     pub audience: AudienceRule,
+    /// The `alg` values accepted: only what Tableau documents (RS256) unless a test opts in
+    /// to more ([`State::allow_eas_algorithms`]).
+    pub algorithms: Vec<String>,
 }
 
 /// A unified-access-token configuration of one site.
@@ -389,11 +392,34 @@ impl State {
         let eas = site.eas.entry(issuer.to_string()).or_insert_with(|| Eas {
             keys: Vec::new(),
             audience,
+            algorithms: vec!["RS256".to_string()],
         });
         if !eas.keys.contains(&key) {
             eas.keys.push(key);
         }
         eas.audience = audience;
+        Ok(())
+    }
+
+    /// Lets the external authorization server `issuer` of `site` sign with `algorithms` (Tableau
+    /// documents RS256 only; the others are for tests that opt in).
+    pub fn allow_eas_algorithms(
+        &mut self,
+        site: &str,
+        issuer: &str,
+        algorithms: &[&str],
+    ) -> Result<(), String> {
+        if let Some(bad) = algorithms.iter().find(|a| eas_algorithm(a).is_none()) {
+            return Err(format!("{bad:?} is not an algorithm an EAS can sign with"));
+        }
+        let eas = self
+            .sites
+            .get_mut(site)
+            .and_then(|s| s.eas.get_mut(issuer))
+            .ok_or_else(|| {
+                format!("no external authorization server {issuer:?} on site {site:?}")
+            })?;
+        eas.algorithms = algorithms.iter().map(|a| a.to_string()).collect();
         Ok(())
     }
 
@@ -534,6 +560,14 @@ impl State {
             site_luid: site.luid.clone(),
             site_content_url: site.content_url.clone(),
             user_luid: user.luid.clone(),
+        }
+    }
+
+    /// The JWT checks of a sign-in and nothing else (its `jti` is recorded when they pass):
+    /// what a server that fails after reading the request has done.
+    pub fn check_jwt_only(&mut self, req: &SignInRequest, now_unix: f64) {
+        if let Credentials::Jwt { jwt, is_uat } = &req.credentials {
+            let _ = jwt_rules::verify(self, &req.site_content_url, jwt, *is_uat, now_unix);
         }
     }
 

@@ -1900,6 +1900,14 @@ async fn eas_sign_in_with_every_key_type_and_both_audience_rules() {
             fake.add_external_authorization_server("mysite", issuer, &key.public_pem(), rule)
                 .expect("register");
         }
+        fake.allow_eas_algorithms(
+            "mysite",
+            issuer,
+            &[
+                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+            ],
+        )
+        .expect("allow");
     }
     let cloud_aud = format!("tableau:{site_luid}");
     let cases: [(&str, &TestKey); 9] = [
@@ -1996,6 +2004,9 @@ async fn eas_rejections_have_their_sub_codes() {
         AudienceRule::Server,
     )
     .expect("register");
+    // EdDSA allowed too, so that an Ed25519 signature reaches the key check.
+    fake.allow_eas_algorithms("mysite", EAS_SERVER, &["RS256", "EdDSA"])
+        .expect("allow");
     // Registered on the default site only.
     fake.add_external_authorization_server("", EAS_CLOUD, &rsa.public_pem(), AudienceRule::Server)
         .expect("register");
@@ -2016,6 +2027,11 @@ async fn eas_rejections_have_their_sub_codes() {
             "kid a number",
             mint_with(&rsa, &header_with(json!({"kid": 1})), &good()),
             10083,
+        ),
+        (
+            "PS256, which Tableau does not document and this issuer was not allowed",
+            mint_with(&rsa, &eas_header("PS256"), &good()),
+            10084,
         ),
         (
             "Ed25519 signature, key not registered for EdDSA",
