@@ -87,11 +87,12 @@ def test_each_broken_jwt_rule_is_refused_with_401001(fake: FakeTableau, case: st
 
 def test_a_reused_jti_is_refused(fake: FakeTableau) -> None:
     token = _mint(fake)
-    first = tca.Client(fake.url, site=fake.site, credentials=tca.Jwt(token))
+    first = tca.Client(fake.url, site=fake.site, credentials=tca.Jwt(token, identity="me"))
     first.session()
-    # Another Jwt with the same token shares that cached session; once it is signed out, the
-    # token must reach Tableau again, which refuses the jti it has already seen.
-    assert tca.Client(fake.url, site=fake.site, credentials=tca.Jwt(token)).session().token == first.session().token
+    # Another Jwt named the same shares that cached session; once it is signed out, the token
+    # must reach Tableau again, which refuses the jti it has already seen.
+    again = tca.Client(fake.url, site=fake.site, credentials=tca.Jwt(token, identity="me"))
+    assert again.session().token == first.session().token
     first.sign_out()
     err = _sign_in_with(fake, token)
     assert err.subcode == 10091 and "fresh" in str(err)

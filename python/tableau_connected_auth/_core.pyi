@@ -93,9 +93,12 @@ class UsernamePassword:
 @final
 class Jwt:
     """A JWT minted elsewhere: a plain string is good for one sign-in; a callable is called
-    for a fresh JWT at every sign-in."""
+    for a fresh JWT at every sign-in.
 
-    def __new__(cls, token: Union[str, Callable[[], str]]) -> Self: ...
+    Its cached sessions are its own (a random identity); ``identity="name"`` shares them with
+    every ``Jwt`` named the same, whose JWTs must then sign in as the same user."""
+
+    def __new__(cls, token: Union[str, Callable[[], str]], *, identity: Optional[str] = None) -> Self: ...
 
 @final
 class ExternalAuthorizationServer(_JwtIssuer):
@@ -343,7 +346,13 @@ class FakeTableau:
     ) -> None: ...
     def add_pat(self, name: str, secret: str, *, username: str = "me@example.com", site: str = "mysite") -> None: ...
     def add_external_authorization_server(
-        self, issuer: str, public_key: str, *, site: str = "mysite", audience: str = "server"
+        self,
+        issuer: str,
+        public_key: str,
+        *,
+        site: str = "mysite",
+        audience: str = "server",
+        algorithms: Optional[Sequence[str]] = None,
     ) -> None: ...
     def add_uat_configuration(
         self, issuer: str, public_key: str, tenant_id: str, *, site: str = "mysite", username_claim: str = "email"

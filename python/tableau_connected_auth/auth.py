@@ -8,9 +8,10 @@
     http.get(client.session().url("workbooks"))
 
     import httpx
-    with httpx.Client(auth=client.httpx_auth()) as http:          # an httpx.Auth
+    auth = client.httpx_auth()                  # an httpx.Auth
+    with auth.http_client(follow_redirects=True) as http:   # httpx.Client(auth=auth, event_hooks=...)
         http.get(client.session().url("workbooks"))
-    async with httpx.AsyncClient(auth=aclient.httpx_auth()) as http:
+    async with aclient.httpx_auth().async_http_client() as http:   # httpx.AsyncClient
         await http.get((await aclient.session()).url("workbooks"))
 
 Each adds ``X-Tableau-Auth`` with the client's cached session (signing in only when there is no
@@ -18,15 +19,29 @@ live one). On a 401 it drops that session with ``client.invalidate(session)`` (c
 so a burst of 401s causes one re-sign-in) and sends the request once more with a fresh session;
 a second 401 is returned to the caller.
 
-The token is only ever sent to the client's own server (same scheme, host and port); requests to
-any other origin pass through untouched, and ``requests`` drops it from a redirect that leaves the
-server. ``requests`` and ``httpx`` are optional dependencies (``pip install
+The token is only ever added to requests for the client's own server (same scheme, host and
+port); requests to any other origin go out without ``X-Tableau-Auth`` (``RequestsAuth`` removes
+it even when the caller, or TSC following a redirect itself, put it there), and
+``RequestsAuth`` drops it from a redirect that leaves the server (its response hook runs before
+requests follows one).
+
+**httpx and redirects.** httpx follows redirects inside the client, where an ``httpx.Auth`` never
+sees them, and copies every header but ``Authorization`` to the next hop. So with
+``follow_redirects=True`` a redirect from the server to another origin would carry the session
+token there, unless the client also runs :class:`HttpxAuth`'s event hooks, which drop
+``X-Tableau-Auth`` from every hop that is not for the server. Make the client with
+``auth.http_client(...)`` / ``auth.async_http_client(...)``, or pass
+``event_hooks=auth.event_hooks`` to ``httpx.Client`` (``auth.async_event_hooks`` to
+``httpx.AsyncClient``). Without ``follow_redirects`` (httpx's default) httpx follows nothing, but
+a redirect's ``response.next_request`` still holds the token: send it only with such a client.
+
+``requests`` and ``httpx`` are optional dependencies (``pip install
 tableau_connected_auth[requests]`` / ``[httpx]``), imported only when these classes are first used.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
 from ._async_client import AsyncClient
@@ -68,13 +83,24 @@ if TYPE_CHECKING:
         def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest: ...
 
     class HttpxAuth(httpx.Auth):
-        """An ``httpx.Auth`` signing requests to the client's server with its session."""
+        """An ``httpx.Auth`` signing requests to the client's server with its session.
+
+        With ``follow_redirects=True``, make the client with :meth:`http_client` /
+        :meth:`async_http_client` or pass :attr:`event_hooks` / :attr:`async_event_hooks`;
+        otherwise a redirect to another origin carries the session token there.
+        """
 
         client: Union[Client, AsyncClient]
 
         def __init__(self, client: Union[Client, AsyncClient]) -> None: ...
         def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]: ...
         def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]: ...
+        @property
+        def event_hooks(self) -> Dict[str, List[Callable[[httpx.Request], None]]]: ...
+        @property
+        def async_event_hooks(self) -> Dict[str, List[Callable[[httpx.Request], Awaitable[None]]]]: ...
+        def http_client(self, **kwargs: Any) -> httpx.Client: ...
+        def async_http_client(self, **kwargs: Any) -> httpx.AsyncClient: ...
 
 
 def _build_requests_auth() -> Any:
@@ -139,7 +165,8 @@ def _build_requests_auth() -> Any:
 
         Adds ``X-Tableau-Auth`` with ``client.session()``; on a 401, calls
         ``client.invalidate(session)`` and sends the request once more with a fresh session.
-        Requests to other origins are left alone. Made by ``client.requests_auth()``.
+        Requests to other origins go out without ``X-Tableau-Auth`` (whoever set it), and are
+        otherwise left alone. Made by ``client.requests_auth()``.
         """
 
         def __init__(self, client: Client) -> None:
@@ -148,6 +175,9 @@ def _build_requests_auth() -> Any:
 
         def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
             if _origin(r.url or "") != self._server_origin:
+                # Never to another origin, whoever set it (TSC follows redirects itself and
+                # re-sends its own headers to the next hop).
+                r.headers.pop(AUTH_HEADER, None)
                 return r
             session = self.client.session()
             r.headers[AUTH_HEADER] = session.token
@@ -176,9 +206,18 @@ def _build_httpx_auth() -> Any:
 
         Adds ``X-Tableau-Auth`` with the client's cached session (``await aclient.session()`` in
         an async flow); on a 401, calls ``invalidate(session)`` and sends the request once more
-        with a fresh session. Requests to other origins are left alone. Request bodies are kept
+        with a fresh session. Requests to other origins go out without ``X-Tableau-Auth``. Request
+        bodies are kept
         in memory so that the retry can send them again. Made by ``client.httpx_auth()`` or
         ``aclient.httpx_auth()``.
+
+        Redirects: httpx follows them without showing them to an ``httpx.Auth``, keeping every
+        header but ``Authorization``, so with ``follow_redirects=True`` a redirect from the server
+        to another origin would take the session token along. Make the client with
+        :meth:`http_client` / :meth:`async_http_client`, or pass ``event_hooks=auth.event_hooks``
+        (``httpx.Client``) / ``event_hooks=auth.async_event_hooks`` (``httpx.AsyncClient``): their
+        request hook, run by httpx before every hop, drops ``X-Tableau-Auth`` from any request
+        that is not for the server.
         """
 
         def __init__(self, client: Union[Client, AsyncClient]) -> None:
@@ -192,13 +231,14 @@ def _build_httpx_auth() -> Any:
         def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
             """The flow of ``httpx.Client``: sign, send, and after a 401 re-sign and send once more."""
             if not self._ours(request):
+                request.headers.pop(AUTH_HEADER, None)  # never to another origin
                 yield request
                 return
             request.read()  # kept for the retry
             session = self._sync_client.session()
             request.headers[AUTH_HEADER] = session.token
             response = yield request
-            if response.status_code == 401:
+            if response.status_code == 401 and self._ours(response.request):
                 self._sync_client.invalidate(session)
                 fresh = self._sync_client.session()
                 if fresh.token != session.token:
@@ -213,23 +253,75 @@ def _build_httpx_auth() -> Any:
         async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
             """The flow of ``httpx.AsyncClient``: the same, awaiting the session (asyncio)."""
             if not self._ours(request):
+                request.headers.pop(AUTH_HEADER, None)  # never to another origin
                 yield request
                 return
             await request.aread()  # kept for the retry
             session = await self._async_session()
             request.headers[AUTH_HEADER] = session.token
             response = yield request
-            if response.status_code == 401:
+            if response.status_code == 401 and self._ours(response.request):
                 self._sync_client.invalidate(session)
                 fresh = await self._async_session()
                 if fresh.token != session.token:
                     request.headers[AUTH_HEADER] = fresh.token
                     yield request
 
+        def _drop_token_elsewhere(self, request: httpx.Request) -> None:
+            if not self._ours(request):
+                request.headers.pop(AUTH_HEADER, None)
+
+        async def _async_drop_token_elsewhere(self, request: httpx.Request) -> None:
+            self._drop_token_elsewhere(request)
+
+        @property
+        def event_hooks(self) -> Dict[str, List[Callable[[httpx.Request], None]]]:
+            """Event hooks for ``httpx.Client(auth=auth, event_hooks=auth.event_hooks)``.
+
+            httpx runs request hooks before every hop, redirects included; this one drops
+            ``X-Tableau-Auth`` from any request whose origin (scheme, host, port) is not the
+            server's. A new dict each time, yours to extend.
+            """
+            return {"request": [self._drop_token_elsewhere]}
+
+        @property
+        def async_event_hooks(self) -> Dict[str, List[Callable[[httpx.Request], Awaitable[None]]]]:
+            """:attr:`event_hooks` for ``httpx.AsyncClient``, which awaits its hooks."""
+            return {"request": [self._async_drop_token_elsewhere]}
+
+        def http_client(self, **kwargs: Any) -> httpx.Client:
+            """``httpx.Client(auth=self, **kwargs)`` that also runs :attr:`event_hooks`.
+
+            This is the safe way to follow redirects: a plain ``httpx.Client(auth=auth,
+            follow_redirects=True)`` sends the session token on to whatever origin the server
+            redirects to. Any ``event_hooks`` given are kept and run first, then ours.
+            """
+            hooks = _merged_hooks(kwargs.pop("event_hooks", None), self.event_hooks)
+            return httpx.Client(auth=self, event_hooks=hooks, **kwargs)
+
+        def async_http_client(self, **kwargs: Any) -> httpx.AsyncClient:
+            """``httpx.AsyncClient(auth=self, **kwargs)`` that also runs :attr:`async_event_hooks`.
+
+            The asyncio twin of :meth:`http_client`, for the same reason. Any ``event_hooks``
+            given (async functions) are kept and run first, then ours.
+            """
+            hooks = _merged_hooks(kwargs.pop("event_hooks", None), self.async_event_hooks)
+            return httpx.AsyncClient(auth=self, event_hooks=hooks, **kwargs)
+
         def __repr__(self) -> str:
             return f"HttpxAuth({self.client!r})"
 
     return HttpxAuth
+
+
+def _merged_hooks(
+    theirs: Optional[Mapping[str, List[Callable[..., Any]]]], ours: Mapping[str, List[Callable[..., Any]]]
+) -> Dict[str, List[Callable[..., Any]]]:
+    """The caller's event hooks followed by ours, so that ours sees each request last."""
+    merged: Dict[str, List[Callable[..., Any]]] = {name: list(hooks) for name, hooks in (theirs or {}).items()}
+    for name, hooks in ours.items():
+        merged[name] = merged.get(name, []) + list(hooks)
+    return merged
 
 
 _BUILDERS = {"RequestsAuth": _build_requests_auth, "HttpxAuth": _build_httpx_auth}
