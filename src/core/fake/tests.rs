@@ -2004,8 +2004,8 @@ async fn eas_rejections_have_their_sub_codes() {
         AudienceRule::Server,
     )
     .expect("register");
-    // EdDSA allowed too, so that an Ed25519 signature reaches the key check.
-    fake.allow_eas_algorithms("mysite", EAS_SERVER, &["RS256", "EdDSA"])
+    // ES256 and EdDSA allowed too, so that their signatures reach the key check.
+    fake.allow_eas_algorithms("mysite", EAS_SERVER, &["RS256", "ES256", "EdDSA"])
         .expect("allow");
     // Registered on the default site only.
     fake.add_external_authorization_server("", EAS_CLOUD, &rsa.public_pem(), AudienceRule::Server)
