@@ -25,7 +25,8 @@ def with_requests(client: tca.Client) -> int:
 def with_httpx(client: tca.Client) -> int:
     # http_client(): an httpx.Client whose event hook keeps the token off redirects elsewhere.
     with client.httpx_auth().http_client(timeout=30, follow_redirects=True) as http:
-        return http.get(client.session().url("workbooks")).status_code
+        status: int = http.get(client.session().url("workbooks")).status_code
+        return status
 
 
 async def with_httpx_async(aclient: tca.AsyncClient) -> int:

@@ -79,6 +79,19 @@ def test_a_jwt_callable_that_changes_user_is_refused_and_its_session_signed_out(
     assert fake.stats()["sign_outs"] == 1  # the refused session did not live on
 
 
+def test_a_jwt_callable_that_changes_user_is_refused_on_a_re_sign_in_after_a_401_too(fake: FakeTableau) -> None:
+    other = "other@example.com"
+    fake.add_user(other, site=fake.site)
+    users = iter([fake.username, other, other])
+    client = tca.Client(
+        fake.url, site=fake.site, credentials=tca.Jwt(lambda: fake.connected_app.jwt(next(users), scopes=SCOPES))
+    )
+    assert current_user(client) == fake.username
+    fake.expire_all_sessions()
+    with pytest.raises(tca.ConfigurationError, match="another user"):
+        client.get("workbooks")  # the dead session's re-sign-in (a lookup) mints for the other user
+
+
 def test_jwts_share_sessions_only_when_given_the_same_identity(fake: FakeTableau) -> None:
     mint = lambda: fake.connected_app.jwt(fake.username, scopes=SCOPES)  # noqa: E731
     a = tca.Client(fake.url, site=fake.site, credentials=tca.Jwt(mint))
@@ -216,6 +229,23 @@ def test_requests_and_tsc_never_carry_the_token_to_another_origin(
     assert recorder.connections == 2, "both redirects were followed to the other origin"
     assert b"x-tableau-auth" not in recorder.received.lower()
     assert session.token.encode() not in recorder.received
+
+
+def test_a_plain_httpx_client_that_follows_a_redirect_elsewhere_gets_its_session_ended(
+    fake: FakeTableau, recorder: Recorder
+) -> None:
+    import httpx
+
+    client = fake.client()
+    session = client.session()
+    fake.redirect_next(f"http://127.0.0.1:{recorder.port}/elsewhere", status=302, route="workbooks")
+    with httpx.Client(auth=client.httpx_auth(), follow_redirects=True, timeout=10) as http:
+        with pytest.raises(tca.ProtocolError, match="event_hooks"):
+            http.get(session.url("workbooks"))
+    # httpx sent it (an httpx.Auth never sees redirect hops), so the token must be dead.
+    assert session.token.encode() in recorder.received
+    assert not fake.is_session_alive(session.token)
+    assert client.session().token != session.token
 
 
 # --- 4. trust settings split the cache ---------------------------------------------------------

@@ -471,7 +471,7 @@ def test_a_stale_entry_is_refreshed_once(fake: FakeTableau, backend: Spec) -> No
 
 
 def test_a_redis_lock_that_never_expires_is_broken_after_twice_lock_timeout(fake: FakeTableau, redis_url: str) -> None:
-    spec = app_spec(fake, cache="redis", url=redis_url, prefix=f"stuck-{uuid.uuid4().hex[:8]}", lock_timeout=0.5)
+    spec = app_spec(fake, cache="redis", url=redis_url, prefix=f"stuck-{uuid.uuid4().hex[:8]}", lock_timeout=0.4)
     client = client_for(spec)
     first = client.session()
     (entry,) = stored_entries(spec)

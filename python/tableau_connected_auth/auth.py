@@ -67,6 +67,11 @@ def _origin(url: str) -> _Origin:
     return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
 
 
+def _origin_text(url: str) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}"
+
+
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator
 
@@ -238,7 +243,10 @@ def _build_httpx_auth() -> Any:
             session = self._sync_client.session()
             request.headers[AUTH_HEADER] = session.token
             response = yield request
-            if response.status_code == 401 and self._ours(response.request):
+            if self._leaked(response, session):
+                self._sync_client.sign_out()
+                raise self._leak_error(response)
+            if response.status_code == 401 and self._carried(response, session):
                 self._sync_client.invalidate(session)
                 fresh = self._sync_client.session()
                 if fresh.token != session.token:
@@ -260,12 +268,43 @@ def _build_httpx_auth() -> Any:
             session = await self._async_session()
             request.headers[AUTH_HEADER] = session.token
             response = yield request
-            if response.status_code == 401 and self._ours(response.request):
+            if self._leaked(response, session):
+                if isinstance(self.client, AsyncClient):
+                    await self.client.sign_out()
+                else:
+                    await self._sync_client._sign_out_async()
+                raise self._leak_error(response)
+            if response.status_code == 401 and self._carried(response, session):
                 self._sync_client.invalidate(session)
                 fresh = await self._async_session()
                 if fresh.token != session.token:
                     request.headers[AUTH_HEADER] = fresh.token
                     yield request
+
+        @staticmethod
+        def _carried(response: httpx.Response, session: Session) -> bool:
+            """Did the request that got ``response`` carry this session's token? (A 401 for a
+            hop that had it removed says nothing about the session.)"""
+            return bool(response.request.headers.get(AUTH_HEADER) == session.token)
+
+        def _leaked(self, response: httpx.Response, session: Session) -> bool:
+            """Did httpx follow a redirect to another origin with the token on (a client made
+            without :attr:`event_hooks`)?"""
+            if not response.history:
+                return False
+            hops = [r.request for r in response.history[1:]] + [response.request]
+            return any(not self._ours(h) and h.headers.get(AUTH_HEADER) == session.token for h in hops)
+
+        @staticmethod
+        def _leak_error(response: httpx.Response) -> Exception:
+            from .exceptions import ProtocolError
+
+            return ProtocolError(
+                f"httpx followed a redirect to {_origin_text(str(response.request.url))} and sent "
+                "the session token there: the session was signed out. Make the httpx client with "
+                "auth.http_client(...) / auth.async_http_client(...), or pass "
+                "event_hooks=auth.event_hooks, to keep the token off other origins"
+            )
 
         def _drop_token_elsewhere(self, request: httpx.Request) -> None:
             if not self._ours(request):

@@ -205,9 +205,11 @@ impl Client {
         };
         // Tableau ended the old session: drop it here and from the shared cache.
         self.invalidate(current.token.expose()).await;
-        if self.reuses() {
+        // Cached under the new site's key, where a client for that site finds it; a Jwt with a
+        // random identity of its own has no such client, so its new session is only returned.
+        if self.reuses() && self.creds.reachable_later() {
             let target = Arc::new(target);
-            return sessions::entry(key, self.creds.reachable_later()).store(switched, &target);
+            return sessions::entry(key, true).store(switched, &target);
         }
         Ok(Arc::new(switched))
     }

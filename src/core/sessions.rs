@@ -177,6 +177,7 @@ fn admit(flight: &mut Flight, session: &Session) -> Result<()> {
 }
 
 /// Sign out a session that was refused, in the background (it must not live on unused).
+/// Called with no lock held (it may build the runtime).
 fn sign_out_stray(cfg: &Arc<ClientConfig>, session: Session) {
     let cfg = cfg.clone();
     transport::process().runtime().spawn(async move {
@@ -218,6 +219,9 @@ impl Entry {
         shared: Option<&Arc<SharedSlot>>,
     ) -> Lookup {
         let pid = std::process::id();
+        // Before any lock: a process's first call (a forked child's too) builds the runtime,
+        // which starts threads; a fork meanwhile must not find our lock held.
+        let runtime = transport::process().runtime();
         // The disk cache is read with no lock held: reading may log, and a log record may wait
         // for the GIL, which a thread waiting on our lock could hold.
         let mut from_disk = None;
@@ -256,7 +260,7 @@ impl Entry {
                 entry.finish(generation, result, &cfg)
             }
         };
-        let handle = transport::process().runtime().spawn(task);
+        let handle = runtime.spawn(task);
         let shared = async move {
             handle
                 .await
@@ -315,10 +319,11 @@ impl Entry {
         cfg: &Arc<ClientConfig>,
     ) -> SignInResult {
         let mut flight = lock(&self.flight);
+        let mut stray = None;
         let result = result.and_then(|s| match admit(&mut flight, &s) {
             Ok(()) => Ok(Arc::new(s)),
             Err(e) => {
-                sign_out_stray(cfg, s);
+                stray = Some(s);
                 Err(e)
             }
         });
@@ -330,6 +335,10 @@ impl Entry {
             flight.in_flight = None;
             self.ready.store(result.as_ref().ok().cloned());
         }
+        drop(flight);
+        if let Some(s) = stray {
+            sign_out_stray(cfg, s);
+        }
         result
     }
 
@@ -338,6 +347,7 @@ impl Entry {
     pub fn store(&self, session: Session, cfg: &Arc<ClientConfig>) -> SignInResult {
         let mut flight = lock(&self.flight);
         if let Err(e) = admit(&mut flight, &session) {
+            drop(flight);
             sign_out_stray(cfg, session);
             return Err(e);
         }

@@ -76,14 +76,22 @@ impl Process {
     }
 
     /// The HTTP client for these TLS/proxy settings (one per distinct setting, per process).
+    /// Built with no lock held (it reads CA and certificate files): two threads may both build
+    /// one for the same settings; the first stored is kept.
     pub fn http(&self, cfg: &TransportConfig) -> Result<reqwest::Client> {
-        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = clients.get(cfg) {
+        if let Some(c) = self.lock_clients().get(cfg) {
             return Ok(c.clone());
         }
         let client = build_client(cfg)?;
-        clients.insert(cfg.clone(), client.clone());
-        Ok(client)
+        Ok(self
+            .lock_clients()
+            .entry(cfg.clone())
+            .or_insert(client)
+            .clone())
+    }
+
+    fn lock_clients(&self) -> std::sync::MutexGuard<'_, HashMap<TransportConfig, reqwest::Client>> {
+        self.clients.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -371,9 +371,9 @@ impl SharedSlot {
     }
 
     /// Has the holder of a busy lock stopped working? Disk: its lock file was not renewed for
-    /// `lock_timeout`. Redis: after 2 × `lock_timeout` of waiting, a lock key with no TTL (or
-    /// one longer than that, which no sane holder sets) is deleted and the lock tried again; a
-    /// lock with a sane TTL expires by itself if its holder stops.
+    /// `lock_timeout`. Redis: after 2 × `lock_timeout` of waiting, a lock key with no TTL
+    /// (which none of our holders sets) is deleted and the lock tried again; a lock with a TTL
+    /// expires by itself if its holder stops renewing it.
     async fn holder_stuck(&self, waited: Duration) -> Stuck {
         let timeout = self.cache.lock_timeout();
         match &self.cache {
@@ -385,7 +385,7 @@ impl SharedSlot {
                 }
             }
             SharedCache::Redis(r) => {
-                if waited >= timeout * 2 && r.break_stuck_lock(self.id(), timeout * 2).await {
+                if waited >= timeout * 2 && r.break_stuck_lock(self.id()).await {
                     Stuck::Broken
                 } else {
                     Stuck::No
@@ -437,8 +437,8 @@ impl SharedSlot {
                 }
                 Stuck::Broken => {
                     log::warn!(
-                        "{}: the sign-in lock had no sane expiry (no TTL, or longer than 2 × \
-                         lock_timeout) after {:.0} s of waiting; removed it",
+                        "{}: the sign-in lock has no expiry (no TTL) after {:.0} s of waiting; \
+                         removed it",
                         self.cache.name(),
                         waited.as_secs_f64()
                     );

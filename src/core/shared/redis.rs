@@ -40,11 +40,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
-/// Delete a lock key that cannot be a live holder's: no TTL at all, or a TTL longer than any
-/// holder that renews sanely would set.
+/// Delete a lock key that cannot be a live holder's: one with no TTL (every holder sets one and
+/// renews it; a key without is left by something else, or by a bug, and would never expire).
 const BREAK_STUCK_LOCK: &str = r"
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -1 or ttl > tonumber(ARGV[1]) then
+if redis.call('PTTL', KEYS[1]) == -1 then
   return redis.call('DEL', KEYS[1])
 end
 return 0";
@@ -285,18 +284,12 @@ impl RedisCache {
         }
     }
 
-    /// Delete the lock of `key` if it has no TTL or one longer than `longest`: a holder that
-    /// renews sanely never sets either. True if it was deleted.
-    pub async fn break_stuck_lock(&self, key: &CacheKey, longest: Duration) -> bool {
-        let ms = longest.as_millis().to_string();
-        self.script(
-            BREAK_STUCK_LOCK,
-            self.lock_key(key),
-            &[ms.as_bytes()],
-            false,
-        )
-        .await
-        .is_some_and(|n| n > 0)
+    /// Delete the lock of `key` if it has no TTL (no holder of ours sets one without). True if
+    /// it was deleted.
+    pub async fn break_stuck_lock(&self, key: &CacheKey) -> bool {
+        self.script(BREAK_STUCK_LOCK, self.lock_key(key), &[], false)
+            .await
+            .is_some_and(|n| n > 0)
     }
 
     /// Extend `lock` to `ttl` from now, if it is still ours.
