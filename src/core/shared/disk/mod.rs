@@ -1,36 +1,44 @@
 //! `DiskCache`: sessions shared by the processes of one user on one machine.
 //!
-//! - One file per cache key, `<key>.session`, in a per-user directory (mode 0700; files 0600),
-//!   written atomically: a temporary file, fsync, rename over the old one, fsync the directory.
-//! - The directory is opened once per process (again in a forked child), without following a
-//!   symbolic link, and checked through that handle: a directory of this user's, private. Every
-//!   later operation goes through the handle (`openat`, `renameat`, `unlinkat`, `fstatat`),
-//!   never through a path, so a directory swapped for a symbolic link after the check cannot
-//!   redirect a read or a write. No file in it is opened through a symbolic link either
-//!   (`O_NOFOLLOW`): a link put in an entry's place is ignored, and replaced by the next write.
-//! - Temporary files a crash left behind (this user's, older than a minute) are removed when
-//!   the directory is opened.
-//! - Single-flight across processes: an advisory `flock` on `<key>.lock`, held only around the
-//!   sign-in. The OS drops it when its holder dies, even by SIGKILL. A forked child closes the
-//!   lock descriptors it inherited (see `forget_locks_after_fork`), so a fork taken while the
-//!   parent signs in cannot keep the lock alive.
+//! - One file per cache key, `<key>.session`, in a per-user directory, written atomically: a
+//!   temporary file, fsync, rename over the old one (then, on Unix, fsync of the directory).
+//! - The directory is opened and checked once per process (again in a forked child), and each
+//!   platform keeps what it can of "private, and never through a link" ([`PrivateDir`]):
+//!   - Unix (Linux, macOS): a directory of this user's, mode 0700, files 0600, opened once
+//!     with `O_DIRECTORY|O_NOFOLLOW` and used only through that handle; no file is opened
+//!     through a symbolic link. See `unix.rs`.
+//!   - Windows: `%LOCALAPPDATA%\tableau_connected_auth`, private by the ACL it inherits from
+//!     the user's profile (not inspected); files opened without following reparse points; the
+//!     directory is used by path after its check. See `windows.rs`.
+//! - Temporary files a crash left behind (older than a minute) are removed when the directory
+//!   is opened.
+//! - Single-flight across processes: an OS file lock (`flock` on Unix, `LockFileEx` on
+//!   Windows, through std's `File::try_lock`) on `<key>.lock`, held only around the sign-in.
+//!   The OS drops it when its holder dies, even when killed. On Unix a forked child closes the
+//!   lock descriptors it inherited (see `unix::ForkSlot`), so a fork taken while the parent
+//!   signs in cannot keep the lock alive.
 //! - An entry is removed only by the holder of its lock (`remove_if` takes the held lock), so no
 //!   writer can publish between the check of the entry and its removal.
-//! - Files that are corrupt, truncated, foreign (another owner, loose permissions, not a plain
-//!   file) or unreadable are ignored and replaced; the cache never fails a call.
+//! - Files that are corrupt, truncated, foreign (on Unix: another owner, loose permissions) or
+//!   not plain files are ignored and replaced; the cache never fails a call.
 
-use std::ffi::CString;
-use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::DirBuilderExt;
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as platform;
+
+use std::fs::{File, TryLockError};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags, Stat, Timespec, Timestamps};
-use rustix::io::Errno;
+use platform::{ForkSlot, PrivateDir};
 
 use crate::core::error::{Error, Result};
 use crate::core::sessions::CacheKey;
@@ -43,31 +51,52 @@ const DIR_NAME: &str = "tableau_connected_auth";
 /// within milliseconds).
 const STALE_TEMP: Duration = Duration::from_secs(60);
 
+/// Why a file was not read.
+pub enum Unread {
+    Missing,
+    /// Not a private plain file of ours (or too large, or unreadable).
+    NotOurs,
+}
+
 /// A directory of cached sessions.
 pub struct DiskCache {
     dir: PathBuf,
     /// True when the directory is our default location, which we may tighten to 0700.
     default_location: bool,
     /// The outcome of preparing the directory, once per process: the pid that prepared it and
-    /// the directory's handle (`None`: unusable). Never held across I/O.
-    prepared: Mutex<Option<(u32, Option<Arc<OwnedFd>>)>>,
+    /// the opened directory (`None`: unusable). Never held across I/O.
+    prepared: Mutex<Option<(u32, Option<Arc<PrivateDir>>)>>,
     warned: AtomicBool,
     /// How long a lock holder that stopped renewing its lock can block the others; `None`:
     /// the default (`shared::DEFAULT_LOCK_TIMEOUT`).
-    pub lock_timeout: Option<std::time::Duration>,
+    pub lock_timeout: Option<Duration>,
 }
 
-/// The default directory: `$XDG_CACHE_HOME/tableau_connected_auth`, or
-/// `~/.cache/tableau_connected_auth`.
+/// The default directory: on Unix `$XDG_CACHE_HOME/tableau_connected_auth`, or
+/// `~/.cache/tableau_connected_auth`; on Windows `%LOCALAPPDATA%\tableau_connected_auth`.
 pub fn default_dir() -> Result<PathBuf> {
-    if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from) {
-        if xdg.is_absolute() {
-            return Ok(xdg.join(DIR_NAME));
-        }
+    let absolute = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    if cfg!(windows) {
+        return absolute("LOCALAPPDATA")
+            .map(|d| d.join(DIR_NAME))
+            .ok_or_else(|| {
+                Error::Configuration(
+                    "DiskCache() found no %LOCALAPPDATA%: give a directory, \
+                     DiskCache(path=\"C:\\some\\private\\dir\")"
+                        .into(),
+                )
+            });
     }
-    match std::env::var_os("HOME").map(PathBuf::from) {
-        Some(home) if home.is_absolute() => Ok(home.join(".cache").join(DIR_NAME)),
-        _ => Err(Error::Configuration(
+    if let Some(xdg) = absolute("XDG_CACHE_HOME") {
+        return Ok(xdg.join(DIR_NAME));
+    }
+    match absolute("HOME") {
+        Some(home) => Ok(home.join(".cache").join(DIR_NAME)),
+        None => Err(Error::Configuration(
             "DiskCache() found neither $XDG_CACHE_HOME nor $HOME: give a directory, \
              DiskCache(path=\"/some/private/dir\")"
                 .into(),
@@ -75,57 +104,23 @@ pub fn default_dir() -> Result<PathBuf> {
     }
 }
 
-fn euid() -> u32 {
-    rustix::process::geteuid().as_raw()
-}
-
-/// A plain file (not a link, directory, FIFO, ...) owned by this user.
-fn is_our_file(st: &Stat) -> bool {
-    FileType::from_raw_mode(st.st_mode) == FileType::RegularFile && st.st_uid == euid()
-}
-
-/// When the file was last modified.
-fn modified(st: &Stat) -> Option<SystemTime> {
-    let secs = u64::try_from(st.st_mtime).ok()?;
-    let nanos = u32::try_from(st.st_mtime_nsec).ok()?;
-    SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
-}
-
 /// The name of `key`'s file with `suffix`, inside the directory.
 fn name(key: &CacheKey, suffix: &str) -> String {
     format!("{}.{suffix}", hex(key))
 }
 
-/// Remove the temporary files a crashed writer left in `dir`: this user's plain files named
-/// `.*.tmp`, older than [`STALE_TEMP`]. Links are not followed; errors are ignored.
-fn sweep_stale_temp_files(dir: &OwnedFd) {
-    let Ok(entries) = rustix::fs::Dir::read_from(dir) else {
-        return;
-    };
-    let temps: Vec<CString> = entries
-        .map_while(|e| e.ok())
-        .filter(|e| {
-            let n = e.file_name().to_bytes();
-            n.len() > ".tmp".len() && n.starts_with(b".") && n.ends_with(b".tmp")
-        })
-        .map(|e| e.file_name().to_owned())
-        .collect();
+/// Remove the temporary files a crashed writer left: this user's plain files named `.*.tmp`,
+/// older than [`STALE_TEMP`]. Errors are ignored.
+fn sweep_stale_temp_files(dir: &PrivateDir) {
     let now = SystemTime::now();
-    for temp in temps {
-        let Ok(st) = rustix::fs::statat(dir, temp.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) else {
-            continue;
-        };
-        let stale = modified(&st)
-            .and_then(|m| now.duration_since(m).ok())
-            .is_some_and(|age| age >= STALE_TEMP);
-        if stale
-            && is_our_file(&st)
-            && rustix::fs::unlinkat(dir, temp.as_c_str(), AtFlags::empty()).is_ok()
-        {
-            log::debug!(
-                "DiskCache: removed {}, a temporary file left by a writer that died",
-                temp.to_string_lossy()
-            );
+    let temps =
+        dir.files(|n| n.len() > ".tmp".len() && n.starts_with(b".") && n.ends_with(b".tmp"));
+    for (temp, modified) in temps {
+        let stale = now
+            .duration_since(modified)
+            .is_ok_and(|age| age >= STALE_TEMP);
+        if stale && dir.remove(&temp) {
+            log::debug!("DiskCache: removed {temp}, a temporary file left by a writer that died");
         }
     }
 }
@@ -180,9 +175,9 @@ impl DiskCache {
         }
     }
 
-    /// The directory's handle, if it exists, is ours and is private (`None`: the cache cannot
-    /// be used). Opened and checked once per process, and again in a forked child.
-    fn handle(&self) -> Option<Arc<OwnedFd>> {
+    /// The opened directory, if it exists, is ours and is private (`None`: the cache cannot be
+    /// used). Opened and checked once per process, and again in a forked child.
+    fn handle(&self) -> Option<Arc<PrivateDir>> {
         let pid = std::process::id();
         if let Some((p, handle)) = &*self.prepared.lock().unwrap_or_else(|e| e.into_inner()) {
             if *p == pid {
@@ -211,51 +206,9 @@ impl DiskCache {
         handle
     }
 
-    /// Make the directory if need be, open it and check it through the handle.
-    fn prepare(&self) -> std::result::Result<OwnedFd, String> {
-        if let Some(parent) = self.dir.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("cannot create its parent: {e}"))?;
-        }
-        match fs::DirBuilder::new().mode(0o700).create(&self.dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(format!("cannot create it: {e}")),
-        }
-        let dir = rustix::fs::open(
-            &self.dir,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| match e {
-            Errno::NOTDIR => "it is not a directory".to_string(),
-            Errno::LOOP => "it is a symbolic link, which is not followed: give the directory \
-                            it points to"
-                .to_string(),
-            e => format!("cannot open it: {e}"),
-        })?;
-        let st = rustix::fs::fstat(&dir).map_err(|e| format!("cannot read it: {e}"))?;
-        if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
-            return Err("it is not a directory".into());
-        }
-        if st.st_uid != euid() {
-            return Err(format!(
-                "it belongs to user id {}, not to this user ({}): give a directory of your own",
-                st.st_uid,
-                euid()
-            ));
-        }
-        let mode = st.st_mode & 0o777;
-        if mode & 0o077 != 0 {
-            if !self.default_location {
-                return Err(format!(
-                    "it is open to other users (mode {mode:o}): run `chmod 700 {}` or give a \
-                     private directory",
-                    self.dir.display()
-                ));
-            }
-            rustix::fs::fchmod(&dir, Mode::from_raw_mode(0o700))
-                .map_err(|e| format!("cannot make it private (chmod 700): {e}"))?;
-        }
+    /// Open and check the directory, and sweep what a crash left in it.
+    fn prepare(&self) -> std::result::Result<PrivateDir, String> {
+        let dir = PrivateDir::open(&self.dir, self.default_location)?;
         sweep_stale_temp_files(&dir);
         Ok(dir)
     }
@@ -264,8 +217,8 @@ impl DiskCache {
         self.dir.join(name(key, suffix))
     }
 
-    /// The path of the entry for `key` (for tests, tools and messages; the cache itself only
-    /// reaches it through the directory's handle).
+    /// The path of the entry for `key` (for tests, tools and messages; the cache itself reaches
+    /// it through the opened directory).
     pub fn entry_path(&self, key: &CacheKey) -> PathBuf {
         self.file(key, "session")
     }
@@ -276,30 +229,18 @@ impl DiskCache {
         self.load_in(&dir, key)
     }
 
-    fn load_in(&self, dir: &OwnedFd, key: &CacheKey) -> Option<Vec<u8>> {
-        // O_NONBLOCK: a FIFO put in the entry's place must not hang the open.
-        let fd = rustix::fs::openat(
-            dir,
-            name(key, "session"),
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
-            Mode::empty(),
-        )
-        .ok()?;
-        let st = rustix::fs::fstat(&fd).ok()?;
-        let len = u64::try_from(st.st_size).ok()?;
-        if !is_our_file(&st) || st.st_mode & 0o077 != 0 || len > MAX_SEALED_LEN as u64 {
-            log::debug!(
-                "ignoring {}: not a private file of ours",
-                self.entry_path(key).display()
-            );
-            return None;
+    fn load_in(&self, dir: &PrivateDir, key: &CacheKey) -> Option<Vec<u8>> {
+        match dir.read(&name(key, "session"), MAX_SEALED_LEN) {
+            Ok(bytes) => Some(bytes),
+            Err(Unread::Missing) => None,
+            Err(Unread::NotOurs) => {
+                log::debug!(
+                    "ignoring {}: not a private file of ours",
+                    self.entry_path(key).display()
+                );
+                None
+            }
         }
-        let mut bytes = Vec::with_capacity(len as usize);
-        File::from(fd)
-            .take(MAX_SEALED_LEN as u64 + 1)
-            .read_to_end(&mut bytes)
-            .ok()?;
-        Some(bytes)
     }
 
     /// Replace the entry for `key` atomically. False (logged) if it could not be written.
@@ -307,34 +248,24 @@ impl DiskCache {
         let Some(dir) = self.handle() else {
             return false;
         };
-        let entry = name(key, "session");
         let mut nonce = [0u8; 8];
         let _ = aws_lc_rs::rand::fill(&mut nonce);
         let tmp = format!(".{}.{}.{}.tmp", hex(key), std::process::id(), hex(&nonce));
         let mut created = false;
         let written = (|| -> std::io::Result<()> {
-            let fd = rustix::fs::openat(
-                &*dir,
-                &tmp,
-                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::from_raw_mode(0o600),
-            )?;
+            let mut file = dir.create_new(&tmp)?;
             created = true;
-            let mut file = File::from(fd);
             file.write_all(sealed)?;
-            rustix::fs::fsync(&file)?;
-            // Replaces whatever has the entry's name, a symbolic link included (not its target).
-            rustix::fs::renameat(&*dir, &tmp, &*dir, &entry)?;
+            file.sync_all()?;
+            dir.replace(&tmp, &name(key, "session"))?;
             created = false;
-            // The rename itself is durable once the directory is synced.
-            rustix::fs::fsync(&*dir)?;
             Ok(())
         })();
         match written {
             Ok(()) => true,
             Err(e) => {
                 if created {
-                    let _ = rustix::fs::unlinkat(&*dir, &tmp, AtFlags::empty());
+                    dir.remove(&tmp);
                 }
                 self.warn_once(&format!(
                     "cannot write {}: {e}",
@@ -360,18 +291,15 @@ impl DiskCache {
             return false;
         }
         match self.load_in(&dir, key) {
-            Some(bytes) if bytes.starts_with(prefix) => {
-                rustix::fs::unlinkat(&*dir, name(key, "session"), AtFlags::empty()).is_ok()
-            }
+            Some(bytes) if bytes.starts_with(prefix) => dir.remove(&name(key, "session")),
             _ => false,
         }
     }
 
     /// How long ago the holder of `key`'s lock last renewed it (the lock file's mtime).
     pub fn lock_age(&self, key: &CacheKey) -> Option<Duration> {
-        let dir = self.handle()?;
-        let st = rustix::fs::statat(&*dir, name(key, "lock"), AtFlags::SYMLINK_NOFOLLOW).ok()?;
-        SystemTime::now().duration_since(modified(&st)?).ok()
+        let modified = self.handle()?.modified(&name(key, "lock"))?;
+        SystemTime::now().duration_since(modified).ok()
     }
 
     /// Try to take the cross-process lock for `key` without waiting.
@@ -379,40 +307,34 @@ impl DiskCache {
         let Some(dir) = self.handle() else {
             return TryLock::Unavailable;
         };
-        let fd = match rustix::fs::openat(
-            &*dir,
-            name(key, "lock"),
-            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        ) {
-            Ok(fd) => fd,
+        let file = match dir.open_lock_file(&name(key, "lock")) {
+            Ok(f) => f,
             Err(e) => {
                 self.warn_once(&format!(
-                    "cannot open the lock file {}: {e}",
+                    "cannot use the lock file {}: {e}",
                     self.file(key, "lock").display()
                 ));
                 return TryLock::Unavailable;
             }
         };
-        match rustix::fs::fstat(&fd) {
-            Ok(st) if is_our_file(&st) => {}
-            _ => {
-                self.warn_once(&format!(
-                    "the lock file {} is not a file of this user's",
-                    self.file(key, "lock").display()
-                ));
-                return TryLock::Unavailable;
-            }
-        }
-        // Recorded before locking, so that a fork at any point after this closes the child's copy.
-        let lock = DiskLock::hold(fd, dir, *key);
-        match rustix::fs::flock(&lock.fd, FlockOperation::NonBlockingLockExclusive) {
+        // Remembered before locking, so that a fork at any point after this closes the child's
+        // copy (Unix).
+        let lock = DiskLock {
+            _fork_slot: ForkSlot::remember(&file),
+            file,
+            dir,
+            key: *key,
+        };
+        match lock.file.try_lock() {
             Ok(()) => {
                 lock.renew();
                 TryLock::Locked(lock)
             }
-            Err(e) if e == Errno::WOULDBLOCK || e == Errno::INTR => TryLock::Busy,
-            Err(e) => {
+            Err(TryLockError::WouldBlock) => TryLock::Busy,
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                TryLock::Busy
+            }
+            Err(TryLockError::Error(e)) => {
                 self.warn_once(&format!(
                     "cannot lock {}: {e}",
                     self.file(key, "lock").display()
@@ -425,80 +347,34 @@ impl DiskCache {
 
 /// The cross-process lock for one key; released on drop (and by the OS if the process dies).
 pub struct DiskLock {
-    fd: OwnedFd,
-    slot: Option<usize>,
-    /// The directory handle the lock was taken through, and the key it is for.
-    dir: Arc<OwnedFd>,
+    /// Declared before `file`: dropped (forgotten by the fork handler) before the file closes.
+    _fork_slot: ForkSlot,
+    file: File,
+    /// The directory the lock was taken in, and the key it is for.
+    dir: Arc<PrivateDir>,
     key: CacheKey,
-}
-
-/// Descriptors of locks held by this process, so a forked child can close its copies: a
-/// `flock` lives as long as any descriptor of it, and the child would otherwise hold the
-/// parent's lock until it exits. A fixed table of atomics: the fork handler may not lock.
-const SLOTS: usize = 64;
-#[allow(clippy::declare_interior_mutable_const)]
-const EMPTY: AtomicI32 = AtomicI32::new(-1);
-static HELD: [AtomicI32; SLOTS] = [EMPTY; SLOTS];
-static AT_FORK: Once = Once::new();
-
-extern "C" fn forget_locks_after_fork() {
-    for slot in &HELD {
-        let fd = slot.swap(-1, Ordering::SeqCst);
-        if fd >= 0 {
-            // SAFETY: the fd was ours in the parent and is a copy here; close is async-signal-safe
-            // and the task that owned it never runs in the child.
-            unsafe { libc::close(fd) };
-        }
-    }
 }
 
 impl DiskLock {
     /// Tell waiters the holder is alive (the lock file's mtime is its heartbeat).
     pub fn renew(&self) {
-        let Ok(now) = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) else {
-            return;
-        };
-        let times = Timestamps {
-            last_access: Timespec {
-                tv_sec: 0,
-                tv_nsec: rustix::fs::UTIME_OMIT,
-            },
-            last_modification: Timespec {
-                tv_sec: now.as_secs() as i64,
-                tv_nsec: now.subsec_nanos().into(),
-            },
-        };
-        let _ = rustix::fs::futimens(&self.fd, &times);
-    }
-
-    fn hold(fd: OwnedFd, dir: Arc<OwnedFd>, key: CacheKey) -> DiskLock {
-        AT_FORK.call_once(|| {
-            // SAFETY: registers a child handler that only touches atomics and closes fds.
-            unsafe { libc::pthread_atfork(None, None, Some(forget_locks_after_fork)) };
-        });
-        let raw = fd.as_raw_fd();
-        let slot = HELD.iter().position(|s| {
-            s.compare_exchange(-1, raw, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
-        });
-        DiskLock { fd, slot, dir, key }
+        let _ = self.file.set_modified(SystemTime::now());
     }
 }
 
 impl Drop for DiskLock {
     fn drop(&mut self) {
-        if let Some(i) = self.slot {
-            HELD[i].store(-1, Ordering::SeqCst);
-        }
-        // Closing the descriptor would release it too.
-        let _ = rustix::fs::flock(&self.fd, FlockOperation::Unlock);
+        // Closing the file would release it too.
+        let _ = self.file.unlock();
     }
 }
 
-#[cfg(test)]
+/// The Unix guarantees (modes, owners, links); Windows's are checked by its own CI legs.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+    use std::fs;
+    use std::os::unix::fs::{symlink, DirBuilderExt, MetadataExt, PermissionsExt};
 
     fn temp_dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("tca-disk-{name}-{}", std::process::id()));
