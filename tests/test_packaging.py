@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 from pathlib import Path
 
@@ -16,4 +17,5 @@ def test_the_installed_wheel_is_what_runs() -> None:
     for module in (tca, _core):
         path = Path(module.__file__ or "")
         assert "site-packages" in path.parts, path
-    assert Path(_core.__file__ or "").name.endswith(".abi3.so")
+    name = Path(_core.__file__ or "").name
+    assert any(name.endswith(suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES), name
