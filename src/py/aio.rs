@@ -10,6 +10,7 @@ use pyo3_async_runtimes::generic::{self, ContextExt, JoinError, Runtime};
 use pyo3_async_runtimes::TaskLocals;
 
 use super::errors::to_pyerr;
+use super::exit;
 use crate::core::error::Result;
 use crate::core::transport;
 
@@ -55,11 +56,18 @@ impl Runtime for ProcessRuntime {
         Task(transport::process().runtime().spawn(fut))
     }
 
+    /// pyo3-async-runtimes completes asyncio futures here (attached to Python): not once Python
+    /// is exiting (`exit.rs`); then the completion is dropped (its Python references are
+    /// released later by pyo3, without attaching).
     fn spawn_blocking<F>(f: F) -> Task
     where
         F: FnOnce() + Send + 'static,
     {
-        Task(transport::process().runtime().spawn_blocking(f))
+        Task(
+            transport::process()
+                .runtime()
+                .spawn_blocking(move || exit::counted(f)),
+        )
     }
 }
 

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 use super::args;
 use super::errors::{config_error, IntoPy};
+use super::exit;
 use crate::core::credentials::{Credentials, ExternalJwt, JwtIssuer, JwtSource, SingleUseJwt};
 use crate::core::error::Error;
 use crate::core::jwt::{self, JwtClaims};
@@ -284,7 +285,7 @@ struct CallableJwt {
 
 impl JwtSource for CallableJwt {
     fn next_jwt(&self) -> crate::core::error::Result<String> {
-        Python::attach(|py| {
+        exit::attach(|py| {
             let value = self.callable.call0(py).map_err(|e| {
                 let kind = e
                     .get_type(py)
@@ -299,6 +300,11 @@ impl JwtSource for CallableJwt {
             // The same shape check as a fixed token; the source itself is not single use.
             SingleUseJwt::new(&token)?;
             Ok(token.trim().to_string())
+        })
+        .unwrap_or_else(|| {
+            Err(Error::Configuration(
+                "Python is exiting: the Jwt callable was not called".into(),
+            ))
         })
     }
 }

@@ -4,11 +4,14 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::exit;
 use crate::core::error::Error;
 
 /// A core error as the matching Python exception, with its attributes set.
+/// (While Python exits, a plain `RuntimeError`, made without attaching: see `exit.rs`.)
 pub fn to_pyerr(e: Error) -> PyErr {
-    Python::attach(|py| build(py, &e).unwrap_or_else(|failed| failed))
+    exit::attach(|py| build(py, &e).unwrap_or_else(|failed| failed))
+        .unwrap_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("Python is exiting"))
 }
 
 fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {

@@ -10,18 +10,18 @@ mod calls;
 mod client;
 mod credentials;
 mod errors;
+mod exit;
 mod fake;
+mod logs;
 mod response;
 mod session;
 mod wait;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // Rust `log` records reach Python `logging` under "tableau_connected_auth". Levels are
-    // read live (only logger objects are cached), so `logging` configured after import, or
-    // pytest's caplog, takes effect. We log on sign-in paths only, never on a cache hit.
-    if let Ok(logger) = pyo3_log::Logger::new(m.py(), pyo3_log::Caching::Loggers) {
-        let _ = logger.install();
-    }
+    // Rust `log` records reach Python `logging` under "tableau_connected_auth" until Python
+    // exits. We log on sign-in paths only, never on a cache hit.
+    logs::install(m)?;
+    exit::install(m)?;
     m.add_class::<credentials::JwtIssuerBase>()?;
     m.add_class::<credentials::ConnectedApp>()?;
     m.add_class::<credentials::ConnectedAppCredentials>()?;
