@@ -148,11 +148,6 @@ pub fn entry(key: CacheKey, kept: bool) -> Arc<Entry> {
     entry
 }
 
-/// How many entries the registry holds (for tests).
-pub fn registry_len() -> usize {
-    lock(&REGISTRY).as_ref().map_or(0, HashMap::len)
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -219,9 +214,6 @@ impl Entry {
         shared: Option<&Arc<SharedSlot>>,
     ) -> Lookup {
         let pid = std::process::id();
-        // Before any lock: a process's first call (a forked child's too) builds the runtime,
-        // which starts threads; a fork meanwhile must not find our lock held.
-        let runtime = transport::process().runtime();
         // The disk cache is read with no lock held: reading may log, and a log record may wait
         // for the GIL, which a thread waiting on our lock could hold.
         let mut from_disk = None;
@@ -236,6 +228,10 @@ impl Entry {
                 looked = true;
             }
         }
+        // A miss signs in on the runtime: built (on a process's first call, a forked child's too)
+        // before our lock is taken, as building starts threads and a fork meanwhile must not
+        // find the lock held. A disk hit needs no runtime at all.
+        let runtime = from_disk.is_none().then(|| transport::process().runtime());
         let mut flight = lock(&self.flight);
         if let Some(found) = self.settled(&flight, pid) {
             return found;
@@ -260,6 +256,8 @@ impl Entry {
                 entry.finish(generation, result, &cfg)
             }
         };
+        // (Built under the lock only after a disk entry of another user was refused.)
+        let runtime = runtime.unwrap_or_else(|| transport::process().runtime());
         let handle = runtime.spawn(task);
         let shared = async move {
             handle
