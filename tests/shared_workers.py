@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from typing import Any, Dict, List, Optional
 
 import tableau_connected_auth as tca
@@ -127,3 +128,11 @@ def fork_while_holding_the_lock(spec: Spec, child_pid: Any) -> None:
         os._exit(0)
     child_pid.put(pid)
     time.sleep(60)
+
+
+def threads_around_first_session(spec: Spec, results: Any) -> None:
+    """The OS threads of this process before and after its first `session()` (Linux)."""
+    client = make_client(spec)
+    before = len(os.listdir("/proc/self/task"))
+    token = client.session().token
+    results.put((digest(token), before, len(os.listdir("/proc/self/task"))))

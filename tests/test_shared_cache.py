@@ -256,6 +256,18 @@ def test_a_slow_sign_in_keeps_its_lock_alive_so_waiters_do_not_stampede(fake: Fa
     assert sign_ins(fake) == 1
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
+def test_a_disk_hit_in_a_fresh_process_starts_no_runtime(fake: FakeTableau, tmp_path: Path) -> None:
+    spec = app_spec(fake, cache="disk", path=str(tmp_path / "cache"))
+    token = client_for(spec).session().token
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    run(ctx, w.threads_around_first_session, [(spec, results)])
+    digest, before, after = results.get(timeout=10)
+    assert digest == w.digest(token) and sign_ins(fake) == 1
+    assert after == before, "the runtime's worker threads were started for a disk hit"
+
+
 def test_password_credentials_are_shared_too(fake: FakeTableau, tmp_path: Path) -> None:
     fake.add_user("pw@example.com", password="correct horse battery")
     spec = {"server": fake.url, "site": fake.site, "username": "pw@example.com",
