@@ -41,19 +41,19 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy"
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo test"
-cargo test --all-targets
+cargo test --workspace --all-targets
 
 step "cross-platform check: cargo clippy for Windows (x86_64-pc-windows-gnu, with mingw-w64) and macOS (aarch64-apple-darwin, compiled with zig, nothing linked)"
 rustup target add x86_64-pc-windows-gnu aarch64-apple-darwin >/dev/null
 if ! command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
     apt_install gcc-mingw-w64-x86-64
 fi
-cargo clippy --target x86_64-pc-windows-gnu --all-targets --quiet -- -D warnings
+cargo clippy --workspace --target x86_64-pc-windows-gnu --all-targets --quiet -- -D warnings
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "ziglang>=0.13" "cargo-zigbuild>=0.19"
-PATH="$PWD/$VENV/bin:$PATH" cargo-zigbuild clippy --target aarch64-apple-darwin --all-targets --quiet -- -D warnings
+PATH="$PWD/$VENV/bin:$PATH" cargo-zigbuild clippy --workspace --target aarch64-apple-darwin --all-targets --quiet -- -D warnings
 
 step "build and install the package (maturin develop --release)"
 VIRTUAL_ENV="$PWD/$VENV" PATH="$PWD/$VENV/bin:$PATH" \

@@ -1,17 +1,53 @@
-//! tableau_connected_auth: sign in to the Tableau REST API with Connected Apps.
+//! tableau_connected_auth's binding crate: the `tableau_connected_auth._core` extension module.
 //!
-//! `core` is pure Rust (no pyo3); `py` is the thin binding layer that maturin builds into
-//! the `tableau_connected_auth._core` extension module.
-
-pub mod core;
-mod py;
+//! Thin wrappers that convert Python arguments to `tca_core` types and core errors to Python
+//! exceptions (in `errors.rs`, the one place that does). The core (`crates/core`) knows nothing
+//! of Python; the fake Tableau (`crates/fake`) shares no code with it.
 
 use pyo3::prelude::*;
+
+mod aio;
+mod args;
+mod caches;
+mod calls;
+mod client;
+mod credentials;
+mod errors;
+mod exit;
+mod fake;
+mod logs;
+mod response;
+mod session;
+mod wait;
+
+fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Rust `log` records reach Python `logging` under "tableau_connected_auth" until Python
+    // exits. We log on sign-in paths only, never on a cache hit.
+    logs::install(m)?;
+    exit::install(m)?;
+    m.add_class::<credentials::JwtIssuerBase>()?;
+    m.add_class::<credentials::ConnectedApp>()?;
+    m.add_class::<credentials::ConnectedAppCredentials>()?;
+    m.add_class::<credentials::PersonalAccessToken>()?;
+    m.add_class::<credentials::UsernamePassword>()?;
+    m.add_class::<credentials::Jwt>()?;
+    m.add_class::<credentials::ExternalAuthorizationServer>()?;
+    m.add_class::<credentials::UnifiedAccessToken>()?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<caches::DiskCache>()?;
+    m.add_class::<caches::RedisCache>()?;
+    m.add_class::<session::Session>()?;
+    m.add_class::<response::Response>()?;
+    m.add_class::<fake::FakeTableau>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_API_VERSION", tca_core::config::DEFAULT_API_VERSION)?;
+    Ok(())
+}
 
 /// `gil_used = false`: safe on free-threaded CPython (3.13t, 3.14t). Every pyclass is `Sync`
 /// (pyo3 refuses to compile one that is not), shared state lives in atomics, `ArcSwap`s and
 /// mutexes of the core, and nothing relies on the GIL for exclusion.
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    py::register(m)
+    register(m)
 }

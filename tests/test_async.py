@@ -176,7 +176,7 @@ asyncio.run(main())
 
 def test_processes_that_exit_right_after_asyncio_run_never_crash(fake: FakeTableau) -> None:
     # The thread that completes the last future may still be on its way out of Python when
-    # the interpreter finalizes: an atexit hook waits for it (src/py/exit.rs). Without it,
+    # the interpreter finalizes: an atexit hook waits for it (src/exit.rs). Without it,
     # about one process in twenty died of SIGSEGV, SIGBUS or SIGABRT here.
     import subprocess
     import sys

@@ -5,9 +5,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use super::errors::to_pyerr;
-use crate::core::api::ApiReply;
-use crate::core::error::Call;
-use crate::core::signin;
+use tca_core::api::ApiReply;
+use tca_core::error::Call;
+use tca_core::signin;
 
 /// An HTTP answer from Tableau.
 #[pyclass(frozen, module = "tableau_connected_auth")]

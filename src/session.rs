@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::core::session::Session as CoreSession;
-use crate::core::signin::AUTH_HEADER;
+use tca_core::session::Session as CoreSession;
+use tca_core::signin::AUTH_HEADER;
 
 /// A signed-in session. `headers` go on every REST call; `url("workbooks")` builds a
 /// site-scoped URL.

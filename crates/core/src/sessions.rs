@@ -388,8 +388,8 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::TransportConfig;
-    use crate::core::secret::Secret;
+    use crate::config::TransportConfig;
+    use crate::secret::Secret;
     use std::time::{Duration, SystemTime};
 
     fn cfg(site: &str) -> ClientConfig {
@@ -416,7 +416,7 @@ mod tests {
             api_version: "3.24".into(),
             signed_in_at: SystemTime::now(),
             expires_at: None,
-            refresh_after_ns: crate::core::session::deadline_ns(fresh_for),
+            refresh_after_ns: crate::session::deadline_ns(fresh_for),
         }
     }
 

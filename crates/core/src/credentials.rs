@@ -419,7 +419,7 @@ impl fmt::Debug for Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::jwt::DEFAULT_LIFETIME;
+    use crate::jwt::DEFAULT_LIFETIME;
 
     fn app_creds(secret: &str, user: &str) -> Credentials {
         Credentials::ConnectedApp {

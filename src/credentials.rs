@@ -8,9 +8,9 @@ use pyo3::prelude::*;
 use super::args;
 use super::errors::{config_error, IntoPy};
 use super::exit;
-use crate::core::credentials::{Credentials, ExternalJwt, JwtIssuer, JwtSource, SingleUseJwt};
-use crate::core::error::Error;
-use crate::core::jwt::{self, JwtClaims};
+use tca_core::credentials::{Credentials, ExternalJwt, JwtIssuer, JwtSource, SingleUseJwt};
+use tca_core::error::Error;
+use tca_core::jwt::{self, JwtClaims};
 
 /// What `ConnectedApp`, `ExternalAuthorizationServer` and `UnifiedAccessToken` share: minting
 /// a JWT for a user, and the credentials a `Client` signs in with.
@@ -284,7 +284,7 @@ struct CallableJwt {
 }
 
 impl JwtSource for CallableJwt {
-    fn next_jwt(&self) -> crate::core::error::Result<String> {
+    fn next_jwt(&self) -> tca_core::error::Result<String> {
         exit::attach(|py| {
             let value = self.callable.call0(py).map_err(|e| {
                 let kind = e

@@ -169,7 +169,7 @@ fn path_of(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::TransportConfig;
+    use crate::config::TransportConfig;
 
     #[test]
     fn targets_are_read_from_paths() {

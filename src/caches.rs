@@ -8,8 +8,8 @@ use pyo3::types::PyString;
 
 use super::args;
 use super::errors::{config_error, IntoPy};
-use crate::core::client::CacheChoice;
-use crate::core::shared::{self, SharedCache};
+use tca_core::client::CacheChoice;
+use tca_core::shared::{self, SharedCache};
 
 /// Sessions shared by this user's processes on this machine: one encrypted file per session in
 /// a private directory, with a file lock so processes that start together sign in once.

@@ -1,11 +1,10 @@
-//! The pure-Rust core. Nothing below this folder knows about Python.
+//! tca-core: the pure-Rust core of tableau_connected_auth. Nothing here knows about Python or the fake.
 
 pub mod api;
 pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod error;
-pub mod fake;
 pub mod jwt;
 pub mod keys;
 pub mod retry;

@@ -11,8 +11,8 @@ use pyo3_async_runtimes::TaskLocals;
 
 use super::errors::to_pyerr;
 use super::exit;
-use crate::core::error::Result;
-use crate::core::transport;
+use tca_core::error::Result;
+use tca_core::transport;
 
 /// The process runtime (rebuilt after fork), as pyo3-async-runtimes sees it.
 pub struct ProcessRuntime;

@@ -8,8 +8,8 @@ use reqwest::Method;
 
 use super::args;
 use super::errors::{config_error, IntoPy};
-use crate::core::api::{ApiRequest, Target};
-use crate::core::config::ClientConfig;
+use tca_core::api::{ApiRequest, Target};
+use tca_core::config::ClientConfig;
 
 fn pairs(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<(String, String)>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {

@@ -40,8 +40,8 @@ use std::time::{Duration, SystemTime};
 
 use platform::{ForkSlot, PrivateDir};
 
-use crate::core::error::{Error, Result};
-use crate::core::sessions::CacheKey;
+use crate::error::{Error, Result};
+use crate::sessions::CacheKey;
 
 use super::seal::MAX_SEALED_LEN;
 use super::{hex, TryLock};

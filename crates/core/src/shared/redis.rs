@@ -18,9 +18,9 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
 
 use super::{hex, TryLock};
-use crate::core::error::{Error, Result};
-use crate::core::session::{deadline_ns, monotonic_ns};
-use crate::core::sessions::CacheKey;
+use crate::error::{Error, Result};
+use crate::session::{deadline_ns, monotonic_ns};
+use crate::sessions::CacheKey;
 
 /// How long one Redis operation (or connecting) may take before Redis counts as down.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);

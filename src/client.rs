@@ -18,17 +18,17 @@ use super::errors::{config_error, to_pyerr, IntoPy};
 use super::response::Response;
 use super::session::Session;
 use super::wait::wait;
-use crate::core::api;
-use crate::core::client::{CacheChoice, Client as CoreClient};
-use crate::core::config::{
+use tca_core::api;
+use tca_core::client::{CacheChoice, Client as CoreClient};
+use tca_core::config::{
     ca_bundle_from_env, ClientConfig, TransportConfig, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT,
 };
-use crate::core::credentials::Credentials;
-use crate::core::error::Error;
-use crate::core::session::Session as CoreSession;
-use crate::core::sessions::Lookup;
-use crate::core::shared::SharedCache;
-use crate::core::signin;
+use tca_core::credentials::Credentials;
+use tca_core::error::Error;
+use tca_core::session::Session as CoreSession;
+use tca_core::sessions::Lookup;
+use tca_core::shared::SharedCache;
+use tca_core::signin;
 
 /// A client for one Tableau server, site and identity. Sessions are cached process-wide:
 /// clients with the same configuration share one session (and, with a shared cache, share it

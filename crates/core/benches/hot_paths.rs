@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tableau_connected_auth::core::config::{ClientConfig, TransportConfig};
-use tableau_connected_auth::core::jwt::{ConnectedApp, JwtClaims, DEFAULT_LIFETIME};
-use tableau_connected_auth::core::secret::Secret;
-use tableau_connected_auth::core::session::{deadline_ns, Session};
-use tableau_connected_auth::core::sessions;
-use tableau_connected_auth::core::wire::{self, SignInCredentials, SignInRequest, WireFormat};
+use tca_core::config::{ClientConfig, TransportConfig};
+use tca_core::jwt::{ConnectedApp, JwtClaims, DEFAULT_LIFETIME};
+use tca_core::secret::Secret;
+use tca_core::session::{deadline_ns, Session};
+use tca_core::sessions;
+use tca_core::wire::{self, SignInCredentials, SignInRequest, WireFormat};
 
 fn main() {
     divan::main();

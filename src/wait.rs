@@ -8,8 +8,8 @@ use std::time::Duration;
 use pyo3::prelude::*;
 
 use super::errors::to_pyerr;
-use crate::core::error::{Error, Result};
-use crate::core::transport;
+use tca_core::error::{Error, Result};
+use tca_core::transport;
 
 const POLL: Duration = Duration::from_millis(50);
 

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::exit;
-use crate::core::error::Error;
+use tca_core::error::Error;
 
 /// A core error as the matching Python exception, with its attributes set.
 /// (While Python exits, a plain `RuntimeError`, made without attaching: see `exit.rs`.)

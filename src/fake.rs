@@ -1,4 +1,4 @@
-//! `FakeTableau` for Python: a thin wrapper over `core::fake`, the in-process Tableau stand-in.
+//! `FakeTableau` for Python: a thin wrapper over `tca_fake`, the in-process Tableau stand-in.
 
 use std::time::Duration;
 
@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::config_error;
-use crate::core::fake::{AudienceRule, FakeOptions, FakeTableau as CoreFake, Misbehaviour};
+use tca_fake::{AudienceRule, FakeOptions, FakeTableau as CoreFake, Misbehaviour};
 
 /// A stand-in for Tableau on 127.0.0.1 that enforces Tableau's sign-in rules. It starts at
 /// construction with a default site ("mysite"), user, connected app, PAT and admin password.

@@ -1,6 +1,6 @@
 use super::*;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tsc/");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tsc/");
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{FIXTURES}{name}");
