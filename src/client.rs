@@ -1,6 +1,5 @@
 //! The blocking `Client`: one (server, site, credentials) and its cached session.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,19 +13,16 @@ use super::args;
 use super::caches::{cache_choice, CacheArg, DiskCache, RedisCache};
 use super::calls;
 use super::credentials;
-use super::errors::{config_error, to_pyerr, IntoPy};
+use super::errors::{config_error, IntoPy};
 use super::response::Response;
 use super::session::Session;
 use super::wait::wait;
-use tca_core::api;
-use tca_core::client::{CacheChoice, Client as CoreClient};
+use tca_core::client::{CacheChoice, Client as CoreClient, Lookup};
 use tca_core::config::{
     ca_bundle_from_env, ClientConfig, TransportConfig, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT,
 };
 use tca_core::credentials::Credentials;
-use tca_core::error::Error;
 use tca_core::session::Session as CoreSession;
-use tca_core::sessions::Lookup;
 use tca_core::shared::SharedCache;
 use tca_core::signin;
 
@@ -38,7 +34,6 @@ pub struct Client {
     core: Arc<CoreClient>,
     /// The Python object of the last session handed out, so a cache hit allocates nothing.
     last: ArcSwapOption<(Arc<CoreSession>, Py<Session>)>,
-    closed: AtomicBool,
 }
 
 /// The keyword arguments of `Client(...)`; `None` means the default.
@@ -210,12 +205,7 @@ impl Client {
     }
 
     fn check_open(&self) -> PyResult<()> {
-        if self.closed.load(Ordering::Relaxed) {
-            return Err(to_pyerr(Error::Configuration(
-                "this Client was closed: make a new one".into(),
-            )));
-        }
-        Ok(())
+        self.core.check_open().py_err()
     }
 
     /// `self.core`, for a future that outlives this call.
@@ -273,7 +263,6 @@ impl Client {
         Ok(Client {
             core: Arc::new(CoreClient::new(cfg, creds, cache).py_err()?),
             last: ArcSwapOption::empty(),
-            closed: AtomicBool::new(false),
         })
     }
 
@@ -321,7 +310,7 @@ impl Client {
         // Without the GIL: the lookup may read the disk cache and log, and its lock is also
         // taken by runtime threads that may be waiting for the GIL to log.
         let core = &self.core;
-        let session = match py.detach(|| core.lookup()) {
+        let session = match py.detach(|| core.lookup()).py_err()? {
             Lookup::Hit(s) => s,
             Lookup::Wait(shared) => wait(py, shared)?,
         };
@@ -353,9 +342,10 @@ impl Client {
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Response> {
         self.check_open()?;
-        let cfg = &self.core.cfg;
+        let cfg = self.core.config();
         let request = calls::build(py, cfg, method, path, params, json, data, headers, timeout)?;
-        let reply = wait(py, api::call(self.core(), request))?;
+        let core = self.core();
+        let reply = wait(py, async move { core.call(request).await })?;
         Ok(Response::new(reply))
     }
 
@@ -433,12 +423,7 @@ impl Client {
     fn _invalidate_nowait(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
         let token = token_of(session)?;
         let core = &self.core;
-        Ok(py.detach(|| core.invalidate_nowait(token)))
-    }
-
-    /// Mark closed without signing out (the async close signs out itself).
-    fn _mark_closed(&self) -> bool {
-        !self.closed.swap(true, Ordering::Relaxed)
+        Ok(py.detach(|| core.invalidate_in_background(token)))
     }
 
     /// An asyncio future of `request(...)`.
@@ -456,12 +441,13 @@ impl Client {
         timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.check_open()?;
-        let cfg = &self.core.cfg;
+        let cfg = self.core.config();
         let request = calls::build(py, cfg, method, path, params, json, data, headers, timeout)?;
         let core = self.core();
-        aio::awaitable(py, async move {
-            Ok(Response::new(api::call(core, request).await?))
-        })
+        aio::awaitable(
+            py,
+            async move { Ok(Response::new(core.call(request).await?)) },
+        )
     }
 
     /// Switch to another site (its contentUrl). Tableau ends the current session; the new one
@@ -495,9 +481,9 @@ impl Client {
     /// that token). Returns True if it was dropped.
     fn invalidate(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
         let token = token_of(session)?;
-        if self.core.shared.is_none() {
-            let entry = &self.core.entry;
-            return Ok(py.detach(|| entry.invalidate(&token)));
+        if !self.core.shares_sessions() {
+            let core = &self.core;
+            return Ok(py.detach(|| core.invalidate_in_background(token)));
         }
         let core = self.core();
         wait(py, async move { Ok(core.invalidate(&token).await) })
@@ -514,9 +500,6 @@ impl Client {
     /// cache (DiskCache, RedisCache): other processes go on using it; call `sign_out()` to end
     /// it for everyone.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        if self.closed.swap(true, Ordering::Relaxed) {
-            return Ok(());
-        }
         let core = self.core();
         wait(py, async move { core.close().await })
     }
@@ -539,23 +522,23 @@ impl Client {
 
     #[getter]
     fn server(&self) -> &str {
-        &self.core.cfg.server
+        &self.core.config().server
     }
 
     #[getter]
     fn site(&self) -> &str {
-        &self.core.cfg.site
+        &self.core.config().site
     }
 
     #[getter]
     fn api_version(&self) -> &str {
-        &self.core.cfg.api_version
+        &self.core.config().api_version
     }
 
     /// Where sessions are kept: "memory", None, or the DiskCache / RedisCache.
     #[getter]
     fn cache(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(match &self.core.cache {
+        Ok(match self.core.cache() {
             CacheChoice::Memory => PyString::new(py, "memory").into_any().unbind(),
             CacheChoice::Off => py.None(),
             CacheChoice::Shared(SharedCache::Disk(d)) => {
@@ -568,8 +551,8 @@ impl Client {
     }
 
     fn __repr__(&self) -> String {
-        let cfg = &self.core.cfg;
-        let cache = match &self.core.cache {
+        let cfg = &self.core.config();
+        let cache = match self.core.cache() {
             CacheChoice::Memory => String::new(),
             CacheChoice::Off => ", cache=None".into(),
             CacheChoice::Shared(SharedCache::Disk(d)) => {
@@ -584,7 +567,7 @@ impl Client {
             cfg.server,
             cfg.site,
             cfg.api_version,
-            self.core.creds.describe()
+            self.core.credentials().describe()
         )
     }
 }

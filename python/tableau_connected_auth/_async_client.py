@@ -172,8 +172,7 @@ class AsyncClient:
     async def aclose(self) -> None:
         """Close this client; signs out of its session unless the session is kept in a cache
         other processes share (``DiskCache``, ``RedisCache``). See :meth:`Client.close`."""
-        if self._client._mark_closed():
-            await self._client._close_async()
+        await self._client._close_async()
 
     async def __aenter__(self) -> "AsyncClient":
         return self

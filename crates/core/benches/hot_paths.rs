@@ -1,13 +1,9 @@
-//! Rust hot paths, so regressions show: `cargo bench --bench hot_paths`.
+//! Rust hot paths, so regressions show: `cargo bench -p tca-core --bench hot_paths`.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
-
+use tca_core::client::{CacheChoice, Client};
 use tca_core::config::{ClientConfig, TransportConfig};
+use tca_core::credentials::Credentials;
 use tca_core::jwt::{ConnectedApp, JwtClaims, DEFAULT_LIFETIME};
-use tca_core::secret::Secret;
-use tca_core::session::{deadline_ns, Session};
-use tca_core::sessions;
 use tca_core::wire::{self, SignInCredentials, SignInRequest, WireFormat};
 
 fn main() {
@@ -65,31 +61,26 @@ fn parse_credentials_answer() -> wire::SignInAnswer {
 
 #[divan::bench]
 fn cached_session_hit(bencher: divan::Bencher) {
-    let entry = sessions::entry([42u8; 32], true);
-    let cfg = Arc::new(
-        ClientConfig::new(
-            "https://h",
-            "mysite",
-            "3.24",
-            30.0,
-            0,
-            "xml",
-            None,
-            TransportConfig::default(),
-        )
-        .expect("config"),
-    );
-    let stored = Session {
-        token: Secret::new("token"),
-        site_id: "s".into(),
-        site_content_url: "mysite".into(),
-        user_id: "u".into(),
-        server: "https://h".into(),
-        api_version: "3.24".into(),
-        signed_in_at: SystemTime::now(),
-        expires_at: None,
-        refresh_after_ns: deadline_ns(Duration::from_secs(3600)),
-    };
-    entry.store(stored, &cfg).expect("stored");
-    bencher.bench_local(|| entry.with_fresh(|s| s.site_id.len()));
+    // One real sign-in against the fake server, then the cache hit the client answers with.
+    let fake = tca_fake::FakeTableau::start().expect("fake Tableau");
+    let pat = fake.default_pat();
+    let cfg = ClientConfig::new(
+        &fake.url(),
+        &fake.default_site(),
+        "3.24",
+        30.0,
+        0,
+        "xml",
+        None,
+        TransportConfig::default(),
+    )
+    .expect("config");
+    let creds = Credentials::personal_access_token(&pat.name, &pat.secret).expect("credentials");
+    let client = Client::new(cfg, creds, CacheChoice::Memory).expect("client");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(client.session()).expect("signed in");
+    bencher.bench_local(|| client.with_fresh(|s| s.site_id.len()));
 }

@@ -1,20 +1,20 @@
-//! Authenticated REST calls with the cached session: a 401 that says the session is dead
-//! (401000 / 401002) invalidates it (compare-and-swap) and retries once with a fresh one.
+//! Authenticated REST calls: where a call goes ([`Target`]), sending it once with a session,
+//! and the one rule that says whether a 401 means the session is dead. The client
+//! (`client.rs`) owns what happens then: invalidate (compare-and-swap) and retry once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT};
 use reqwest::Method;
 
-use super::client::Client;
 use super::config::ClientConfig;
 use super::error::{Error, Result};
 use super::retry;
 use super::session::Session;
 use super::signin::{self, AUTH_HEADER};
 use super::transport::{self, Reply};
+
 use super::wire;
 
 /// Answers of general REST calls larger than this are refused (downloads stream elsewhere).
@@ -81,24 +81,30 @@ pub struct ApiReply {
     pub reply: Reply,
 }
 
-/// Does this answer say the session is dead (so a fresh one may help)?
-pub fn says_session_dead(reply: &Reply) -> bool {
-    reply.status == 401
-        && match wire::parse_error(&reply.body) {
+/// Does this answer say the session is dead (so a fresh one may help)? A 401 with Tableau's
+/// code 401000 (expired or unknown session) or 401002 (invalid token), or with no Tableau
+/// error at all. Other 401s (401001: the sign-in itself failed) are not: signing in again
+/// would not help. The one rule for this: the Python adapters ask it too.
+pub fn says_session_dead(status: u16, body: &[u8]) -> bool {
+    status == 401
+        && match wire::parse_error(body) {
             Some(e) => e.code == "401000" || e.code == "401002",
             None => true,
         }
 }
 
-/// Send `request` with the cached session; on a dead-session 401, invalidate and retry once.
-pub async fn call(client: Arc<Client>, request: ApiRequest) -> Result<ApiReply> {
-    let cfg = &client.cfg;
-    let http = transport::process().http(&cfg.transport)?;
-    let mut session = client.session_for_call().await?;
-    let mut retried = false;
+/// Send `request` once with `session` (a transient failure of a call that is safe to repeat is
+/// retried as configured). What to do about a dead session is the client's business.
+pub(crate) async fn send(
+    cfg: &ClientConfig,
+    http: &reqwest::Client,
+    session: &Session,
+    request: &ApiRequest,
+) -> Result<ApiReply> {
+    let url = with_query(request.target.url(session), &request.query)?;
+    let what = describe(&request.method, &url);
     let mut attempt = 0u32;
     loop {
-        let url = with_query(request.target.url(&session), &request.query)?;
         let mut builder = http
             .request(request.method.clone(), &url)
             .header(AUTH_HEADER, signin::auth_header(&session.token)?)
@@ -114,7 +120,6 @@ pub async fn call(client: Arc<Client>, request: ApiRequest) -> Result<ApiReply> 
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let what = format!("{} {}", request.method, path_of(&url));
         let outcome = transport::send(
             builder,
             request.timeout.unwrap_or(cfg.timeout),
@@ -127,25 +132,16 @@ pub async fn call(client: Arc<Client>, request: ApiRequest) -> Result<ApiReply> 
         if idempotent && retry::again(cfg, &outcome, &mut attempt, &what).await {
             continue;
         }
-        let reply = outcome?;
-        if !retried && says_session_dead(&reply) {
-            retried = true;
-            // This process drops it; the shared cache, if any, is replaced by the re-sign-in
-            // (which will not take this token back from it).
-            let dropped = client.entry.invalidate(session.token.expose());
-            log::info!(
-                "{what}: the session is dead (401); {}",
-                if dropped {
-                    "signing in again"
-                } else {
-                    "another caller already replaced it"
-                }
-            );
-            session = client.session_for_call().await?;
-            continue;
-        }
-        return Ok(ApiReply { url, reply });
+        return Ok(ApiReply {
+            url,
+            reply: outcome?,
+        });
     }
+}
+
+/// "GET /api/3.24/sites/…/workbooks": a call, for messages (no host, no query).
+pub(crate) fn describe(method: &Method, url: &str) -> String {
+    format!("{method} {}", path_of(url))
 }
 
 /// `url` with `query` appended (percent-encoded).
@@ -203,16 +199,15 @@ mod tests {
 
     #[test]
     fn dead_session_answers_are_recognized() {
-        let reply = Reply::test;
-        assert!(says_session_dead(&reply(
+        assert!(says_session_dead(
             401,
-            "<tsResponse><error code=\"401002\"><summary>x</summary></error></tsResponse>"
-        )));
-        assert!(says_session_dead(&reply(401, "")));
-        assert!(!says_session_dead(&reply(
+            b"<tsResponse><error code=\"401002\"><summary>x</summary></error></tsResponse>"
+        ));
+        assert!(says_session_dead(401, b""));
+        assert!(!says_session_dead(
             401,
-            "<tsResponse><error code=\"401001\"><summary>x</summary></error></tsResponse>"
-        )));
-        assert!(!says_session_dead(&reply(403, "")));
+            b"<tsResponse><error code=\"401001\"><summary>x</summary></error></tsResponse>"
+        ));
+        assert!(!says_session_dead(403, b""));
     }
 }

@@ -1,5 +1,7 @@
-//! One (server, site, credentials) and where its sessions are kept: the operations the
-//! blocking and the async Python clients both call.
+//! One (server, site, credentials) and where its sessions are kept: the one owner of the
+//! session lifecycle. Every change of a session (look up, sign in, invalidate now or in the
+//! background, sign out, close, switch site, and a call's re-sign-in after a dead-session 401)
+//! goes through [`Client`]; the blocking and the async Python clients both call it.
 //!
 //! - `cache="memory"`: the process-wide entry (`sessions.rs`).
 //! - a shared cache: the same entry, with a [`SharedSlot`] behind it, so other processes (and
@@ -8,17 +10,22 @@
 //!   `request()` uses the client's own latest session (signing in if it has none), so its
 //!   calls do not sign in one by one (with a PAT they would end each other's sessions).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures_util::future::FutureExt;
 
+use super::api::{self, ApiReply, ApiRequest};
+use super::cache_key::cache_key;
 use super::config::ClientConfig;
 use super::credentials::Credentials;
 use super::error::{Error, Result};
 use super::session::Session;
-use super::sessions::{self, Entry, Lookup};
+pub use super::sessions::Lookup;
+use super::sessions::{self, Entry};
 use super::shared::{SharedCache, SharedSlot};
 use super::signin;
+use super::transport;
 
 /// Where a client keeps its sessions (`cache=`).
 #[derive(Clone)]
@@ -32,17 +39,18 @@ pub enum CacheChoice {
 }
 
 pub struct Client {
-    pub cfg: Arc<ClientConfig>,
-    pub creds: Arc<Credentials>,
-    pub entry: Arc<Entry>,
-    pub shared: Option<Arc<SharedSlot>>,
+    cfg: Arc<ClientConfig>,
+    creds: Arc<Credentials>,
+    entry: Arc<Entry>,
+    shared: Option<Arc<SharedSlot>>,
     /// As configured (`cache=`).
-    pub cache: CacheChoice,
+    cache: CacheChoice,
+    closed: AtomicBool,
 }
 
 impl Client {
     pub fn new(cfg: ClientConfig, creds: Credentials, cache: CacheChoice) -> Result<Client> {
-        let key = sessions::cache_key(&cfg, &creds);
+        let key = cache_key(&cfg, &creds);
         let kept = creds.reachable_later();
         let (entry, shared) = match &cache {
             CacheChoice::Memory => (sessions::entry(key, kept), None),
@@ -58,7 +66,37 @@ impl Client {
             entry,
             shared,
             cache,
+            closed: AtomicBool::new(false),
         })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
+    /// Where sessions are kept, as configured (`cache=`).
+    pub fn cache(&self) -> &CacheChoice {
+        &self.cache
+    }
+
+    /// Whether sessions are shared with other processes: then `invalidate` reaches them too
+    /// (and waits for the shared cache).
+    pub fn shares_sessions(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// An error once the client is closed.
+    pub fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(Error::Configuration(
+                "this Client was closed: make a new one".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// False with no cache: sessions are never handed out twice.
@@ -66,50 +104,100 @@ impl Client {
         !matches!(self.cache, CacheChoice::Off)
     }
 
-    /// Run `f` on the cached session if it is fresh: lock-free, the hot path.
+    /// Run `f` on the cached session if it is fresh (and the client open): lock-free, the hot
+    /// path.
     pub fn with_fresh<R>(&self, f: impl FnOnce(&Arc<Session>) -> R) -> Option<R> {
-        if !self.reuses() {
+        if !self.reuses() || self.closed.load(Ordering::Relaxed) {
             return None;
         }
         self.entry.with_fresh(f)
     }
 
     /// A fresh cached session, or a sign-in to wait for.
-    pub fn lookup(&self) -> Lookup {
+    pub fn lookup(&self) -> Result<Lookup> {
+        self.check_open()?;
         if !self.reuses() {
             let (entry, cfg, creds) = (self.entry.clone(), self.cfg.clone(), self.creds.clone());
-            return Lookup::Wait(
+            return Ok(Lookup::Wait(
                 async move {
                     let s = signin::sign_in(&cfg, &creds).await?;
                     entry.store(s, &cfg)
                 }
                 .boxed()
                 .shared(),
-            );
+            ));
         }
-        self.entry
-            .lookup(&self.cfg, &self.creds, self.shared.as_ref())
+        Ok(self.lookup_in_entry(self.shared.as_ref()))
+    }
+
+    /// The entry's session, or its one sign-in: with a shared cache behind it, a quick look
+    /// there (a disk cache, on this thread) and a sign-in that goes through it.
+    fn lookup_in_entry(&self, shared: Option<&Arc<SharedSlot>>) -> Lookup {
+        let (cfg, creds) = (&self.cfg, &self.creds);
+        match shared {
+            Some(slot) => self.entry.lookup(
+                cfg,
+                |retired| slot.peek(cfg, retired),
+                |retired, looked| {
+                    let (slot, cfg, creds) = (slot.clone(), cfg.clone(), creds.clone());
+                    async move { slot.obtain(&cfg, &creds, retired.as_ref(), looked).await }.boxed()
+                },
+            ),
+            None => self.entry.lookup(
+                cfg,
+                |_| None,
+                |_, _| {
+                    let (cfg, creds) = (cfg.clone(), creds.clone());
+                    async move { signin::sign_in(&cfg, &creds).await }.boxed()
+                },
+            ),
+        }
     }
 
     /// A fresh cached session, or the one sign-in in flight.
     pub async fn session(&self) -> Result<Arc<Session>> {
-        self.lookup().session().await
+        self.lookup()?.session().await
     }
 
-    /// The session `request()` uses: the cached one; with no cache, this client's own.
-    pub async fn session_for_call(&self) -> Result<Arc<Session>> {
+    /// The session `call()` uses: the cached one; with no cache, this client's own.
+    async fn session_for_call(&self) -> Result<Arc<Session>> {
         if self.reuses() {
             return self.session().await;
         }
-        self.entry
-            .lookup(&self.cfg, &self.creds, None)
-            .session()
-            .await
+        self.lookup_in_entry(None).session().await
+    }
+
+    /// An authenticated REST call with the session. A 401 that says the session is dead
+    /// ([`api::says_session_dead`]) drops it here (compare-and-swap, so a burst of such 401s
+    /// causes one re-sign-in) and sends the call once more with a fresh one.
+    pub async fn call(&self, request: ApiRequest) -> Result<ApiReply> {
+        self.check_open()?;
+        let http = transport::process().http(&self.cfg.transport)?;
+        let session = self.session_for_call().await?;
+        let answer = api::send(&self.cfg, &http, &session, &request).await?;
+        if !api::says_session_dead(answer.reply.status, &answer.reply.body) {
+            return Ok(answer);
+        }
+        // This process drops it; the shared cache, if any, is replaced by the re-sign-in
+        // (which will not take this token back from it).
+        let dropped = self.entry.invalidate(session.token.expose());
+        log::info!(
+            "{}: the session is dead (401); {}",
+            api::describe(&request.method, &answer.url),
+            if dropped {
+                "signing in again"
+            } else {
+                "another caller already replaced it"
+            }
+        );
+        let session = self.session_for_call().await?;
+        api::send(&self.cfg, &http, &session, &request).await
     }
 
     /// A fresh sign-in that replaces the cached session (here and in the shared cache, where
     /// it is signed in holding the lock so that no older session is published over it).
     pub async fn sign_in(&self) -> Result<Arc<Session>> {
+        self.check_open()?;
         let session = match &self.shared {
             Some(slot) => {
                 slot.publish_from(&self.cfg, signin::sign_in(&self.cfg, &self.creds))
@@ -131,12 +219,12 @@ impl Client {
     }
 
     /// `invalidate` for callers that must not wait: this process's entry now, the shared
-    /// entry in a background task. True if this process dropped it.
-    pub fn invalidate_nowait(self: &Arc<Self>, token: String) -> bool {
+    /// entry (if any) in a background task. True if this process dropped it.
+    pub fn invalidate_in_background(self: &Arc<Self>, token: String) -> bool {
         let dropped = self.entry.invalidate(&token);
         if self.shared.is_some() {
             let me = self.clone();
-            super::transport::process().runtime().spawn(async move {
+            transport::process().runtime().spawn(async move {
                 me.invalidate(&token).await;
             });
         }
@@ -161,10 +249,11 @@ impl Client {
         signin::sign_out(&self.cfg, &session).await
     }
 
-    /// What closing the client signs out: this process's cached session, unless it is kept in
-    /// a cache other processes share (they go on using it).
+    /// Close the client (later `session`, `sign_in`, `call` and `switch_site` fail) and sign
+    /// out of this process's cached session, unless it is kept in a cache other processes
+    /// share (they go on using it). Closing again does nothing.
     pub async fn close(&self) -> Result<()> {
-        if self.shared.is_some() {
+        if self.closed.swap(true, Ordering::Relaxed) || self.shared.is_some() {
             return Ok(());
         }
         match self.entry.take() {
@@ -187,7 +276,7 @@ impl Client {
             ..(*self.cfg).clone()
         };
         target.check_site()?;
-        let key = sessions::cache_key(&target, &self.creds);
+        let key = cache_key(&target, &self.creds);
         let switch = signin::switch_site(&self.cfg, &current, &content_url);
         // With a shared cache the new site's session is published under that site's lock.
         let switched = match &self.shared {

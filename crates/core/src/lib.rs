@@ -1,6 +1,7 @@
 //! tca-core: the pure-Rust core of tableau_connected_auth. Nothing here knows about Python or the fake.
 
 pub mod api;
+mod cache_key;
 pub mod client;
 pub mod config;
 pub mod credentials;
@@ -10,7 +11,7 @@ pub mod keys;
 pub mod retry;
 pub mod secret;
 pub mod session;
-pub mod sessions;
+mod sessions;
 pub mod shared;
 pub mod signin;
 pub mod transport;

@@ -10,31 +10,27 @@
 //!   one re-sign-in.
 //! - Fork: cached sessions survive into the child; a sign-in in flight in the parent does not
 //!   (its task lives on the parent's runtime), so the child ignores it and signs in itself.
-//! - A shared cache (`shared/`), when the client has one, sits behind the entry: a miss looks
-//!   there (the disk cache on the calling thread) before the sign-in task signs in.
+//! - The entry knows nothing of where a missing session comes from: the client (`client.rs`,
+//!   the one owner of the session lifecycle) gives each lookup a quick look (a disk cache read
+//!   on the calling thread) and the sign-in task (which may go through a shared cache).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use arc_swap::ArcSwapOption;
-use aws_lc_rs::digest;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
+use super::cache_key::CacheKey;
 use super::config::ClientConfig;
-use super::credentials::Credentials;
 use super::error::{Error, Result};
 use super::secret::Secret;
 use super::session::{monotonic_ns, Session};
-use super::shared::{SharedCache, SharedSlot};
 use super::signin;
 use super::transport;
 
 /// The shared result of one sign-in.
 pub type SignInResult = Result<Arc<Session>>;
 pub type SharedSignIn = Shared<BoxFuture<'static, SignInResult>>;
-
-/// The cache key: a digest of everything that makes a session different.
-pub type CacheKey = [u8; 32];
 
 /// A sign-in in flight in this process.
 struct InFlight {
@@ -47,7 +43,9 @@ struct InFlight {
 pub struct Entry {
     /// The cached session. Read without a lock: the cache-hit path is one atomic load.
     ready: ArcSwapOption<Session>,
-    /// The sign-in in flight; also serializes every change of `ready` except `store`/`take`.
+    /// The sign-in in flight, the retired token and the entry's user. Held to start a sign-in,
+    /// to store one's result and to admit a session; `ready` itself changes only by atomic
+    /// swaps (`invalidate` is a compare-and-swap, so it needs no lock).
     flight: Mutex<Flight>,
 }
 
@@ -103,30 +101,6 @@ impl Held {
 
 static REGISTRY: Mutex<Option<HashMap<CacheKey, Held>>> = Mutex::new(None);
 static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// The key for a configuration and credentials. Holds no secret: the identity part is
-/// already a keyed digest, and the whole is hashed again. The trust settings are part of it:
-/// a client that checks certificates never uses a session an unchecked one obtained.
-pub fn cache_key(cfg: &ClientConfig, creds: &Credentials) -> CacheKey {
-    let mut ctx = digest::Context::new(&digest::SHA256);
-    let identity = creds.identity_digest();
-    let trust = cfg.transport.trust_identity();
-    let fields: [&[u8]; 6] = [
-        cfg.server.as_bytes(),
-        cfg.site.as_bytes(),
-        cfg.api_version.as_bytes(),
-        cfg.impersonate.as_deref().unwrap_or("").as_bytes(),
-        &identity,
-        trust.as_bytes(),
-    ];
-    for f in fields {
-        ctx.update(&(f.len() as u64).to_le_bytes());
-        ctx.update(f);
-    }
-    let mut key = [0u8; 32];
-    key.copy_from_slice(ctx.finish().as_ref());
-    key
-}
 
 /// The entry for a key, shared by every client with that key. `kept`: held for good (a later
 /// client can compute the same key); otherwise only while some client holds it.
@@ -205,38 +179,36 @@ impl Entry {
     }
 
     /// A fresh cached session, or the one sign-in in flight for this key (started if needed).
-    /// With a shared cache, a miss looks there first (a disk cache right here, on the calling
-    /// thread, so a fresh process's first call needs no runtime).
-    pub fn lookup(
-        self: &Arc<Self>,
-        cfg: &Arc<ClientConfig>,
-        creds: &Arc<Credentials>,
-        shared: Option<&Arc<SharedSlot>>,
-    ) -> Lookup {
+    ///
+    /// On a miss, with no lock held, `peek` may look somewhere quick for a session (`None`: it
+    /// did not look; `Some(found)`: it did). It is given the token not to take back (stale
+    /// here, or invalidated). `sign_in` makes the sign-in task, given that token and whether
+    /// `peek` looked.
+    pub fn lookup<P, S>(self: &Arc<Self>, cfg: &Arc<ClientConfig>, peek: P, sign_in: S) -> Lookup
+    where
+        P: FnOnce(Option<&Secret>) -> Option<Option<Session>>,
+        S: FnOnce(Option<Secret>, bool) -> BoxFuture<'static, Result<Session>>,
+    {
         let pid = std::process::id();
-        // The disk cache is read with no lock held: reading may log, and a log record may wait
-        // for the GIL, which a thread waiting on our lock could hold.
-        let mut from_disk = None;
-        let mut looked = false;
-        if let Some(slot) = shared {
-            if matches!(slot.cache(), SharedCache::Disk(_)) {
-                let retired = match self.current_or_waiting(pid) {
-                    Ok(found) => return found,
-                    Err(retired) => retired,
-                };
-                from_disk = slot.load_now(cfg, retired.as_ref());
-                looked = true;
-            }
-        }
-        // A miss signs in on the runtime: built (on a process's first call, a forked child's too)
-        // before our lock is taken, as building starts threads and a fork meanwhile must not
-        // find the lock held. A disk hit needs no runtime at all.
-        let runtime = from_disk.is_none().then(|| transport::process().runtime());
+        // Looked with no lock held: a look may log, and a log record may wait for the GIL,
+        // which a thread waiting on our lock could hold.
+        let retired = match self.current_or_waiting(pid) {
+            Ok(found) => return found,
+            Err(retired) => retired,
+        };
+        let (peeked, looked) = match peek(retired.as_ref()) {
+            Some(found) => (found, true),
+            None => (None, false),
+        };
+        // A miss signs in on the runtime: built (on a process's first call, a forked child's
+        // too) before our lock is taken, as building starts threads and a fork meanwhile must
+        // not find the lock held. A session found by the look needs no runtime at all.
+        let runtime = peeked.is_none().then(|| transport::process().runtime());
         let mut flight = lock(&self.flight);
         if let Some(found) = self.settled(&flight, pid) {
             return found;
         }
-        if let Some(s) = from_disk.filter(|s| admit(&mut flight, s).is_ok()) {
+        if let Some(s) = peeked.filter(|s| admit(&mut flight, s).is_ok()) {
             let s = Arc::new(s);
             self.ready.store(Some(s.clone()));
             return Lookup::Hit(s);
@@ -246,17 +218,13 @@ impl Entry {
         let task = {
             let entry = self.clone();
             let cfg = cfg.clone();
-            let creds = creds.clone();
-            let shared = shared.cloned();
+            let signing_in = sign_in(retired, looked);
             async move {
-                let result = match shared {
-                    Some(slot) => slot.obtain(&cfg, &creds, retired.as_ref(), looked).await,
-                    None => signin::sign_in(&cfg, &creds).await,
-                };
+                let result = signing_in.await;
                 entry.finish(generation, result, &cfg)
             }
         };
-        // (Built under the lock only after a disk entry of another user was refused.)
+        // (Built under the lock only after a session of another user was refused.)
         let runtime = runtime.unwrap_or_else(|| transport::process().runtime());
         let handle = runtime.spawn(task);
         let shared = async move {
@@ -378,11 +346,6 @@ impl Entry {
     pub fn take(&self) -> Option<Arc<Session>> {
         self.ready.swap(None)
     }
-
-    /// The cached session even if stale.
-    pub fn current(&self) -> Option<Arc<Session>> {
-        self.ready.load_full()
-    }
 }
 
 #[cfg(test)]
@@ -418,17 +381,6 @@ mod tests {
             expires_at: None,
             refresh_after_ns: crate::session::deadline_ns(fresh_for),
         }
-    }
-
-    #[test]
-    fn keys_differ_by_site_and_secret_and_hold_no_secret() {
-        let a = Credentials::personal_access_token("n", "secret-one").unwrap();
-        let b = Credentials::personal_access_token("n", "secret-two").unwrap();
-        let k = cache_key(&cfg("x"), &a);
-        assert_eq!(k, cache_key(&cfg("x"), &a));
-        assert_ne!(k, cache_key(&cfg("y"), &a));
-        assert_ne!(k, cache_key(&cfg("x"), &b));
-        assert!(!k.windows(3).any(|w| w == b"sec"));
     }
 
     #[test]
@@ -475,7 +427,8 @@ mod tests {
         e.store(session("t", Duration::ZERO), &Arc::new(cfg("x")))
             .unwrap();
         assert!(e.cached().is_none());
-        assert!(e.current().is_some());
+        // Still there (its token is the one a re-sign-in must not take back), only not handed out.
+        assert!(e.ready.load().is_some());
         assert!(Arc::ptr_eq(&entry([8u8; 32], true), &e));
     }
 }

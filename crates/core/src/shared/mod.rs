@@ -20,6 +20,7 @@
 pub mod disk;
 pub mod redis;
 pub mod seal;
+pub mod store;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -32,13 +33,15 @@ use aws_lc_rs::{digest, pbkdf2};
 pub use disk::DiskCache;
 pub use redis::RedisCache;
 use seal::Sealer;
+pub use store::SharedStore;
+use store::{StorageId, StoreLock, Stuck, TryLock};
 
+use super::cache_key::CacheKey;
 use super::config::ClientConfig;
 use super::credentials::Credentials;
 use super::error::{Error, Result};
 use super::secret::Secret;
 use super::session::Session;
-use super::sessions::CacheKey;
 use super::signin;
 
 /// The default `lock_timeout`: how long a lock holder that stopped working can block others.
@@ -52,15 +55,6 @@ const MAX_POLL: Duration = Duration::from_millis(25);
 /// connected-app secrets, PAT secrets and private keys are not): OWASP's figure for
 /// PBKDF2-HMAC-SHA256 (2023). Changing it needs a new entry format version (`seal::MAGIC`).
 const PASSWORD_ROUNDS: u32 = 600_000;
-
-/// The outcome of trying to take the cross-process lock.
-pub enum TryLock<G> {
-    Locked(G),
-    /// Another process holds it.
-    Busy,
-    /// The cache cannot be used right now (directory or backend unusable).
-    Unavailable,
-}
 
 /// Lower-case hex, for file names and Redis keys.
 pub fn hex(bytes: &[u8]) -> String {
@@ -83,24 +77,11 @@ pub enum SharedCache {
 /// The shared cache as seen by one cache key and one credential secret.
 pub struct SharedSlot {
     cache: SharedCache,
+    store: Arc<dyn SharedStore>,
     material: Material,
     key: CacheKey,
     /// Made on first use (see [`SharedSlot::sealer`]).
     sealer: OnceLock<Sealer>,
-}
-
-enum Held {
-    Disk(disk::DiskLock),
-    Redis(redis::RedisLock),
-}
-
-/// What [`SharedSlot::holder_stuck`] found.
-enum Stuck {
-    No,
-    /// The holder stopped working: go ahead without the lock.
-    GoAhead,
-    /// A lock no live holder could have set was removed: try again now.
-    Broken,
 }
 
 /// What waiting for the lock gave.
@@ -108,25 +89,18 @@ enum Turn {
     /// Another process published a usable session meanwhile.
     Found(Session),
     /// Ours: sign in and publish.
-    Locked(Held),
+    Locked(StoreLock),
     /// The cache cannot coordinate now: go ahead without it.
     Unavailable,
 }
 
 impl SharedCache {
-    fn name(&self) -> String {
+    /// The backend, behind the one interface the slot uses.
+    pub fn store(&self) -> Arc<dyn SharedStore> {
         match self {
-            SharedCache::Disk(d) => format!("DiskCache {}", d.dir().display()),
-            SharedCache::Redis(r) => format!("RedisCache {}", r.url()),
+            SharedCache::Disk(d) => d.clone(),
+            SharedCache::Redis(r) => r.clone(),
         }
-    }
-
-    fn lock_timeout(&self) -> Duration {
-        match self {
-            SharedCache::Disk(d) => d.lock_timeout,
-            SharedCache::Redis(r) => r.lock_timeout,
-        }
-        .unwrap_or(DEFAULT_LOCK_TIMEOUT)
     }
 }
 
@@ -227,10 +201,11 @@ impl SharedSlot {
                  (a connected app, an external authorization server or unified access token \
                  key, a personal access token or a password); a Jwt minted elsewhere has none: \
                  use cache=\"memory\"",
-                cache.name()
+                cache.store().name()
             ))
         })?;
         let slot = SharedSlot {
+            store: cache.store(),
             cache,
             material,
             key,
@@ -280,7 +255,7 @@ impl SharedSlot {
     }
 
     /// Where this slot's entry lives (file name stem / Redis key suffix).
-    fn id(&self) -> &[u8; 32] {
+    fn id(&self) -> &StorageId {
         self.keys().storage_id()
     }
 
@@ -297,100 +272,39 @@ impl SharedSlot {
         Some(session)
     }
 
-    /// A usable session from the disk cache, read on the calling thread (no runtime needed):
-    /// what makes a fresh process's first call cheap. `None` for Redis.
-    /// `None` too while a password still needs stretching (that is not done on this thread).
-    pub fn load_now(&self, cfg: &ClientConfig, retired: Option<&Secret>) -> Option<Session> {
-        self.sealer_now()?;
-        match &self.cache {
-            SharedCache::Disk(d) => self.open(cfg, d.load(self.id()), retired),
-            SharedCache::Redis(_) => None,
+    /// A look at the shared cache on the calling thread (no runtime needed), if the backend
+    /// can read there (a disk cache): what makes a fresh process's first call cheap. `None`:
+    /// it cannot (Redis); `Some(None)`: nothing usable, or a password still needs stretching
+    /// (that is not done on this thread).
+    pub fn peek(&self, cfg: &ClientConfig, retired: Option<&Secret>) -> Option<Option<Session>> {
+        if !self.store.reads_on_calling_thread() {
+            return None;
         }
+        if self.sealer_now().is_none() {
+            return Some(None);
+        }
+        Some(self.open(cfg, self.store.load_now(self.id()), retired))
     }
 
     /// A usable session from the shared cache.
     pub async fn load(&self, cfg: &ClientConfig, retired: Option<&Secret>) -> Option<Session> {
         self.sealer().await;
-        let sealed = match &self.cache {
-            SharedCache::Disk(d) => d.load(self.id()),
-            SharedCache::Redis(r) => r.load(self.id()).await,
-        };
+        let sealed = self.store.load(self.id()).await;
         self.open(cfg, sealed, retired)
     }
 
-    async fn try_lock(&self) -> TryLock<Held> {
-        match &self.cache {
-            SharedCache::Disk(d) => match d.try_lock(self.id()) {
-                TryLock::Locked(l) => TryLock::Locked(Held::Disk(l)),
-                TryLock::Busy => TryLock::Busy,
-                TryLock::Unavailable => TryLock::Unavailable,
-            },
-            SharedCache::Redis(r) => match r.try_lock(self.id(), self.cache.lock_timeout()).await {
-                TryLock::Locked(l) => TryLock::Locked(Held::Redis(l)),
-                TryLock::Busy => TryLock::Busy,
-                TryLock::Unavailable => TryLock::Unavailable,
-            },
-        }
-    }
-
-    /// Keep `held` alive (the holder is still working).
-    async fn renew(&self, held: &Held) {
-        match (held, &self.cache) {
-            (Held::Disk(lock), _) => lock.renew(),
-            (Held::Redis(lock), SharedCache::Redis(r)) => {
-                r.renew(lock, self.cache.lock_timeout()).await
-            }
-            (Held::Redis(_), SharedCache::Disk(_)) => {}
-        }
-    }
-
-    async fn release(&self, held: Held) {
-        match held {
-            Held::Disk(lock) => drop(lock),
-            Held::Redis(lock) => {
-                if let SharedCache::Redis(r) = &self.cache {
-                    r.release(lock).await;
-                }
-            }
-        }
-    }
-
     /// Run `work` holding `held`, renewing it every third of `lock_timeout` meanwhile.
-    async fn holding<T>(&self, held: &Held, work: impl Future<Output = T>) -> T {
-        let every = self.cache.lock_timeout() / 3;
+    async fn holding<T>(&self, held: &StoreLock, work: impl Future<Output = T>) -> T {
+        let every = self.store.lock_timeout() / 3;
         let renewing = async {
             loop {
                 tokio::time::sleep(every).await;
-                self.renew(held).await;
+                self.store.renew(held).await;
             }
         };
         tokio::select! {
             out = work => out,
             _ = renewing => unreachable!("renewing never ends"),
-        }
-    }
-
-    /// Has the holder of a busy lock stopped working? Disk: its lock file was not renewed for
-    /// `lock_timeout`. Redis: after 2 × `lock_timeout` of waiting, a lock key with no TTL
-    /// (which none of our holders sets) is deleted and the lock tried again; a lock with a TTL
-    /// expires by itself if its holder stops renewing it.
-    async fn holder_stuck(&self, waited: Duration) -> Stuck {
-        let timeout = self.cache.lock_timeout();
-        match &self.cache {
-            SharedCache::Disk(d) => {
-                if waited >= timeout && d.lock_age(self.id()).is_some_and(|age| age >= timeout) {
-                    Stuck::GoAhead
-                } else {
-                    Stuck::No
-                }
-            }
-            SharedCache::Redis(r) => {
-                if waited >= timeout * 2 && r.break_stuck_lock(self.id()).await {
-                    Stuck::Broken
-                } else {
-                    Stuck::No
-                }
-            }
         }
     }
 
@@ -415,7 +329,7 @@ impl SharedSlot {
                 }
             }
             first = false;
-            match self.try_lock().await {
+            match self.store.try_lock(self.id()).await {
                 TryLock::Locked(held) => return Turn::Locked(held),
                 TryLock::Unavailable => return Turn::Unavailable,
                 TryLock::Busy => {}
@@ -424,13 +338,13 @@ impl SharedSlot {
             if waited >= bound {
                 return Turn::Unavailable;
             }
-            match self.holder_stuck(waited).await {
+            match self.store.holder_stuck(self.id(), waited).await {
                 Stuck::No => {}
                 Stuck::GoAhead => {
                     log::warn!(
                         "{}: the process holding the sign-in lock has not renewed it for {:.0} \
                          s; signing in without it",
-                        self.cache.name(),
+                        self.store.name(),
                         waited.as_secs_f64()
                     );
                     return Turn::Unavailable;
@@ -439,7 +353,7 @@ impl SharedSlot {
                     log::warn!(
                         "{}: the sign-in lock has no expiry (no TTL) after {:.0} s of waiting; \
                          removed it",
-                        self.cache.name(),
+                        self.store.name(),
                         waited.as_secs_f64()
                     );
                     continue;
@@ -451,7 +365,7 @@ impl SharedSlot {
     }
 
     /// The lock, if it can be had within `bound` (without looking at the cache meanwhile).
-    async fn lock_within(&self, cfg: &ClientConfig, bound: Duration) -> Option<Held> {
+    async fn lock_within(&self, cfg: &ClientConfig, bound: Duration) -> Option<StoreLock> {
         match self.turn(cfg, None, false, bound).await {
             Turn::Locked(h) => Some(h),
             Turn::Found(_) | Turn::Unavailable => None,
@@ -460,17 +374,14 @@ impl SharedSlot {
 
     async fn put(&self, session: &Session) {
         let sealed = self.keys().seal(session);
-        let stored = match &self.cache {
-            SharedCache::Disk(d) => d.store(self.id(), &sealed),
-            SharedCache::Redis(r) => {
-                r.store(self.id(), &sealed, Sealer::time_to_live(session))
-                    .await
-            }
-        };
+        let stored = self
+            .store
+            .store(self.id(), &sealed, Sealer::time_to_live(session))
+            .await;
         if stored {
             log::debug!(
                 "{}: session published for other processes",
-                self.cache.name()
+                self.store.name()
             );
         }
     }
@@ -478,7 +389,7 @@ impl SharedSlot {
     /// Sign in holding the lock (renewed meanwhile) and publish the session.
     async fn sign_in_holding(
         &self,
-        held: Option<Held>,
+        held: Option<StoreLock>,
         sign_in: impl Future<Output = Result<Session>>,
     ) -> Result<Session> {
         let result = match &held {
@@ -489,7 +400,7 @@ impl SharedSlot {
             self.put(s).await;
         }
         if let Some(h) = held {
-            self.release(h).await;
+            self.store.release(h).await;
         }
         result
     }
@@ -511,14 +422,14 @@ impl SharedSlot {
             Turn::Found(s) => {
                 log::debug!(
                     "{}: using a session another process signed in",
-                    self.cache.name()
+                    self.store.name()
                 );
                 Ok(s)
             }
             Turn::Locked(held) => {
                 // Someone may have published between our last look and taking the lock.
                 if let Some(s) = self.load(cfg, retired).await {
-                    self.release(held).await;
+                    self.store.release(held).await;
                     return Ok(s);
                 }
                 self.sign_in_holding(Some(held), signin::sign_in(cfg, creds))
@@ -549,28 +460,25 @@ impl SharedSlot {
     pub async fn remove(&self, cfg: &ClientConfig, token: &str) -> bool {
         let prefix = self.sealer().await.prefix(token);
         let held = self.lock_within(cfg, REMOVE_WAIT).await;
-        let removed = match (&self.cache, &held) {
-            // Disk: compare and remove only holding the lock, so no writer holding it can
-            // publish between the check and the removal.
-            (SharedCache::Disk(d), Some(Held::Disk(lock))) => d.remove_if(self.id(), &prefix, lock),
-            (SharedCache::Disk(_), _) => {
-                // This process has retired the token already and never takes it back.
-                log::debug!(
-                    "{}: the sign-in lock could not be had within {:.0} s; the shared entry is \
-                     left for its holder",
-                    self.cache.name(),
-                    REMOVE_WAIT.as_secs_f64()
-                );
-                false
-            }
-            // Redis: an atomic compare-and-delete, with or without the lock.
-            (SharedCache::Redis(r), _) => r.remove_if(self.id(), &prefix).await,
+        let removed = if held.is_none() && self.store.removal_needs_lock() {
+            // This process has retired the token already and never takes it back.
+            log::debug!(
+                "{}: the sign-in lock could not be had within {:.0} s; the shared entry is \
+                 left for its holder",
+                self.store.name(),
+                REMOVE_WAIT.as_secs_f64()
+            );
+            false
+        } else {
+            self.store
+                .remove_if(self.id(), &prefix, held.as_ref())
+                .await
         };
         if let Some(h) = held {
-            self.release(h).await;
+            self.store.release(h).await;
         }
         if removed {
-            log::debug!("{}: shared session removed", self.cache.name());
+            log::debug!("{}: shared session removed", self.store.name());
         }
         removed
     }

@@ -17,10 +17,12 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
 
-use super::{hex, TryLock};
+use futures_util::future::{BoxFuture, FutureExt};
+
+use super::store::{SharedStore, StorageId, StoreLock, Stuck, TryLock};
+use super::{hex, DEFAULT_LOCK_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::session::{deadline_ns, monotonic_ns};
-use crate::sessions::CacheKey;
 
 /// How long one Redis operation (or connecting) may take before Redis counts as down.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
@@ -143,11 +145,11 @@ impl RedisCache {
         &self.prefix
     }
 
-    pub fn entry_key(&self, key: &CacheKey) -> String {
+    pub fn entry_key(&self, key: &StorageId) -> String {
         format!("{}:session:{}", self.prefix, hex(key))
     }
 
-    fn lock_key(&self, key: &CacheKey) -> String {
+    fn lock_key(&self, key: &StorageId) -> String {
         format!("{}:lock:{}", self.prefix, hex(key))
     }
 
@@ -240,14 +242,14 @@ impl RedisCache {
     }
 
     /// The sealed bytes cached for `key`.
-    pub async fn load(&self, key: &CacheKey) -> Option<Vec<u8>> {
+    pub async fn load(&self, key: &StorageId) -> Option<Vec<u8>> {
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.entry_key(key));
         self.run::<Option<Vec<u8>>>(cmd).await.flatten()
     }
 
     /// Cache `sealed` under `key` for `ttl`.
-    pub async fn store(&self, key: &CacheKey, sealed: &[u8], ttl: Duration) -> bool {
+    pub async fn store(&self, key: &StorageId, sealed: &[u8], ttl: Duration) -> bool {
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.entry_key(key))
             .arg(sealed)
@@ -257,14 +259,14 @@ impl RedisCache {
     }
 
     /// Remove the entry for `key` if it starts with `prefix` (it still holds that token).
-    pub async fn remove_if(&self, key: &CacheKey, prefix: &[u8]) -> bool {
+    pub async fn remove_if(&self, key: &StorageId, prefix: &[u8]) -> bool {
         self.script(REMOVE_IF_PREFIX, self.entry_key(key), &[prefix], false)
             .await
             .is_some_and(|n| n > 0)
     }
 
     /// Try to take the lock for `key` for at most `ttl`.
-    pub async fn try_lock(&self, key: &CacheKey, ttl: Duration) -> TryLock<RedisLock> {
+    pub async fn try_lock(&self, key: &StorageId, ttl: Duration) -> TryLock<RedisLock> {
         let mut random = [0u8; 16];
         let _ = aws_lc_rs::rand::fill(&mut random);
         let lock = RedisLock {
@@ -286,7 +288,7 @@ impl RedisCache {
 
     /// Delete the lock of `key` if it has no TTL (no holder of ours sets one without). True if
     /// it was deleted.
-    pub async fn break_stuck_lock(&self, key: &CacheKey) -> bool {
+    pub async fn break_stuck_lock(&self, key: &StorageId) -> bool {
         self.script(BREAK_STUCK_LOCK, self.lock_key(key), &[], false)
             .await
             .is_some_and(|n| n > 0)
@@ -311,6 +313,86 @@ impl RedisCache {
         let _ = self
             .script(RELEASE_LOCK, lock.key, &[lock.token.as_bytes()], true)
             .await;
+    }
+}
+
+impl SharedStore for RedisCache {
+    fn name(&self) -> String {
+        format!("RedisCache {}", self.url_shown)
+    }
+
+    fn lock_timeout(&self) -> Duration {
+        self.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT)
+    }
+
+    fn load<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Option<Vec<u8>>> {
+        RedisCache::load(self, id).boxed()
+    }
+
+    fn store<'a>(
+        &'a self,
+        id: &'a StorageId,
+        sealed: &'a [u8],
+        ttl: Duration,
+    ) -> BoxFuture<'a, bool> {
+        RedisCache::store(self, id, sealed, ttl).boxed()
+    }
+
+    /// An atomic compare-and-delete (a script), with or without the lock.
+    fn remove_if<'a>(
+        &'a self,
+        id: &'a StorageId,
+        prefix: &'a [u8],
+        _held: Option<&'a StoreLock>,
+    ) -> BoxFuture<'a, bool> {
+        RedisCache::remove_if(self, id, prefix).boxed()
+    }
+
+    fn removal_needs_lock(&self) -> bool {
+        false
+    }
+
+    fn try_lock<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, TryLock<StoreLock>> {
+        async move {
+            match RedisCache::try_lock(self, id, SharedStore::lock_timeout(self)).await {
+                TryLock::Locked(lock) => TryLock::Locked(Box::new(lock) as StoreLock),
+                TryLock::Busy => TryLock::Busy,
+                TryLock::Unavailable => TryLock::Unavailable,
+            }
+        }
+        .boxed()
+    }
+
+    fn renew<'a>(&'a self, lock: &'a StoreLock) -> BoxFuture<'a, ()> {
+        async move {
+            if let Some(lock) = lock.downcast_ref::<RedisLock>() {
+                RedisCache::renew(self, lock, SharedStore::lock_timeout(self)).await;
+            }
+        }
+        .boxed()
+    }
+
+    fn release(&self, lock: StoreLock) -> BoxFuture<'_, ()> {
+        async move {
+            if let Ok(lock) = lock.downcast::<RedisLock>() {
+                RedisCache::release(self, *lock).await;
+            }
+        }
+        .boxed()
+    }
+
+    /// A lock with a TTL expires by itself if its holder stops renewing it. After 2 ×
+    /// `lock_timeout` of waiting, a lock key with no TTL (which none of our holders sets) is
+    /// deleted, and the lock tried again.
+    fn holder_stuck<'a>(&'a self, id: &'a StorageId, waited: Duration) -> BoxFuture<'a, Stuck> {
+        async move {
+            if waited >= SharedStore::lock_timeout(self) * 2 && self.break_stuck_lock(id).await {
+                Stuck::Broken
+            } else {
+                Stuck::No
+            }
+        }
+        .boxed()
     }
 }
 

@@ -17,9 +17,9 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::{hkdf, hmac};
 use serde::{Deserialize, Serialize};
 
+use crate::cache_key::CacheKey;
 use crate::secret::Secret;
 use crate::session::{deadline_ns, monotonic_ns, Session};
-use crate::sessions::CacheKey;
 
 /// Format version 2 of a sealed session (version 1 stretched passwords with fewer PBKDF2
 /// rounds; its entries simply miss and are replaced).

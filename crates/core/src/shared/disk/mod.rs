@@ -41,10 +41,12 @@ use std::time::{Duration, SystemTime};
 use platform::{ForkSlot, PrivateDir};
 
 use crate::error::{Error, Result};
-use crate::sessions::CacheKey;
 
 use super::seal::MAX_SEALED_LEN;
-use super::{hex, TryLock};
+use futures_util::future::{ready, BoxFuture, FutureExt};
+
+use super::store::{SharedStore, StorageId, StoreLock, Stuck, TryLock};
+use super::{hex, DEFAULT_LOCK_TIMEOUT};
 
 const DIR_NAME: &str = "tableau_connected_auth";
 /// A temporary file older than this was left by a writer that died (a live one renames it
@@ -105,7 +107,7 @@ pub fn default_dir() -> Result<PathBuf> {
 }
 
 /// The name of `key`'s file with `suffix`, inside the directory.
-fn name(key: &CacheKey, suffix: &str) -> String {
+fn name(key: &StorageId, suffix: &str) -> String {
     format!("{}.{suffix}", hex(key))
 }
 
@@ -213,23 +215,23 @@ impl DiskCache {
         Ok(dir)
     }
 
-    fn file(&self, key: &CacheKey, suffix: &str) -> PathBuf {
+    fn file(&self, key: &StorageId, suffix: &str) -> PathBuf {
         self.dir.join(name(key, suffix))
     }
 
     /// The path of the entry for `key` (for tests, tools and messages; the cache itself reaches
     /// it through the opened directory).
-    pub fn entry_path(&self, key: &CacheKey) -> PathBuf {
+    pub fn entry_path(&self, key: &StorageId) -> PathBuf {
         self.file(key, "session")
     }
 
     /// The sealed bytes cached for `key`, if a trustworthy file holds them.
-    pub fn load(&self, key: &CacheKey) -> Option<Vec<u8>> {
+    pub fn load(&self, key: &StorageId) -> Option<Vec<u8>> {
         let dir = self.handle()?;
         self.load_in(&dir, key)
     }
 
-    fn load_in(&self, dir: &PrivateDir, key: &CacheKey) -> Option<Vec<u8>> {
+    fn load_in(&self, dir: &PrivateDir, key: &StorageId) -> Option<Vec<u8>> {
         match dir.read(&name(key, "session"), MAX_SEALED_LEN) {
             Ok(bytes) => Some(bytes),
             Err(Unread::Missing) => None,
@@ -244,7 +246,7 @@ impl DiskCache {
     }
 
     /// Replace the entry for `key` atomically. False (logged) if it could not be written.
-    pub fn store(&self, key: &CacheKey, sealed: &[u8]) -> bool {
+    pub fn store(&self, key: &StorageId, sealed: &[u8]) -> bool {
         let Some(dir) = self.handle() else {
             return false;
         };
@@ -279,7 +281,7 @@ impl DiskCache {
     /// Remove the entry for `key` if it starts with `prefix` (it still holds that token).
     /// Only the holder of `key`'s lock can: no writer can publish between the check and the
     /// removal. False if `held` is not this cache's lock for `key` in this process.
-    pub fn remove_if(&self, key: &CacheKey, prefix: &[u8], held: &DiskLock) -> bool {
+    pub fn remove_if(&self, key: &StorageId, prefix: &[u8], held: &DiskLock) -> bool {
         let Some(dir) = self.handle() else {
             return false;
         };
@@ -297,13 +299,13 @@ impl DiskCache {
     }
 
     /// How long ago the holder of `key`'s lock last renewed it (the lock file's mtime).
-    pub fn lock_age(&self, key: &CacheKey) -> Option<Duration> {
+    pub fn lock_age(&self, key: &StorageId) -> Option<Duration> {
         let modified = self.handle()?.modified(&name(key, "lock"))?;
         SystemTime::now().duration_since(modified).ok()
     }
 
     /// Try to take the cross-process lock for `key` without waiting.
-    pub fn try_lock(&self, key: &CacheKey) -> TryLock<DiskLock> {
+    pub fn try_lock(&self, key: &StorageId) -> TryLock<DiskLock> {
         let Some(dir) = self.handle() else {
             return TryLock::Unavailable;
         };
@@ -352,7 +354,7 @@ pub struct DiskLock {
     file: File,
     /// The directory the lock was taken in, and the key it is for.
     dir: Arc<PrivateDir>,
-    key: CacheKey,
+    key: StorageId,
 }
 
 impl DiskLock {
@@ -369,6 +371,85 @@ impl Drop for DiskLock {
     }
 }
 
+impl SharedStore for DiskCache {
+    fn name(&self) -> String {
+        format!("DiskCache {}", self.dir.display())
+    }
+
+    fn lock_timeout(&self) -> Duration {
+        self.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT)
+    }
+
+    /// A local file: read on the calling thread, so a fresh process's first call needs no
+    /// runtime.
+    fn reads_on_calling_thread(&self) -> bool {
+        true
+    }
+
+    fn load_now(&self, id: &StorageId) -> Option<Vec<u8>> {
+        DiskCache::load(self, id)
+    }
+
+    fn load<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Option<Vec<u8>>> {
+        ready(DiskCache::load(self, id)).boxed()
+    }
+
+    /// Files do not expire: a stale entry is refused when read (`seal`), and replaced.
+    fn store<'a>(
+        &'a self,
+        id: &'a StorageId,
+        sealed: &'a [u8],
+        _ttl: Duration,
+    ) -> BoxFuture<'a, bool> {
+        ready(DiskCache::store(self, id, sealed)).boxed()
+    }
+
+    fn remove_if<'a>(
+        &'a self,
+        id: &'a StorageId,
+        prefix: &'a [u8],
+        held: Option<&'a StoreLock>,
+    ) -> BoxFuture<'a, bool> {
+        let lock = held.and_then(|h| h.downcast_ref::<DiskLock>());
+        ready(lock.is_some_and(|lock| DiskCache::remove_if(self, id, prefix, lock))).boxed()
+    }
+
+    /// Reading and removing a file are two steps: only the lock holder may do them.
+    fn removal_needs_lock(&self) -> bool {
+        true
+    }
+
+    fn try_lock<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, TryLock<StoreLock>> {
+        let outcome = match DiskCache::try_lock(self, id) {
+            TryLock::Locked(lock) => TryLock::Locked(Box::new(lock) as StoreLock),
+            TryLock::Busy => TryLock::Busy,
+            TryLock::Unavailable => TryLock::Unavailable,
+        };
+        ready(outcome).boxed()
+    }
+
+    fn renew<'a>(&'a self, lock: &'a StoreLock) -> BoxFuture<'a, ()> {
+        if let Some(lock) = lock.downcast_ref::<DiskLock>() {
+            lock.renew();
+        }
+        ready(()).boxed()
+    }
+
+    /// Dropping the lock releases it (and the OS does if the process dies).
+    fn release(&self, lock: StoreLock) -> BoxFuture<'_, ()> {
+        drop(lock);
+        ready(()).boxed()
+    }
+
+    /// Stuck when its lock file was not renewed for `lock_timeout` (a dead holder has released
+    /// it already: the OS drops its `flock`).
+    fn holder_stuck<'a>(&'a self, id: &'a StorageId, waited: Duration) -> BoxFuture<'a, Stuck> {
+        let timeout = SharedStore::lock_timeout(self);
+        let stuck = waited >= timeout && self.lock_age(id).is_some_and(|age| age >= timeout);
+        ready(if stuck { Stuck::GoAhead } else { Stuck::No }).boxed()
+    }
+}
+
 /// The Unix guarantees (modes, owners, links); Windows's are checked by its own CI legs.
 #[cfg(all(test, unix))]
 mod tests {
@@ -382,7 +463,7 @@ mod tests {
         d
     }
 
-    fn locked(cache: &DiskCache, key: &CacheKey) -> DiskLock {
+    fn locked(cache: &DiskCache, key: &StorageId) -> DiskLock {
         match cache.try_lock(key) {
             TryLock::Locked(l) => l,
             _ => panic!("the lock should be free"),
