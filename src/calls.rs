@@ -96,3 +96,10 @@ pub fn build(
         timeout,
     })
 }
+
+/// Does a 401 with this body say the session is dead (so a fresh one may help)? The core's one
+/// rule (`tca_core::api::says_session_dead`), for the requests and httpx adapters.
+#[pyfunction]
+pub fn says_session_dead(status: u16, body: &[u8]) -> bool {
+    tca_core::api::says_session_dead(status, body)
+}

@@ -8,13 +8,16 @@ use pyo3::prelude::*;
 
 mod aio;
 mod args;
+mod async_client;
 mod caches;
 mod calls;
 mod client;
+mod configure;
 mod credentials;
 mod errors;
 mod exit;
 mod fake;
+mod handle;
 mod logs;
 mod response;
 mod session;
@@ -34,11 +37,13 @@ fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::ExternalAuthorizationServer>()?;
     m.add_class::<credentials::UnifiedAccessToken>()?;
     m.add_class::<client::Client>()?;
+    m.add_class::<async_client::AsyncClient>()?;
     m.add_class::<caches::DiskCache>()?;
     m.add_class::<caches::RedisCache>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<response::Response>()?;
     m.add_class::<fake::FakeTableau>()?;
+    m.add_function(wrap_pyfunction!(calls::says_session_dead, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_API_VERSION", tca_core::config::DEFAULT_API_VERSION)?;
     Ok(())

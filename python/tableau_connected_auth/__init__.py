@@ -18,12 +18,10 @@ Nothing secret (secret values, passwords, PAT secrets, JWTs, session tokens) eve
 from __future__ import annotations
 
 import logging as _logging
-from typing import TYPE_CHECKING, Any
-
 from . import _core
+from ._clients import AsyncClient, Client
 from ._core import (
     DEFAULT_API_VERSION,
-    Client,
     ConnectedApp,
     ConnectedAppCredentials,
     DiskCache,
@@ -77,16 +75,3 @@ __all__ = [
 ]
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())
-
-if TYPE_CHECKING:
-    from ._async_client import AsyncClient
-
-
-def __getattr__(name: str) -> Any:
-    # AsyncClient pulls in asyncio: import it only when asked for, so `import
-    # tableau_connected_auth` stays cheap for blocking users (CLI, Airflow tasks, scripts).
-    if name == "AsyncClient":
-        from ._async_client import AsyncClient
-
-        return AsyncClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

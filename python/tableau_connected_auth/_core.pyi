@@ -1,10 +1,23 @@
 """Type stubs for the Rust extension module ``tableau_connected_auth._core``."""
 
-import asyncio
 import datetime
 import os
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import (
+    Any,
+    Coroutine,
+    Callable,
+    Dict,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    Union,
+    overload,
+)
 
 from typing_extensions import Self, disjoint_base, final
 
@@ -18,6 +31,8 @@ __all__ = [
     "ExternalAuthorizationServer",
     "UnifiedAccessToken",
     "Client",
+    "AsyncClient",
+    "says_session_dead",
     "DiskCache",
     "RedisCache",
     "Session",
@@ -29,6 +44,7 @@ __all__ = [
 
 __version__: str
 DEFAULT_API_VERSION: str
+
 
 @disjoint_base
 class _JwtIssuer:
@@ -209,10 +225,11 @@ class RedisCache:
 
 _Cache = Union[Literal["memory"], DiskCache, RedisCache, None]
 
-@final
+@disjoint_base
 class Client:
     """A client for one Tableau server, site and identity, with a process-wide session cache."""
 
+    @overload
     def __new__(
         cls,
         server: str,
@@ -233,10 +250,8 @@ class Client:
         rate_limit_max_wait: Optional[float] = None,
         cache: _Cache = "memory",
     ) -> Self: ...
-    @classmethod
-    def from_env(cls, **overrides: Any) -> Self: ...
-    def requests_auth(self) -> Any: ...
-    def httpx_auth(self) -> Any: ...
+    @overload
+    def __new__(cls, server: Union[Client, AsyncClient]) -> Self: ...
     @property
     def server(self) -> str: ...
     @property
@@ -245,6 +260,7 @@ class Client:
     def api_version(self) -> str: ...
     @property
     def cache(self) -> _Cache: ...
+    def cached_session(self) -> Optional[Session]: ...
     def session(self) -> Session: ...
     def sign_in(self) -> Session: ...
     def request(
@@ -278,14 +294,53 @@ class Client:
     ) -> Response: ...
     def switch_site(self, content_url: str) -> Session: ...
     def invalidate(self, session: Union[Session, str]) -> bool: ...
-    def _switch_site_async(self, content_url: str) -> asyncio.Future[Session]: ...
-    def _cached_session(self) -> Optional[Session]: ...
-    def _session_async(self) -> asyncio.Future[Session]: ...
-    def _sign_in_async(self) -> asyncio.Future[Session]: ...
-    def _sign_out_async(self) -> asyncio.Future[None]: ...
-    def _close_async(self) -> asyncio.Future[None]: ...
-    def _invalidate_nowait(self, session: Union[Session, str]) -> bool: ...
-    def _request_async(
+    def sign_out(self) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        *_exc: Union[Optional[Type[BaseException]], Optional[BaseException], Optional[TracebackType]],
+    ) -> Literal[False]: ...
+
+@disjoint_base
+class AsyncClient:
+    """The asyncio twin of Client: the same arguments, the same session cache."""
+
+    @overload
+    def __new__(
+        cls,
+        server: str,
+        *,
+        site: str,
+        credentials: _AnyCredentials,
+        api_version: Optional[str] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        retries: Optional[int] = None,
+        verify: Optional[Union[bool, str]] = None,
+        ca_bundle: Optional[str] = None,
+        client_cert: Optional[Union[str, Tuple[str, str]]] = None,
+        proxy: Optional[str] = None,
+        wire_format: Optional[str] = None,
+        impersonate: Optional[str] = None,
+        max_session_age: Optional[float] = None,
+        rate_limit_max_wait: Optional[float] = None,
+        cache: _Cache = "memory",
+    ) -> Self: ...
+    @overload
+    def __new__(cls, server: Union[Client, AsyncClient]) -> Self: ...
+    @property
+    def server(self) -> str: ...
+    @property
+    def site(self) -> str: ...
+    @property
+    def api_version(self) -> str: ...
+    @property
+    def cache(self) -> _Cache: ...
+    def cached_session(self) -> Optional[Session]: ...
+    def session(self) -> Coroutine[Any, Any, Session]: ...
+    def sign_in(self) -> Coroutine[Any, Any, Session]: ...
+    def request(
         self,
         method: str,
         path: str,
@@ -295,14 +350,38 @@ class Client:
         data: Optional[Union[bytes, str]] = None,
         headers: Optional[Mapping[str, str]] = None,
         timeout: Optional[float] = None,
-    ) -> asyncio.Future[Response]: ...
-    def sign_out(self) -> None: ...
-    def close(self) -> None: ...
-    def __enter__(self) -> Self: ...
-    def __exit__(
+    ) -> Coroutine[Any, Any, Response]: ...
+    def get(
+        self,
+        path: str,
+        *,
+        params: Optional[Mapping[str, object]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Coroutine[Any, Any, Response]: ...
+    def post(
+        self,
+        path: str,
+        *,
+        json: object = None,
+        data: Optional[Union[bytes, str]] = None,
+        params: Optional[Mapping[str, object]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Coroutine[Any, Any, Response]: ...
+    def switch_site(self, content_url: str) -> Coroutine[Any, Any, Session]: ...
+    def invalidate(self, session: Union[Session, str]) -> bool: ...
+    def sign_out(self) -> Coroutine[Any, Any, None]: ...
+    def aclose(self) -> Coroutine[Any, Any, None]: ...
+    def __aenter__(self) -> Coroutine[Any, Any, Self]: ...
+    def __aexit__(
         self,
         *_exc: Union[Optional[Type[BaseException]], Optional[BaseException], Optional[TracebackType]],
-    ) -> Literal[False]: ...
+    ) -> Coroutine[Any, Any, Literal[False]]: ...
+
+def says_session_dead(status: int, body: bytes) -> bool:
+    """Does this answer say the session is dead (401 with Tableau's 401000 or 401002, or no
+    Tableau error), so that one fresh session may help?"""
 
 @disjoint_base
 class FakeTableau:

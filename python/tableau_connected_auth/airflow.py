@@ -102,7 +102,7 @@ try:  # Airflow 3
 except ImportError:  # pragma: no cover - Airflow 2
     from airflow.hooks.base import BaseHook  # type: ignore[import-not-found, no-redef, unused-ignore]
 
-from ._core import Client
+from ._clients import Client
 from ._env import parse_cache, parse_scopes
 from .exceptions import ConfigurationError, TableauAuthError
 

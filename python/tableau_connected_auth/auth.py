@@ -15,9 +15,11 @@
         await http.get((await aclient.session()).url("workbooks"))
 
 Each adds ``X-Tableau-Auth`` with the client's cached session (signing in only when there is no
-live one). On a 401 it drops that session with ``client.invalidate(session)`` (compare-and-swap,
-so a burst of 401s causes one re-sign-in) and sends the request once more with a fresh session;
-a second 401 is returned to the caller.
+live one). On a 401 that says the session is dead (``_core.says_session_dead``: Tableau's
+401000 or 401002, or a 401 without a Tableau error; the same rule as ``client.request``) it
+drops that session with ``client.invalidate(session)`` (compare-and-swap, so a burst of 401s
+causes one re-sign-in) and sends the request once more with a fresh session; any other 401, and
+a second one, is returned to the caller.
 
 The token is only ever added to requests for the client's own server (same scheme, host and
 port); requests to any other origin go out without ``X-Tableau-Auth`` (``RequestsAuth`` removes
@@ -44,8 +46,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
-from ._async_client import AsyncClient
-from ._core import Client, Session
+from . import _core
+from ._core import Session, says_session_dead
+
+if TYPE_CHECKING:
+    from ._clients import AsyncClient, Client
 
 __all__ = ["RequestsAuth", "HttpxAuth", "AUTH_HEADER"]
 
@@ -136,6 +141,8 @@ def _build_requests_auth() -> Any:
                 return r
             if not self.retry or r.status_code != 401 or _origin(request.url or "") != self.origin:
                 return r
+            if not says_session_dead(r.status_code, r.content):
+                return r  # a 401 a fresh session would not fix
             client = self.client
             client.invalidate(self.session)  # dead: the next request signs in afresh either way
             body = request.body
@@ -168,8 +175,8 @@ def _build_requests_auth() -> Any:
     class RequestsAuth(AuthBase):
         """A ``requests.auth.AuthBase`` that signs requests to the client's server.
 
-        Adds ``X-Tableau-Auth`` with ``client.session()``; on a 401, calls
-        ``client.invalidate(session)`` and sends the request once more with a fresh session.
+        Adds ``X-Tableau-Auth`` with ``client.session()``; on a 401 that says the session is
+        dead, calls ``client.invalidate(session)`` and sends the request once more with a fresh session.
         Requests to other origins go out without ``X-Tableau-Auth`` (whoever set it), and are
         otherwise left alone. Made by ``client.requests_auth()``.
         """
@@ -210,7 +217,8 @@ def _build_httpx_auth() -> Any:
         and ``httpx.AsyncClient`` (asyncio) alike.
 
         Adds ``X-Tableau-Auth`` with the client's cached session (``await aclient.session()`` in
-        an async flow); on a 401, calls ``invalidate(session)`` and sends the request once more
+        an async flow); on a 401 that says the session is dead, calls ``invalidate(session)``
+        and sends the request once more
         with a fresh session. Requests to other origins go out without ``X-Tableau-Auth``. Request
         bodies are kept
         in memory so that the retry can send them again. Made by ``client.httpx_auth()`` or
@@ -227,8 +235,11 @@ def _build_httpx_auth() -> Any:
 
         def __init__(self, client: Union[Client, AsyncClient]) -> None:
             self.client = client
-            self._sync_client: Client = client.client if isinstance(client, AsyncClient) else client
-            self._server_origin = _origin(self._sync_client.server)
+            # The twins over the one core client: blocking for httpx.Client, asyncio for
+            # httpx.AsyncClient.
+            self._sync_client = _core.Client(client)
+            self._async_client = _core.AsyncClient(client)
+            self._server_origin = _origin(client.server)
 
         def _ours(self, request: httpx.Request) -> bool:
             return _origin(str(request.url)) == self._server_origin
@@ -246,17 +257,16 @@ def _build_httpx_auth() -> Any:
             if self._leaked(response, session):
                 self._sync_client.sign_out()
                 raise self._leak_error(response)
-            if response.status_code == 401 and self._carried(response, session):
+            if response.status_code == 401 and self._carried(response, session) and self._dead(response, response.read()):
                 self._sync_client.invalidate(session)
                 fresh = self._sync_client.session()
                 if fresh.token != session.token:
                     request.headers[AUTH_HEADER] = fresh.token
                     yield request
 
-        async def _async_session(self) -> Session:
-            if isinstance(self.client, AsyncClient):
-                return await self.client.session()
-            return self.client._cached_session() or await self.client._session_async()
+        @staticmethod
+        def _dead(response: httpx.Response, body: bytes) -> bool:
+            return says_session_dead(response.status_code, body)
 
         async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
             """The flow of ``httpx.AsyncClient``: the same, awaiting the session (asyncio)."""
@@ -265,18 +275,15 @@ def _build_httpx_auth() -> Any:
                 yield request
                 return
             await request.aread()  # kept for the retry
-            session = await self._async_session()
+            session = await self._async_client.session()
             request.headers[AUTH_HEADER] = session.token
             response = yield request
             if self._leaked(response, session):
-                if isinstance(self.client, AsyncClient):
-                    await self.client.sign_out()
-                else:
-                    await self._sync_client._sign_out_async()
+                await self._async_client.sign_out()
                 raise self._leak_error(response)
-            if response.status_code == 401 and self._carried(response, session):
-                self._sync_client.invalidate(session)
-                fresh = await self._async_session()
+            if response.status_code == 401 and self._carried(response, session) and self._dead(response, await response.aread()):
+                self._async_client.invalidate(session)
+                fresh = await self._async_client.session()
                 if fresh.token != session.token:
                     request.headers[AUTH_HEADER] = fresh.token
                     yield request

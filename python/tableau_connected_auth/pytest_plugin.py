@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Iterator
 import pytest
 
 if TYPE_CHECKING:
-    from ._core import Client
+    from ._clients import Client
     from .testing import FakeTableau
 
 __all__ = ["fake_tableau", "tableau_client"]

@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from . import _core
-from ._core import Client, ConnectedApp, PersonalAccessToken
+from ._clients import Client
+from ._core import ConnectedApp, PersonalAccessToken
 
 __all__ = ["FakeTableau"]
 

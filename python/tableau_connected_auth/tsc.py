@@ -21,7 +21,8 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
-from ._core import Client, Session
+from ._clients import Client
+from ._core import Session
 
 if TYPE_CHECKING:
     import tableauserverclient

@@ -1,0 +1,254 @@
+//! The constructor arguments shared by `Client` and `AsyncClient`, turned into the core's
+//! configuration. Every limit is checked by the core (`ClientConfig`); here only Python types
+//! are converted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyString};
+
+use super::args;
+use super::async_client::AsyncClient;
+use super::caches::{cache_choice, CacheArg};
+use super::client::Client;
+use super::credentials;
+use super::errors::{config_error, IntoPy};
+use tca_core::client::Client as CoreClient;
+use tca_core::config::{
+    ca_bundle_from_env, ClientConfig, TransportConfig, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT,
+};
+use tca_core::credentials::Credentials;
+use tca_core::signin;
+
+/// The keyword arguments of `Client(...)`; `None` means the default.
+pub struct ClientArgs<'a, 'py> {
+    pub api_version: Option<&'a Bound<'py, PyAny>>,
+    pub timeout: Option<&'a Bound<'py, PyAny>>,
+    pub connect_timeout: Option<&'a Bound<'py, PyAny>>,
+    pub retries: Option<&'a Bound<'py, PyAny>>,
+    pub verify: Option<&'a Bound<'py, PyAny>>,
+    pub ca_bundle: Option<&'a Bound<'py, PyAny>>,
+    pub client_cert: Option<&'a Bound<'py, PyAny>>,
+    pub proxy: Option<&'a Bound<'py, PyAny>>,
+    pub wire_format: Option<&'a Bound<'py, PyAny>>,
+    pub impersonate: Option<&'a Bound<'py, PyAny>>,
+    pub max_session_age: Option<&'a Bound<'py, PyAny>>,
+    pub rate_limit_max_wait: Option<&'a Bound<'py, PyAny>>,
+}
+
+fn given<'a, 'py>(arg: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
+    arg.filter(|a| !a.is_none())
+}
+
+/// Seconds above zero, or the default.
+fn positive_seconds(arg: Option<&Bound<'_, PyAny>>, name: &str, default: f64) -> PyResult<f64> {
+    let Some(arg) = given(arg) else {
+        return Ok(default);
+    };
+    let secs = args::seconds(arg, name)?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(config_error(format!(
+            "{name} must be a number of seconds above 0; got {secs}"
+        )));
+    }
+    Ok(secs)
+}
+
+/// `client_cert="both.pem"` or `client_cert=("cert.pem", "key.pem")`.
+fn client_cert(arg: Option<&Bound<'_, PyAny>>) -> PyResult<Option<(String, Option<String>)>> {
+    let Some(arg) = given(arg) else {
+        return Ok(None);
+    };
+    if arg.is_instance_of::<PyString>() {
+        return Ok(Some((args::string(arg, "client_cert")?, None)));
+    }
+    let parts = args::string_list(arg, "client_cert")?;
+    match parts.as_slice() {
+        [cert, key] => Ok(Some((cert.clone(), Some(key.clone())))),
+        _ => Err(config_error(
+            "client_cert must be a PEM path, or a (cert_path, key_path) pair",
+        )),
+    }
+}
+
+/// Build the configuration from constructor arguments, checking everything before any I/O.
+pub fn configure(
+    server: &Bound<'_, PyAny>,
+    site: &Bound<'_, PyAny>,
+    credentials: &Bound<'_, PyAny>,
+    a: ClientArgs<'_, '_>,
+) -> PyResult<(ClientConfig, Credentials)> {
+    let creds = credentials::extract(credentials)?;
+    let mut ca_bundle = args::optional_string(a.ca_bundle, "ca_bundle")?;
+    let insecure = match given(a.verify) {
+        None => false,
+        Some(v) if v.is_instance_of::<PyBool>() => !v.extract::<bool>()?,
+        // requests-style verify="/path/to/ca.pem".
+        Some(v) if v.is_instance_of::<PyString>() => {
+            ca_bundle = Some(args::string(v, "verify")?);
+            false
+        }
+        Some(_) => {
+            return Err(config_error(
+                "verify must be True, False or a path to a CA bundle",
+            ))
+        }
+    };
+    if ca_bundle.is_none() && !insecure {
+        ca_bundle = ca_bundle_from_env();
+    }
+    let retries = match given(a.retries) {
+        None => 3,
+        Some(r) if r.is_instance_of::<PyBool>() => {
+            return Err(config_error("retries must be a whole number from 0 to 10"))
+        }
+        Some(r) => r
+            .extract::<i64>()
+            .map_err(|_| config_error("retries must be a whole number from 0 to 10"))?,
+    };
+    let timeout = match given(a.timeout) {
+        None => 30.0,
+        Some(t) => args::seconds(t, "timeout")?,
+    };
+    let string_or =
+        |arg: Option<&Bound<'_, PyAny>>, name: &str, default: &str| -> PyResult<String> {
+            given(arg).map_or(Ok(default.to_string()), |v| args::string(v, name))
+        };
+    let mut cfg = ClientConfig::new(
+        &args::string(server, "server")?,
+        &args::string(site, "site")?,
+        &string_or(a.api_version, "api_version", DEFAULT_API_VERSION)?,
+        timeout,
+        retries,
+        &string_or(a.wire_format, "wire_format", "xml")?,
+        args::optional_string(a.impersonate, "impersonate")?.as_deref(),
+        TransportConfig {
+            insecure,
+            ca_bundle,
+            proxy: args::optional_string(a.proxy, "proxy")?,
+            client_cert: client_cert(a.client_cert)?,
+            connect_timeout: Duration::from_secs_f64(positive_seconds(
+                a.connect_timeout,
+                "connect_timeout",
+                DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
+            )?),
+        },
+    )
+    .py_err()?;
+    cfg.max_session_age = Duration::from_secs_f64(positive_seconds(
+        a.max_session_age,
+        "max_session_age",
+        cfg.max_session_age.as_secs_f64(),
+    )?);
+    cfg.rate_limit_max_wait = Duration::from_secs_f64(positive_seconds(
+        a.rate_limit_max_wait,
+        "rate_limit_max_wait",
+        cfg.rate_limit_max_wait.as_secs_f64(),
+    )?);
+    signin::check_version_supports(&cfg, &creds).py_err()?;
+    Ok((cfg, creds))
+}
+
+/// The keyword arguments `Client(...)` and `AsyncClient(...)` take, besides `server`.
+const KEYWORDS: [&str; 15] = [
+    "site",
+    "credentials",
+    "api_version",
+    "timeout",
+    "connect_timeout",
+    "retries",
+    "verify",
+    "ca_bundle",
+    "client_cert",
+    "proxy",
+    "wire_format",
+    "impersonate",
+    "max_session_age",
+    "rate_limit_max_wait",
+    "cache",
+];
+
+/// The core client of `class(server, **kwargs)`: configuration checked before any I/O. The
+/// twin form, `Client(async_client)` or `AsyncClient(client)`, shares the other's core client
+/// (same configuration, same sessions, same closed state).
+pub fn core_client(
+    class: &str,
+    server: &Bound<'_, PyAny>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Arc<CoreClient>> {
+    let given_keys = kwargs.map_or(0, |k| k.len());
+    let twin = if let Ok(c) = server.cast::<Client>() {
+        Some(c.get().handle.core.clone())
+    } else if let Ok(c) = server.cast::<AsyncClient>() {
+        Some(c.get().handle.core.clone())
+    } else {
+        None
+    };
+    if let Some(core) = twin {
+        if given_keys > 0 {
+            return Err(PyTypeError::new_err(format!(
+                "{class}(other_client) makes a twin of another client and takes no other \
+                 arguments"
+            )));
+        }
+        return Ok(core);
+    }
+    let empty = PyDict::new(server.py());
+    let kwargs = kwargs.unwrap_or(&empty);
+    for key in kwargs.keys() {
+        let key: String = key.extract()?;
+        if !KEYWORDS.contains(&key.as_str()) {
+            return Err(PyTypeError::new_err(format!(
+                "{class}() got an unexpected keyword argument '{key}'"
+            )));
+        }
+    }
+    let item = |name: &str| kwargs.get_item(name);
+    let required = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+        item(name)?.ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "{class}() missing required keyword argument: '{name}'"
+            ))
+        })
+    };
+    let (site, credentials) = (required("site")?, required("credentials")?);
+    let (api_version, timeout, connect_timeout) = (
+        item("api_version")?,
+        item("timeout")?,
+        item("connect_timeout")?,
+    );
+    let (retries, verify, ca_bundle, client_cert) = (
+        item("retries")?,
+        item("verify")?,
+        item("ca_bundle")?,
+        item("client_cert")?,
+    );
+    let (proxy, wire_format, impersonate) =
+        (item("proxy")?, item("wire_format")?, item("impersonate")?);
+    let (max_session_age, rate_limit_max_wait) =
+        (item("max_session_age")?, item("rate_limit_max_wait")?);
+    let cache = CacheArg(item("cache")?.map(Bound::unbind));
+    let cache = cache_choice(server.py(), &cache)?;
+    let (cfg, creds) = configure(
+        server,
+        &site,
+        &credentials,
+        ClientArgs {
+            api_version: api_version.as_ref(),
+            timeout: timeout.as_ref(),
+            connect_timeout: connect_timeout.as_ref(),
+            retries: retries.as_ref(),
+            verify: verify.as_ref(),
+            ca_bundle: ca_bundle.as_ref(),
+            client_cert: client_cert.as_ref(),
+            proxy: proxy.as_ref(),
+            wire_format: wire_format.as_ref(),
+            impersonate: impersonate.as_ref(),
+            max_session_age: max_session_age.as_ref(),
+            rate_limit_max_wait: rate_limit_max_wait.as_ref(),
+        },
+    )?;
+    Ok(Arc::new(CoreClient::new(cfg, creds, cache).py_err()?))
+}
