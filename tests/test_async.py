@@ -191,3 +191,47 @@ def test_processes_that_exit_right_after_asyncio_run_never_crash(fake: FakeTable
             codes.append(p.returncode)
             assert p.returncode == 0, err.decode(errors="replace")[-2000:]
     assert codes == [0] * 60
+
+
+def test_twins_share_one_core_client_even_with_no_cache(fake: FakeTableau) -> None:
+    """AsyncClient(client) and Client(aclient) are twins: with cache=None (each client its own
+    sessions) they still share one session, and closing one closes the other."""
+    client = fake.client(cache=None)
+    twin = tca.AsyncClient(client)
+    assert isinstance(twin.client, tca.Client) and repr(twin).startswith("AsyncClient(")
+    token = client.session().token
+
+    async def main() -> str:
+        response = await twin.request("GET", "/api/3.24/serverinfo")
+        assert response.status == 200
+        return (await twin.sign_in()).token
+
+    fresh = asyncio.run(main())
+    assert fresh != token
+    assert tca.Client(twin).get("/api/3.24/serverinfo").status == 200
+    with pytest.raises(TypeError, match="takes no other arguments"):
+        tca.Client(twin, site="x")  # type: ignore[call-overload]
+    client.close()
+    with pytest.raises(tca.ConfigurationError, match="closed"):
+        asyncio.run(twin.sign_in())
+
+
+def test_async_methods_are_coroutines(fake: FakeTableau) -> None:
+    """What asyncio.run and create_task accept, made before any loop runs, cancellable."""
+    client = aclient(fake)
+    for made in (client.sign_in(), client.session()):
+        assert asyncio.iscoroutine(made)
+        made.close()  # never started: nothing was sent
+    assert fake.stats()["sign_in_attempts"] == 0
+
+    async def main() -> None:
+        fake.set_delay(5.0, route="serverinfo")
+        task = asyncio.create_task(client.get("/api/3.24/serverinfo"))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        fake.set_delay(0.0, route="serverinfo")
+        assert (await asyncio.create_task(client.session())).token
+
+    asyncio.run(main())

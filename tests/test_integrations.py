@@ -519,3 +519,50 @@ def test_integrations_log_no_secret(fake: FakeTableau, env: pytest.MonkeyPatch, 
         for secret in secrets + tokens:
             assert secret not in text, text
             assert secret.split("|")[0] not in text, text
+
+
+# --- one dead-session rule for every path -----------------------------------------------------
+
+
+def test_every_adapter_retries_only_a_401_that_says_the_session_is_dead(fake: FakeTableau) -> None:
+    """401000/401002 (or a 401 without a Tableau error) mean a dead session: one re-sign-in and
+    one retry. Any other 401 is the answer, with no sign-in: the same rule for request(), the
+    requests adapter and both httpx flows (it is the core's, asked through says_session_dead)."""
+    import asyncio
+
+    import httpx
+    import requests
+
+    assert tca._core.says_session_dead(401, b"") is True
+    assert tca._core.says_session_dead(401, b'<tsResponse xmlns="http://tableau.com/api"><error code="401002"/></tsResponse>')
+    assert not tca._core.says_session_dead(401, b'<tsResponse xmlns="http://tableau.com/api"><error code="401001"/></tsResponse>')
+    assert not tca._core.says_session_dead(403, b"")
+
+    client = fake.client()
+    url = client.session().url("workbooks")
+    http = requests.Session()
+    http.auth = client.requests_auth()
+    aclient = tca.AsyncClient(client)
+
+    async def via_httpx_async() -> int:
+        async with httpx.AsyncClient(auth=aclient.httpx_auth(), timeout=10) as h:
+            return (await h.get(url)).status_code
+
+    def via_httpx_sync() -> int:
+        with httpx.Client(auth=client.httpx_auth(), timeout=10) as h:
+            return h.get(url).status_code
+
+    calls = {
+        "request()": lambda: client.get("workbooks").status,
+        "requests": lambda: http.get(url, timeout=10).status_code,
+        "httpx": via_httpx_sync,
+        "httpx async": lambda: asyncio.run(via_httpx_async()),
+    }
+    for name, call in calls.items():
+        signed_in = fake.stats()["sign_ins"]
+        fake.fail_next(401, code="401001", route="workbooks")
+        assert call() == 401, name
+        assert fake.stats()["sign_ins"] == signed_in, f"{name} signed in again for a 401001"
+        fake.fail_next(401, code="401002", route="workbooks")
+        assert call() == 200, name
+        assert fake.stats()["sign_ins"] == signed_in + 1, f"{name} did not sign in again for a 401002"
