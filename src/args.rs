@@ -7,7 +7,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 
-use super::errors::config_error;
+use super::errors::{config_error, IntoPy};
+use tca_core::config::Seconds;
 
 /// A `str` argument.
 pub fn string(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
@@ -75,13 +76,9 @@ pub fn seconds(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<f64> {
 
 /// A JWT lifetime in seconds.
 pub fn lifetime(obj: &Bound<'_, PyAny>) -> PyResult<Duration> {
-    let s = seconds(obj, "lifetime")?;
-    if !s.is_finite() || !(0.0..=86_400.0).contains(&s) {
-        return Err(config_error(format!(
-            "lifetime must be between 1 and 600 seconds; got {s}"
-        )));
-    }
-    Ok(Duration::from_secs_f64(s))
+    Seconds::JWT_LIFETIME
+        .check(seconds(obj, "lifetime")?)
+        .py_err()
 }
 
 /// `{"Region": "East", "Teams": ["a", "b"]}`.

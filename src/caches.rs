@@ -9,6 +9,7 @@ use pyo3::types::PyString;
 use super::args;
 use super::errors::{config_error, IntoPy};
 use tca_core::client::CacheChoice;
+use tca_core::config::Seconds;
 use tca_core::shared::{self, SharedCache};
 
 /// Sessions shared by this user's processes on this machine: one encrypted file per session in
@@ -30,12 +31,7 @@ fn lock_timeout(arg: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
         return Ok(None);
     };
     let secs = args::seconds(arg, "lock_timeout")?;
-    if !secs.is_finite() || !(0.1..=3600.0).contains(&secs) {
-        return Err(config_error(format!(
-            "lock_timeout must be a number of seconds from 0.1 to 3600; got {secs}"
-        )));
-    }
-    Ok(Some(Duration::from_secs_f64(secs)))
+    Ok(Some(Seconds::LOCK_TIMEOUT.check(secs).py_err()?))
 }
 
 #[pymethods]

@@ -10,6 +10,7 @@ use super::args;
 use super::errors::{config_error, IntoPy};
 use tca_core::api::{ApiRequest, Target};
 use tca_core::config::ClientConfig;
+use tca_core::config::Seconds;
 
 fn pairs(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<(String, String)>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
@@ -78,13 +79,11 @@ pub fn build(
         (None, None) => None,
     };
     let timeout = match timeout.filter(|o| !o.is_none()) {
-        Some(t) => {
-            let secs = args::seconds(t, "timeout")?;
-            if !secs.is_finite() || secs <= 0.0 {
-                return Err(config_error("timeout must be a number of seconds above 0"));
-            }
-            Some(std::time::Duration::from_secs_f64(secs))
-        }
+        Some(t) => Some(
+            Seconds::TIMEOUT
+                .check(args::seconds(t, "timeout")?)
+                .py_err()?,
+        ),
         None => None,
     };
     Ok(ApiRequest {

@@ -17,7 +17,8 @@ use super::credentials;
 use super::errors::{config_error, IntoPy};
 use tca_core::client::Client as CoreClient;
 use tca_core::config::{
-    ca_bundle_from_env, ClientConfig, TransportConfig, DEFAULT_API_VERSION, DEFAULT_CONNECT_TIMEOUT,
+    ca_bundle_from_env, ClientConfig, Seconds, TransportConfig, DEFAULT_API_VERSION,
+    DEFAULT_CONNECT_TIMEOUT,
 };
 use tca_core::credentials::Credentials;
 use tca_core::signin;
@@ -42,18 +43,16 @@ fn given<'a, 'py>(arg: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, P
     arg.filter(|a| !a.is_none())
 }
 
-/// Seconds above zero, or the default.
-fn positive_seconds(arg: Option<&Bound<'_, PyAny>>, name: &str, default: f64) -> PyResult<f64> {
-    let Some(arg) = given(arg) else {
-        return Ok(default);
-    };
-    let secs = args::seconds(arg, name)?;
-    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
-        return Err(config_error(format!(
-            "{name} must be a number of seconds above 0; got {secs}"
-        )));
+/// A setting in seconds checked by the core's rule for it, or the default.
+fn seconds_or(
+    arg: Option<&Bound<'_, PyAny>>,
+    limit: Seconds,
+    default: Duration,
+) -> PyResult<Duration> {
+    match given(arg) {
+        None => Ok(default),
+        Some(arg) => limit.check(args::seconds(arg, limit.name())?).py_err(),
     }
-    Ok(secs)
 }
 
 /// `client_cert="both.pem"` or `client_cert=("cert.pem", "key.pem")`.
@@ -129,24 +128,24 @@ pub fn configure(
             ca_bundle,
             proxy: args::optional_string(a.proxy, "proxy")?,
             client_cert: client_cert(a.client_cert)?,
-            connect_timeout: Duration::from_secs_f64(positive_seconds(
+            connect_timeout: seconds_or(
                 a.connect_timeout,
-                "connect_timeout",
-                DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
-            )?),
+                Seconds::CONNECT_TIMEOUT,
+                DEFAULT_CONNECT_TIMEOUT,
+            )?,
         },
     )
     .py_err()?;
-    cfg.max_session_age = Duration::from_secs_f64(positive_seconds(
+    cfg.max_session_age = seconds_or(
         a.max_session_age,
-        "max_session_age",
-        cfg.max_session_age.as_secs_f64(),
-    )?);
-    cfg.rate_limit_max_wait = Duration::from_secs_f64(positive_seconds(
+        Seconds::MAX_SESSION_AGE,
+        cfg.max_session_age,
+    )?;
+    cfg.rate_limit_max_wait = seconds_or(
         a.rate_limit_max_wait,
-        "rate_limit_max_wait",
-        cfg.rate_limit_max_wait.as_secs_f64(),
-    )?);
+        Seconds::RATE_LIMIT_MAX_WAIT,
+        cfg.rate_limit_max_wait,
+    )?;
     signin::check_version_supports(&cfg, &creds).py_err()?;
     Ok((cfg, creds))
 }

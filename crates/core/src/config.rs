@@ -202,7 +202,7 @@ impl ClientConfig {
             server: normalize_server(server)?,
             site: check_site(site)?,
             api_version: check_api_version(api_version)?,
-            timeout: check_timeout(timeout)?,
+            timeout: Seconds::TIMEOUT.check(timeout)?,
             retries: check_retries(retries)?,
             wire_format: parse_wire_format(wire_format)?,
             impersonate: impersonate.map(check_luid).transpose()?,
@@ -346,13 +346,73 @@ fn check_api_version(v: &str) -> Result<String> {
     }
 }
 
-fn check_timeout(t: f64) -> Result<Duration> {
-    if !t.is_finite() || t <= 0.0 || t > 86_400.0 {
-        return Err(Error::Configuration(format!(
-            "timeout must be a number of seconds above 0 (and at most a day); got {t}"
-        )));
+/// A setting given in seconds, and its bounds. Every such setting, whichever binding or field
+/// it arrives through, is checked by [`Seconds::check`]: here, and nowhere else.
+#[derive(Clone, Copy, Debug)]
+pub struct Seconds {
+    name: &'static str,
+    /// The smallest value allowed; `None`: anything above 0.
+    min: Option<f64>,
+    max: f64,
+    /// How the bounds read in the message.
+    bounds: &'static str,
+}
+
+const DAY: f64 = 86_400.0;
+
+impl Seconds {
+    /// `timeout`: one HTTP exchange, the client's default or one call's.
+    pub const TIMEOUT: Seconds = Seconds::above_zero("timeout", DAY, "above 0 and at most a day");
+    pub const CONNECT_TIMEOUT: Seconds =
+        Seconds::above_zero("connect_timeout", DAY, "above 0 and at most a day");
+    pub const RATE_LIMIT_MAX_WAIT: Seconds =
+        Seconds::above_zero("rate_limit_max_wait", DAY, "above 0 and at most a day");
+    /// A session is refreshed after this long even if Tableau would keep it longer.
+    pub const MAX_SESSION_AGE: Seconds =
+        Seconds::above_zero("max_session_age", 365.0 * DAY, "above 0 and at most a year");
+    /// How long a shared-cache lock holder that stopped working can block the others.
+    pub const LOCK_TIMEOUT: Seconds = Seconds {
+        name: "lock_timeout",
+        min: Some(0.1),
+        max: 3600.0,
+        bounds: "from 0.1 to 3600",
+    };
+    /// A connected-app JWT's lifetime: Tableau refuses an `exp` more than 10 minutes ahead.
+    pub const JWT_LIFETIME: Seconds = Seconds {
+        name: "lifetime",
+        min: Some(1.0),
+        max: 600.0,
+        bounds: "between 1 and 600 (Tableau refuses an exp more than 10 minutes ahead)",
+    };
+
+    const fn above_zero(name: &'static str, max: f64, bounds: &'static str) -> Seconds {
+        Seconds {
+            name,
+            min: None,
+            max,
+            bounds,
+        }
     }
-    Ok(Duration::from_secs_f64(t))
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// `secs` as a duration, if it is within the bounds.
+    pub fn check(&self, secs: f64) -> Result<Duration> {
+        let low_enough = secs <= self.max;
+        let high_enough = match self.min {
+            Some(min) => secs >= min,
+            None => secs > 0.0,
+        };
+        if !secs.is_finite() || !low_enough || !high_enough {
+            return Err(Error::Configuration(format!(
+                "{} must be a number of seconds {}; got {secs}",
+                self.name, self.bounds
+            )));
+        }
+        Ok(Duration::from_secs_f64(secs))
+    }
 }
 
 fn check_retries(r: i64) -> Result<u32> {

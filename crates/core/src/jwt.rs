@@ -13,6 +13,7 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::config::Seconds;
 use super::error::{Error, Result};
 use super::keys::{Algorithm, SigningKey};
 use super::secret::Secret;
@@ -136,14 +137,9 @@ pub fn check_scopes(scopes: &[String]) -> Result<()> {
 }
 
 pub fn check_lifetime(lifetime: Duration) -> Result<()> {
-    if lifetime < Duration::from_secs(1) || lifetime > MAX_LIFETIME {
-        return Err(Error::Configuration(format!(
-            "lifetime must be between 1 and 600 seconds (Tableau refuses an exp more than 10 \
-             minutes ahead); got {} s",
-            lifetime.as_secs_f64()
-        )));
-    }
-    Ok(())
+    Seconds::JWT_LIFETIME
+        .check(lifetime.as_secs_f64())
+        .map(|_| ())
 }
 
 fn check_user_attribute(key: &str, value: &Value) -> Result<()> {
