@@ -1,14 +1,15 @@
 //! Private keys for JWTs signed by an identity provider (OAuth 2.0 trust / EAS, unified access
-//! tokens): PEM parsing and RS/PS/ES/EdDSA signing with aws-lc-rs. A key that does not fit its
-//! algorithm, a bad PEM, or an RSA key under 2048 bits is a `ConfigurationError` at once.
+//! tokens). The `pem` crate reads the PEM block; aws-lc-rs parses the DER inside (PKCS#8, PKCS#1,
+//! SEC1) and signs RS/PS/ES/EdDSA. A key that does not fit its algorithm, a bad PEM, or an RSA key
+//! under 2048 bits is a `ConfigurationError` at once.
 
 use std::fmt;
 
 use aws_lc_rs::digest;
+use aws_lc_rs::error::KeyRejected;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use pem::PemError;
 
 use super::error::{Error, Result};
 
@@ -86,112 +87,92 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// The DER inside a PEM block, and the block's label.
-fn pem_der(pem: &str) -> Result<(String, Vec<u8>)> {
-    let start = pem.find("-----BEGIN ").ok_or_else(|| {
-        Error::Configuration(
-            "private_key is not PEM: pass the text that starts with \"-----BEGIN PRIVATE KEY-----\""
+/// The DER of `private_key`'s first PEM block, once its label and headers say it is an
+/// unencrypted private key. The `pem` crate reads the framing and the base64; the messages here
+/// never quote the PEM's content.
+fn private_key_der(text: &str) -> Result<Vec<u8>> {
+    let block = match pem::parse(text) {
+        // RFC 7468 allows blank lines inside the base64 (a key pasted double-spaced); the pem
+        // crate reads what comes before one as RFC 1421 headers. Read it again without them.
+        Err(PemError::InvalidHeader(_)) => pem::parse(
+            text.lines()
+                .filter(|line| !line.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        parsed => parsed,
+    }
+    .map_err(|e| {
+        Error::Configuration(match e {
+            PemError::MalformedFraming if !text.contains("-----BEGIN ") => {
+                "private_key is not PEM: pass the text that starts with \"-----BEGIN PRIVATE KEY-----\""
+                    .into()
+            }
+            PemError::MalformedFraming | PemError::MissingEndTag => {
+                "private_key's PEM block is incomplete: pass it whole, through its \"-----END …-----\" line"
+                    .into()
+            }
+            PemError::MismatchedTags(begin, end) => format!(
+                "private_key's PEM block begins with \"-----BEGIN {begin}-----\" but ends with \"-----END {end}-----\""
+            ),
+            // Legacy OpenSSL encryption headers without the blank line after them.
+            PemError::InvalidData(_) if text.contains("Proc-Type:") => {
+                "private_key is encrypted (Proc-Type/DEK-Info headers): decrypt it first".into()
+            }
+            PemError::InvalidData(_) => "private_key's PEM body is not valid base64".into(),
+            // Never `{e}`: an "invalid header" would quote a line of the key.
+            _ => "private_key's PEM block is malformed: pass the key as the tool that made it wrote it"
                 .into(),
-        )
+        })
     })?;
-    let rest = &pem[start + "-----BEGIN ".len()..];
-    let label_end = rest
-        .find("-----")
-        .ok_or_else(|| Error::Configuration("private_key has a broken PEM header".into()))?;
-    let label = rest[..label_end].to_string();
-    let body_and_end = &rest[label_end + 5..];
-    let end_marker = format!("-----END {label}-----");
-    let end = body_and_end.find(&end_marker).ok_or_else(|| {
-        Error::Configuration(format!("private_key lacks its \"{end_marker}\" line"))
-    })?;
-    let body: String = body_and_end[..end]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if body.contains(':') {
+    match block.tag() {
+        "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {}
+        "ENCRYPTED PRIVATE KEY" => {
+            return Err(Error::Configuration(
+                "private_key is an encrypted PKCS#8 key: decrypt it first (e.g. openssl pkcs8 -nocrypt)".into(),
+            ))
+        }
+        "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => {
+            return Err(Error::Configuration(format!(
+                "private_key is a {}: pass the private key (Tableau holds the public one)",
+                block.tag().to_ascii_lowercase()
+            )))
+        }
+        other => {
+            return Err(Error::Configuration(format!(
+                "private_key is a PEM \"{other}\", not a private key"
+            )))
+        }
+    }
+    if block.headers().iter().next().is_some() {
         return Err(Error::Configuration(
             "private_key is encrypted (Proc-Type/DEK-Info headers): decrypt it first".into(),
         ));
     }
-    let der = STANDARD
-        .decode(body.as_bytes())
-        .map_err(|_| Error::Configuration("private_key's PEM body is not valid base64".into()))?;
-    Ok((label, der))
+    Ok(block.into_contents())
 }
 
-/// One DER TLV: (tag, contents, rest).
-fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, mut rest) = rest.split_first()?;
-    let len = if first < 0x80 {
-        usize::from(first)
+/// Why aws-lc-rs refused an RSA private key, told the way Tableau would (sub-code 10088).
+fn rsa_refused(errors: [KeyRejected; 2]) -> Option<Error> {
+    let said = |what: &str| errors.iter().any(|e| e.description_() == what);
+    if said("TooSmall") {
+        Some(Error::Configuration(
+            "the RSA key is smaller than 2048 bits: Tableau requires at least 2048 (10088)".into(),
+        ))
+    } else if said("TooLarge") {
+        Some(Error::Configuration(
+            "the RSA key is larger than 8192 bits: use a key of 2048 to 8192 bits".into(),
+        ))
     } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let (bytes, after) = rest.split_at(n);
-        rest = after;
-        bytes
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
-    };
-    if rest.len() < len {
-        return None;
+        None
     }
-    let (contents, after) = rest.split_at(len);
-    Some((tag, contents, after))
-}
-
-/// The modulus size of an RSA private key in PKCS#1 or PKCS#8 DER, read without aws-lc (which
-/// refuses keys under 2048 bits before telling their size).
-fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
-    const SEQUENCE: u8 = 0x30;
-    const INTEGER: u8 = 0x02;
-    const OCTET_STRING: u8 = 0x04;
-    let (tag, body, _) = der_tlv(der)?;
-    if tag != SEQUENCE {
-        return None;
-    }
-    let (_, _, rest) = der_tlv(body)?; // version
-    let (tag, second, rest) = der_tlv(rest)?;
-    if tag == INTEGER {
-        // PKCS#1: the second field is the modulus.
-        let significant = second.iter().skip_while(|b| **b == 0).count();
-        return Some(significant * 8);
-    }
-    // PKCS#8: version, algorithm, then the PKCS#1 key in an OCTET STRING.
-    let (tag, inner, _) = der_tlv(rest)?;
-    if tag != OCTET_STRING {
-        return None;
-    }
-    rsa_modulus_bits(inner)
 }
 
 impl SigningKey {
     /// Read a PEM private key (PKCS#8 "PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY" or SEC1
     /// "EC PRIVATE KEY") for `algorithm`.
     pub fn from_pem(pem: &str, algorithm: Algorithm) -> Result<SigningKey> {
-        let (label, der) = pem_der(pem)?;
-        match label.as_str() {
-            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {}
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err(Error::Configuration(
-                    "private_key is an encrypted PKCS#8 key: decrypt it first (e.g. openssl pkcs8 -nocrypt)".into(),
-                ))
-            }
-            "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => {
-                return Err(Error::Configuration(format!(
-                    "private_key is a {}: pass the private key (Tableau holds the public one)",
-                    label.to_ascii_lowercase()
-                )))
-            }
-            other => {
-                return Err(Error::Configuration(format!(
-                    "private_key is a PEM \"{other}\", not a private key"
-                )))
-            }
-        }
+        let der = private_key_der(pem)?;
         let mismatch = |what: &str| {
             Error::Configuration(format!(
                 "private_key does not fit algorithm {}: {what}",
@@ -205,21 +186,13 @@ impl SigningKey {
             | Algorithm::PS256
             | Algorithm::PS384
             | Algorithm::PS512 => {
+                // PKCS#8 or PKCS#1; aws-lc-rs refuses keys outside 2048..=8192 bits.
                 let pair = RsaKeyPair::from_pkcs8(&der)
-                    .or_else(|_| RsaKeyPair::from_der(&der))
-                    .map_err(|_| match rsa_modulus_bits(&der) {
-                        // aws-lc refuses small keys outright: say why.
-                        Some(bits) if bits < 2048 => Error::Configuration(format!(
-                            "the RSA key has {bits} bits: Tableau requires at least 2048 (10088)"
-                        )),
-                        _ => mismatch("it is not an RSA private key"),
+                    .or_else(|pkcs8| RsaKeyPair::from_der(&der).map_err(|pkcs1| [pkcs8, pkcs1]))
+                    .map_err(|errors| {
+                        rsa_refused(errors)
+                            .unwrap_or_else(|| mismatch("it is not an RSA private key"))
                     })?;
-                let bits = pair.public_modulus_len() * 8;
-                if bits < 2048 {
-                    return Err(Error::Configuration(format!(
-                        "the RSA key has {bits} bits: Tableau requires at least 2048 (10088)"
-                    )));
-                }
                 let encoding: &'static dyn signature::RsaEncoding = match algorithm {
                     Algorithm::RS256 => &signature::RSA_PKCS1_SHA256,
                     Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
@@ -306,15 +279,9 @@ pub mod test_keys {
     use aws_lc_rs::rsa::KeySize;
 
     pub fn pem(label: &str, der: &[u8]) -> String {
-        let b64 = STANDARD.encode(der);
-        let lines: Vec<&str> = b64
-            .as_bytes()
-            .chunks(64)
-            .map(|c| std::str::from_utf8(c).unwrap_or(""))
-            .collect();
-        format!(
-            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-            lines.join("\n")
+        pem::encode_config(
+            &pem::Pem::new(label, der),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
         )
     }
 
@@ -338,6 +305,7 @@ pub mod test_keys {
 mod tests {
     use super::test_keys::*;
     use super::*;
+    use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::rsa::KeySize;
     use aws_lc_rs::signature::UnparsedPublicKey;
 
@@ -403,6 +371,159 @@ mod tests {
                     assert!(m.contains(needle), "{m:?} lacks {needle:?}")
                 }
                 other => panic!("expected a configuration error with {needle:?}, got {other:?}"),
+            }
+        }
+    }
+
+    // Keys aws-lc-rs cannot make (see testdata/README.md).
+    const RSA1024_PKCS8: &str = include_str!("../testdata/rsa1024-pkcs8.pem");
+    const RSA1024_PKCS1: &str = include_str!("../testdata/rsa1024-pkcs1.pem");
+    const RSA1024_PKCS1_ENCRYPTED: &str = include_str!("../testdata/rsa1024-pkcs1-encrypted.pem");
+    const RSA2048_PKCS1: &str = include_str!("../testdata/rsa2048-pkcs1.pem");
+    const RSA8200_PKCS8: &str = include_str!("../testdata/rsa8200-pkcs8.pem");
+
+    fn refusal(result: Result<SigningKey>) -> String {
+        match result {
+            Err(Error::Configuration(m)) => m,
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    }
+
+    fn signs_verifiably(
+        key: &SigningKey,
+        verify: &'static dyn signature::VerificationAlgorithm,
+    ) -> bool {
+        let sig = key.sign(b"header.payload").unwrap();
+        UnparsedPublicKey::new(verify, key.public_key_der())
+            .verify(b"header.payload", &sig)
+            .is_ok()
+    }
+
+    #[test]
+    fn pkcs1_rsa_keys_are_read_whatever_surrounds_them() {
+        let lf = SigningKey::from_pem(RSA2048_PKCS1, Algorithm::RS256).unwrap();
+        assert!(signs_verifiably(
+            &lf,
+            &signature::RSA_PKCS1_2048_8192_SHA256
+        ));
+        let pss = SigningKey::from_pem(RSA2048_PKCS1, Algorithm::PS512).unwrap();
+        assert!(signs_verifiably(&pss, &signature::RSA_PSS_2048_8192_SHA512));
+        // CRLF line ends, blanks around, and the "Bag Attributes" text openssl pkcs12 puts first:
+        // the same key, so the same fingerprint (it is the DER's, not the text's).
+        for text in [
+            RSA2048_PKCS1.replace('\n', "\r\n"),
+            format!("\n  {RSA2048_PKCS1}  \n"),
+            format!("Bag Attributes\n    localKeyID: 01 02 03\n{RSA2048_PKCS1}"),
+            // Double-spaced, or one blank line inside the base64 (RFC 7468 allows both).
+            RSA2048_PKCS1.replace('\n', "\n\n"),
+            RSA2048_PKCS1.replacen('\n', "\n\n", 3),
+            RSA2048_PKCS1.replace('\n', "\r\n\r\n"),
+        ] {
+            let key = SigningKey::from_pem(&text, Algorithm::RS256).unwrap();
+            assert_eq!(key.fingerprint(), lf.fingerprint(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn sec1_ec_keys_are_read() {
+        let cases: [(
+            Algorithm,
+            &'static signature::EcdsaSigningAlgorithm,
+            &'static dyn signature::VerificationAlgorithm,
+        ); 2] = [
+            (
+                Algorithm::ES256,
+                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &signature::ECDSA_P256_SHA256_FIXED,
+            ),
+            (
+                Algorithm::ES384,
+                &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+                &signature::ECDSA_P384_SHA384_FIXED,
+            ),
+        ];
+        for (alg, signing, verify) in cases {
+            let pair = EcdsaKeyPair::generate(signing).unwrap();
+            let sec1 = pem(
+                "EC PRIVATE KEY",
+                pair.private_key().as_der().unwrap().as_ref(),
+            );
+            let key = SigningKey::from_pem(&sec1, alg).unwrap();
+            assert!(signs_verifiably(&key, verify), "{}", alg.name());
+            let other = if alg == Algorithm::ES256 {
+                Algorithm::ES384
+            } else {
+                Algorithm::ES256
+            };
+            assert!(refusal(SigningKey::from_pem(&sec1, other)).contains("P-"));
+            assert!(refusal(SigningKey::from_pem(&sec1, Algorithm::RS256)).contains("not an RSA"));
+        }
+    }
+
+    #[test]
+    fn rsa_keys_outside_2048_to_8192_bits_are_refused() {
+        for (text, alg) in [
+            (RSA1024_PKCS8, Algorithm::RS256),
+            (RSA1024_PKCS8, Algorithm::PS256),
+            (RSA1024_PKCS1, Algorithm::RS256),
+            (RSA1024_PKCS1, Algorithm::PS384),
+        ] {
+            let m = refusal(SigningKey::from_pem(text, alg));
+            assert!(m.contains("2048") && m.contains("10088"), "{m}");
+        }
+        let m = refusal(SigningKey::from_pem(RSA8200_PKCS8, Algorithm::RS256));
+        assert!(m.contains("8192"), "{m}");
+        // A small RSA key asked to be an EC or Ed25519 key is a mismatch, not a size problem.
+        let m = refusal(SigningKey::from_pem(RSA1024_PKCS8, Algorithm::ES256));
+        assert!(m.contains("P-256"), "{m}");
+    }
+
+    #[test]
+    fn broken_and_encrypted_pems_say_what_to_do_without_quoting_the_key() {
+        let good = rsa(KeySize::Rsa2048);
+        let lines: Vec<&str> = good.lines().collect();
+        let body = &lines[1..lines.len() - 1];
+        let cases = [
+            (String::new(), "not PEM"),
+            ("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC".to_string(), "not PEM"),
+            (lines[..lines.len() - 1].join("\n"), "incomplete"),
+            (
+                good.replace("-----END PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----"),
+                "ends with \"-----END RSA PRIVATE KEY-----\"",
+            ),
+            (good.replacen("MII", "MI!", 1), "base64"),
+            (
+                "-----BEGIN -----\nAAAA\n-----END -----\n".to_string(),
+                "malformed",
+            ),
+            (RSA1024_PKCS1_ENCRYPTED.to_string(), "encrypted"),
+            (
+                RSA1024_PKCS1_ENCRYPTED.replacen("\n\n", "\n", 1),
+                "encrypted",
+            ),
+            (
+                good.replace("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"),
+                "encrypted",
+            ),
+            (
+                good.replace("PRIVATE KEY", "CERTIFICATE"),
+                "is a certificate",
+            ),
+            (
+                good.replace("PRIVATE KEY", "RSA PUBLIC KEY"),
+                "is a rsa public key",
+            ),
+            (
+                good.replace("PRIVATE KEY", "OPENSSH PRIVATE KEY"),
+                "\"OPENSSH PRIVATE KEY\"",
+            ),
+            (pem("PRIVATE KEY", b"not a key"), "not an RSA private key"),
+        ];
+        for (text, needle) in cases {
+            let m = refusal(SigningKey::from_pem(&text, Algorithm::RS256));
+            assert!(m.contains(needle), "{m:?} lacks {needle:?}");
+            for line in body {
+                assert!(!m.contains(line), "{m:?} quotes the key");
             }
         }
     }
