@@ -1,8 +1,9 @@
 //! Public keys of external authorization servers (EAS) and unified-access-token (UAT)
 //! configurations, and the signature check of their JWTs.
 //!
-//! A key is registered as a SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`) and kept as
-//! its DER bytes plus its kind; the signature is checked with aws-lc-rs at sign-in time.
+//! A key is registered as a SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`, read with the
+//! `pem` crate) and kept as its DER bytes plus its kind, which aws-lc-rs tells (RSA size limits
+//! included); the signature is checked with aws-lc-rs at sign-in time.
 //!
 //! | kind | accepted | JWT `alg` it verifies |
 //! |---|---|---|
@@ -11,8 +12,6 @@
 //! | Ed25519 | | `EdDSA` |
 
 use aws_lc_rs::signature::{self, ParsedPublicKey, UnparsedPublicKey, VerificationAlgorithm};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 
 /// What a registered public key is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,33 +29,37 @@ pub(crate) struct PublicKey {
     pub der: Vec<u8>,
 }
 
-const PEM_BEGIN: &str = "-----BEGIN PUBLIC KEY-----";
-const PEM_END: &str = "-----END PUBLIC KEY-----";
-
 /// Parses one SubjectPublicKeyInfo PEM block (surrounding whitespace allowed, nothing else)
-/// into a key the fake can verify with. The `Err` says what is wrong, for the test author.
-pub(crate) fn parse_public_key_pem(pem: &str) -> Result<PublicKey, String> {
-    let text = pem.trim();
-    if text.contains("PRIVATE KEY-----") {
-        return Err("this PEM holds a private key; register the public key".into());
+/// into a key the fake can verify with; the `pem` crate reads the block, aws-lc-rs the key.
+/// The `Err` says what is wrong, for the test author.
+pub(crate) fn parse_public_key_pem(public_key_pem: &str) -> Result<PublicKey, String> {
+    const SHAPE: &str =
+        "not a PEM block \"-----BEGIN PUBLIC KEY-----\" … \"-----END PUBLIC KEY-----\"";
+    let text = public_key_pem.trim();
+    if !text.starts_with("-----BEGIN ") || !text.ends_with("-----") {
+        return Err(SHAPE.into());
     }
-    if text.starts_with("-----BEGIN RSA PUBLIC KEY-----") {
-        return Err(
-            "PKCS#1 \"RSA PUBLIC KEY\" PEM: give the SubjectPublicKeyInfo form (\"BEGIN PUBLIC KEY\")"
-                .into(),
-        );
-    }
-    let body = text
-        .strip_prefix(PEM_BEGIN)
-        .and_then(|rest| rest.strip_suffix(PEM_END))
-        .ok_or("not a PEM block \"-----BEGIN PUBLIC KEY-----\" … \"-----END PUBLIC KEY-----\"")?;
-    if body.contains("-----") {
+    if text.matches("-----BEGIN ").count() > 1 {
         return Err("more than one PEM block".into());
     }
-    let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let der = STANDARD
-        .decode(b64.as_bytes())
-        .map_err(|e| format!("PEM body is not base64: {e}"))?;
+    let block = pem::parse(text).map_err(|e| format!("{SHAPE}: {e}"))?;
+    match block.tag() {
+        "PUBLIC KEY" => {}
+        tag if tag.contains("PRIVATE KEY") => {
+            return Err("this PEM holds a private key; register the public key".into())
+        }
+        "RSA PUBLIC KEY" => {
+            return Err(
+                "PKCS#1 \"RSA PUBLIC KEY\" PEM: give the SubjectPublicKeyInfo form (\"BEGIN PUBLIC KEY\")"
+                    .into(),
+            )
+        }
+        tag => return Err(format!("a PEM \"{tag}\" block: {SHAPE}")),
+    }
+    if block.headers().iter().next().is_some() {
+        return Err(format!("PEM headers in the block: {SHAPE}"));
+    }
+    let der = block.into_contents();
     classify(&der).map(|kind| PublicKey { kind, der })
 }
 
@@ -137,6 +140,37 @@ mod unit {
             "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
         ] {
             assert!(parse_public_key_pem(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pem_blocks_are_read_by_the_pem_crate() {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair};
+        let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let der = pair.public_key().as_der().unwrap().as_ref().to_vec();
+        let good = pem::encode(&pem::Pem::new("PUBLIC KEY", der.clone()));
+        let mut with_header = pem::Pem::new("PUBLIC KEY", der.clone());
+        with_header.headers_mut().add("Comment", "x").unwrap();
+        assert_eq!(
+            parse_public_key_pem(&good),
+            Ok(PublicKey {
+                kind: KeyKind::EcP256,
+                der
+            })
+        );
+        for (bad, says) in [
+            (pem::encode(&with_header), "PEM headers"),
+            (
+                good.replace("END PUBLIC KEY", "END CERTIFICATE"),
+                "mismatching",
+            ),
+            (format!("{good}{good}"), "more than one"),
+            (format!("{good} trailing"), "not a PEM block"),
+            (good.replace("PUBLIC KEY", "CERTIFICATE"), "CERTIFICATE"),
+        ] {
+            let err = parse_public_key_pem(&bad).expect_err(&bad);
+            assert!(err.contains(says), "{err:?} lacks {says:?}");
         }
     }
 
