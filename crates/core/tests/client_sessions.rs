@@ -348,3 +348,222 @@ fn a_session_is_refreshed_before_tableau_says_it_expires() {
     assert_ne!(t1, t2);
     assert_eq!(fake.stats().sign_ins, 2);
 }
+
+#[test]
+fn api_version_auto_asks_serverinfo_once_per_server() {
+    let fake = fake();
+    let auto = |site: &str| {
+        let cfg = tca_core::config::ClientConfig {
+            api_version: "auto".into(),
+            ..config(&fake, site)
+        };
+        client(
+            cfg,
+            app(&fake, &fake.default_username()),
+            CacheChoice::Memory,
+        )
+    };
+    let (a, b) = (auto(&fake.default_site()), auto(""));
+    let s = run(a.session()).expect("a session");
+    assert_eq!(s.api_version, "3.28", "the fake's highest version");
+    assert_eq!(run(b.session()).unwrap().api_version, "3.28");
+    let stats = fake.stats();
+    assert_eq!((stats.server_info, stats.sign_ins), (1, 2), "{stats:?}");
+    // Calls use the discovered version.
+    let answer = run(a.call(get("workbooks"))).unwrap();
+    assert_eq!(answer.reply.status, 200);
+    assert!(answer.url.contains("/api/3.28/"), "{}", answer.url);
+}
+
+/// A JWT source minting with the fake's connected app, for `users[n]` on its n-th JWT (the
+/// last user once past the end).
+struct Minting {
+    app: tca_core::jwt::ConnectedApp,
+    users: Vec<String>,
+    n: std::sync::atomic::AtomicUsize,
+}
+
+impl tca_core::credentials::JwtSource for Minting {
+    fn next_jwt(&self) -> tca_core::error::Result<String> {
+        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let user = &self.users[n.min(self.users.len() - 1)];
+        let claims = tca_core::jwt::JwtClaims::new(
+            user,
+            vec!["tableau:content:read".into()],
+            tca_core::jwt::DEFAULT_LIFETIME,
+            Default::default(),
+            None,
+            false,
+        )?;
+        self.app.mint(&claims)
+    }
+}
+
+fn jwt_credentials(
+    source: impl tca_core::credentials::JwtSource + 'static,
+    identity: Option<&str>,
+) -> tca_core::credentials::Credentials {
+    tca_core::credentials::Credentials::Jwt(Arc::new(
+        tca_core::credentials::ExternalJwt::new(Box::new(source), identity).unwrap(),
+    ))
+}
+
+#[test]
+fn a_jwt_source_that_switches_users_is_refused_and_its_stray_session_signed_out() {
+    let fake = fake();
+    let site = fake.default_site();
+    fake.add_user(&site, "other@example.com", None).unwrap();
+    let a = fake.default_app();
+    let source = Minting {
+        app: tca_core::jwt::ConnectedApp::new(&a.client_id, &a.secret_id, &a.secret_value).unwrap(),
+        users: vec![fake.default_username(), "other@example.com".into()],
+        n: Default::default(),
+    };
+    let identity = format!("rtests-{}", uuid::Uuid::new_v4());
+    let client = client(
+        config(&fake, &site),
+        jwt_credentials(source, Some(&identity)),
+        CacheChoice::Memory,
+    );
+    let t1 = token(&run(client.session()).unwrap());
+    assert!(run(client.invalidate(&t1)));
+    match run(client.session()) {
+        Err(Error::Configuration(m)) => assert!(m.contains("another user"), "{m}"),
+        other => panic!("expected a refusal, got {:?}", other.map(|s| token(&s))),
+    }
+    assert_eq!(fake.stats().sign_ins, 2);
+    // The refused session is signed out in the background.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while fake.stats().sign_outs == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stats = fake.stats();
+    assert_eq!(stats.sign_outs, 1, "{stats:?}");
+    assert_eq!(
+        stats.active_sessions, 1,
+        "only the first user's session: {stats:?}"
+    );
+}
+
+#[test]
+fn a_jwt_given_as_a_string_signs_in_once() {
+    let fake = fake();
+    let a = fake.default_app();
+    let app =
+        tca_core::jwt::ConnectedApp::new(&a.client_id, &a.secret_id, &a.secret_value).unwrap();
+    let claims = tca_core::jwt::JwtClaims::new(
+        &fake.default_username(),
+        vec!["tableau:content:read".into()],
+        tca_core::jwt::DEFAULT_LIFETIME,
+        Default::default(),
+        None,
+        false,
+    )
+    .unwrap();
+    let single = tca_core::credentials::SingleUseJwt::new(&app.mint(&claims).unwrap()).unwrap();
+    let client = client(
+        config(&fake, &fake.default_site()),
+        jwt_credentials(single, None),
+        CacheChoice::Memory,
+    );
+    let t = token(&run(client.session()).unwrap());
+    assert_eq!(token(&run(client.session()).unwrap()), t, "cached");
+    assert!(run(client.invalidate(&t)));
+    match run(client.session()) {
+        Err(Error::Configuration(m)) => assert!(m.contains("already used"), "{m}"),
+        other => panic!("expected a refusal, got {:?}", other.map(|s| token(&s))),
+    }
+    let stats = fake.stats();
+    assert_eq!(
+        (stats.sign_in_attempts, stats.sign_ins),
+        (1, 1),
+        "the spent JWT was not sent again: {stats:?}"
+    );
+}
+
+#[test]
+fn a_transiently_failing_sign_in_is_retried_with_a_fresh_jwt() {
+    let fake = fake();
+    // The fake spends a JWT's jti on a failed sign-in: a re-sent JWT would be refused (10091).
+    fake.misbehave(
+        "auth/signin",
+        2,
+        Misbehaviour::Fail {
+            status: 503,
+            code: None,
+        },
+    );
+    let client = app_client(&fake);
+    let t = token(&run(client.session()).expect("signed in on the third try"));
+    assert!(fake.is_session_alive(&t));
+    let stats = fake.stats();
+    assert_eq!(
+        (stats.sign_in_attempts, stats.sign_ins),
+        (3, 1),
+        "{stats:?}"
+    );
+    assert!(stats.rejections.is_empty(), "{stats:?}");
+}
+
+#[test]
+fn a_rate_limited_sign_in_waits_when_asked_briefly_and_fails_when_asked_long() {
+    let fake = fake();
+    let first = app_client(&fake);
+    fake.misbehave(
+        "auth/signin",
+        1,
+        Misbehaviour::RateLimit {
+            retry_after: Some(1),
+            html: false,
+        },
+    );
+    run(first.session()).expect("signed in after waiting 1 s");
+    let stats = fake.stats();
+    assert_eq!(
+        (stats.sign_in_attempts, stats.sign_ins),
+        (2, 1),
+        "{stats:?}"
+    );
+
+    let other = client(
+        config(&fake, ""),
+        app(&fake, &fake.default_username()),
+        CacheChoice::Memory,
+    );
+    fake.misbehave(
+        "auth/signin",
+        1,
+        Misbehaviour::RateLimit {
+            retry_after: Some(3600),
+            html: false,
+        },
+    );
+    match run(other.session()) {
+        Err(Error::RateLimited { retry_after, .. }) => {
+            assert_eq!(retry_after, Some(Duration::from_secs(3600)))
+        }
+        r => panic!("expected RateLimited, got {:?}", r.map(|s| token(&s))),
+    }
+    assert_eq!(fake.stats().sign_in_attempts, 3, "not retried");
+}
+
+#[test]
+fn a_sign_in_answered_by_an_html_page_is_a_protocol_error() {
+    let fake = fake();
+    let client = app_client(&fake);
+    fake.misbehave("auth/signin", 1, Misbehaviour::Html { status: 200 });
+    match run(client.session()) {
+        Err(Error::Protocol { message, .. }) => {
+            assert!(message.contains("not Tableau"), "{message}")
+        }
+        r => panic!("expected a ProtocolError, got {:?}", r.map(|s| token(&s))),
+    }
+    // Not cached, not retried: the next session is the next sign-in.
+    run(client.session()).expect("a session");
+    let stats = fake.stats();
+    assert_eq!(
+        (stats.sign_in_attempts, stats.sign_ins),
+        (2, 1),
+        "{stats:?}"
+    );
+}

@@ -182,3 +182,51 @@ fn an_authenticated_call_follows_no_redirect() {
     let stats = fake.stats();
     assert_eq!((stats.workbooks, stats.server_info), (2, 0), "{stats:?}");
 }
+
+#[test]
+fn an_http_to_https_upgrade_of_the_configured_host_is_followed() {
+    let plain = fake();
+    let tls = FakeTableau::start_with(FakeOptions {
+        tls: true,
+        ..FakeOptions::default()
+    })
+    .expect("a TLS fake");
+    // The TLS server knows the plain one's connected app.
+    let a = plain.default_app();
+    tls.add_connected_app(
+        &plain.default_site(),
+        &a.client_id,
+        &a.secret_id,
+        &a.secret_value,
+        true,
+        false,
+    )
+    .unwrap();
+    let dir = TempDir::new("upgrade");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, tls.ca_pem().expect("a CA")).unwrap();
+    let transport = TransportConfig {
+        ca_bundle: Some(ca.to_str().unwrap().to_string()),
+        ..TransportConfig::default()
+    };
+    let client = client(
+        config_for(&plain.url(), &plain.default_site(), transport),
+        app(&plain, &plain.default_username()),
+        CacheChoice::Memory,
+    );
+    plain.misbehave(
+        "auth/signin",
+        1,
+        redirect(301, format!("{}{}", tls.url(), signin_path())),
+    );
+    let t = token(&run(client.session()).expect("signed in over https"));
+    assert!(tls.is_session_alive(&t));
+    assert_eq!(tls.stats().sign_ins, 1);
+    let stats = plain.stats();
+    assert_eq!(
+        (stats.sign_in_attempts, stats.sign_ins),
+        (1, 0),
+        "{stats:?}"
+    );
+}

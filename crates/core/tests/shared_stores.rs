@@ -36,8 +36,10 @@ fn pat_client(fake: &FakeTableau, cache: CacheChoice) -> Arc<Client> {
 }
 
 /// What a child process plays: a client of the parent's fake (server URL and PAT secret in
-/// the environment) with the same shared cache, checking that the session it gets is the one
-/// the parent published, without signing in.
+/// the environment) with the same shared cache. "use": the session it gets is the one the
+/// parent published (with a disk cache, found on the calling thread); "use-then-sign-out":
+/// and then signs out; "sign-out-only": signs out with nothing cached in this process;
+/// "sign-in": signs in afresh (and publishes).
 fn child(role: &str) {
     let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is set"));
     let cfg = config_for(
@@ -55,6 +57,17 @@ fn child(role: &str) {
         _ => redis(&var("TCA_RTESTS_CACHE"), &var("TCA_RTESTS_PREFIX")),
     };
     let client = Client::new(cfg, creds, cache).unwrap();
+    if role == "sign-in" {
+        // A fresh sign-in, published for the other processes (with a PAT, the parent's
+        // session ends).
+        run(client.sign_in()).expect("a sign-in");
+        return;
+    }
+    if role == "sign-out-only" {
+        // Nothing cached in this process: sign-out finds the shared session itself.
+        run(client.sign_out()).expect("sign-out");
+        return;
+    }
     let expected = var("TCA_RTESTS_TOKEN");
     if var("TCA_RTESTS_CACHE_KIND") == "disk" {
         // A disk entry is read on the calling thread: a hit, no sign-in to wait for.
@@ -65,7 +78,7 @@ fn child(role: &str) {
     }
     let s = run(client.session()).expect("a session");
     assert!(token(&s) == expected, "another session than published");
-    if role == "sign-out" {
+    if role == "use-then-sign-out" {
         run(client.sign_out()).expect("sign-out");
     }
 }
@@ -159,7 +172,7 @@ fn another_process_uses_the_session_on_disk() {
     let t2 = token(&run(client.session()).unwrap());
     assert_ne!(t1, t2);
     assert_eq!(fake.stats().sign_ins, 2);
-    in_child(TEST, "sign-out", &fake, "disk", dir.as_str(), &t2);
+    in_child(TEST, "use-then-sign-out", &fake, "disk", dir.as_str(), &t2);
 
     // The child signed out: the session is dead and its entry gone.
     let stats = fake.stats();
@@ -352,11 +365,194 @@ fn another_process_uses_the_session_in_redis() {
         "the child signed in: {:?}",
         fake.stats()
     );
-    in_child(TEST, "sign-out", &fake, "redis", &url, &t1);
+    in_child(TEST, "sign-out-only", &fake, "redis", &url, &t1);
     assert!(!fake.is_session_alive(&t1));
     assert!(redis_server
         .command(&["KEYS", "tca-rtests:session:*"])
         .is_empty());
     let stats = fake.stats();
     assert_eq!((stats.sign_ins, stats.sign_outs), (1, 1), "{stats:?}");
+}
+
+/// The `*.lock` file next to the only entry of `dir`.
+fn lock_file(dir: &TempDir) -> std::path::PathBuf {
+    let entry = session_files(dir.path()).remove(0);
+    entry.with_extension("lock")
+}
+
+#[test]
+fn a_stuck_disk_lock_holder_delays_a_sign_in_at_most_lock_timeout() {
+    let fake = fake();
+    let dir = TempDir::new("stuck");
+    let mut cache = DiskCache::new(Some(dir.as_str())).unwrap();
+    cache.lock_timeout = Some(std::time::Duration::from_secs(1));
+    let client = pat_client(
+        &fake,
+        CacheChoice::Shared(SharedCache::Disk(Arc::new(cache))),
+    );
+    let t1 = token(&run(client.session()).unwrap());
+    let entry = session_files(dir.path()).remove(0);
+    let before = std::fs::read(&entry).unwrap();
+    // Another holder takes the sign-in lock and never renews it.
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(lock_file(&dir))
+        .unwrap();
+    held.lock().unwrap();
+    let started = std::time::Instant::now();
+    // Dropped here; the entry is left for the lock's holder (this process never takes t1 back).
+    assert!(run(client.invalidate(&t1)));
+    assert_eq!(std::fs::read(&entry).unwrap(), before);
+    let t2 = token(&run(client.session()).expect("a session despite the stuck lock"));
+    assert_ne!(t1, t2);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(fake.stats().sign_ins, 2);
+    assert_ne!(std::fs::read(&entry).unwrap(), before, "t2 was published");
+    held.unlock().unwrap();
+    assert_eq!(token(&run(client.session()).unwrap()), t2);
+    assert_eq!(fake.stats().sign_ins, 2);
+}
+
+#[test]
+fn redis_single_flight_and_compare_and_swap_removal() {
+    let Some(redis_server) = RedisServer::start("redis_single_flight_and_cas") else {
+        return;
+    };
+    let fake = fake();
+    fake.set_delay("auth/signin", std::time::Duration::from_millis(300));
+    let client = pat_client(&fake, redis(&redis_server.url(), "tca-rtests"));
+    let tokens: HashSet<String> = burst(50, |_| {
+        let client = client.clone();
+        async move { token(&client.session().await.expect("a session")) }
+    })
+    .into_iter()
+    .collect();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(fake.stats().sign_ins, 1, "{:?}", fake.stats());
+    let t1 = tokens.into_iter().next().unwrap();
+    let keys = || redis_server.command(&["KEYS", "tca-rtests:session:*"]);
+    let entry = keys();
+    assert_eq!(entry.len(), 1, "{entry:?}");
+    let sealed = |k: &str| redis_server.command(&["GET", k]);
+
+    assert!(run(client.invalidate(&t1)));
+    assert!(keys().is_empty(), "removed while it held t1");
+    let t2 = token(&run(client.session()).unwrap());
+    assert_ne!(t1, t2);
+    let published = sealed(&entry[0]);
+    assert_eq!(published.len(), 1);
+    // A stale invalidation leaves the newer entry alone.
+    assert!(!run(client.invalidate(&t1)));
+    assert_eq!(sealed(&entry[0]), published);
+    assert_eq!(token(&run(client.session()).unwrap()), t2);
+    assert_eq!(fake.stats().sign_ins, 2);
+}
+
+#[test]
+fn a_redis_that_goes_away_degrades_to_signing_in() {
+    let Some(redis_server) = RedisServer::start("a_redis_that_goes_away") else {
+        return;
+    };
+    let fake = fake();
+    let client = pat_client(&fake, redis(&redis_server.url(), "tca-rtests"));
+    let t1 = token(&run(client.session()).unwrap());
+    drop(redis_server);
+    fake.expire_all_sessions();
+    let started = std::time::Instant::now();
+    let answer = run(client.call(get("workbooks"))).expect("a call without Redis");
+    assert_eq!(answer.reply.status, 200);
+    let t2 = token(&run(client.session()).unwrap());
+    assert_ne!(t1, t2);
+    assert!(fake.is_session_alive(&t2));
+    run(client.sign_out()).expect("sign-out without Redis");
+    assert!(!fake.is_session_alive(&t2));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let stats = fake.stats();
+    assert_eq!((stats.sign_ins, stats.sign_outs), (2, 1), "{stats:?}");
+}
+
+/// The parent's session dies because another process signed in again with the same PAT; the
+/// parent's call gets a 401 and takes that process's published session instead of signing in.
+fn a_call_uses_another_process_s_newer_session(
+    test: &str,
+    kind: &str,
+    cache: CacheChoice,
+    at: &str,
+) {
+    let fake = fake();
+    let client = pat_client(&fake, cache);
+    let t1 = token(&run(client.session()).unwrap());
+    in_child(test, "sign-in", &fake, kind, at, "");
+    assert!(!fake.is_session_alive(&t1), "one session per PAT");
+    assert_eq!(fake.stats().sign_ins, 2);
+    let answer = run(client.call(get("workbooks"))).expect("a call");
+    assert_eq!(answer.reply.status, 200);
+    let stats = fake.stats();
+    assert_eq!(stats.sign_ins, 2, "the call signed in itself: {stats:?}");
+    assert_eq!(
+        stats.workbooks, 2,
+        "the 401, then the call with the child's session"
+    );
+    let t2 = token(&run(client.session()).unwrap());
+    assert!(fake.is_session_alive(&t2));
+}
+
+#[test]
+fn a_call_uses_another_process_s_newer_session_on_disk() {
+    const TEST: &str = "a_call_uses_another_process_s_newer_session_on_disk";
+    if let Ok(role) = std::env::var(CHILD) {
+        return child(&role);
+    }
+    let dir = TempDir::new("newer");
+    a_call_uses_another_process_s_newer_session(TEST, "disk", disk(&dir), dir.as_str());
+}
+
+#[test]
+fn a_call_uses_another_process_s_newer_session_in_redis() {
+    const TEST: &str = "a_call_uses_another_process_s_newer_session_in_redis";
+    if let Ok(role) = std::env::var(CHILD) {
+        return child(&role);
+    }
+    let Some(redis_server) = RedisServer::start(TEST) else {
+        return;
+    };
+    let url = redis_server.url();
+    a_call_uses_another_process_s_newer_session(TEST, "redis", redis(&url, "tca-rtests"), &url);
+}
+
+#[test]
+fn switch_site_with_a_disk_cache_moves_the_entry_to_the_new_sites_key() {
+    let fake = fake();
+    let dir = TempDir::new("switch");
+    let me = fake.default_username();
+    let home = client(
+        config(&fake, &fake.default_site()),
+        app(&fake, &me),
+        disk(&dir),
+    );
+    let t1 = token(&run(home.session()).unwrap());
+    let home_entry = session_files(dir.path());
+    assert_eq!(home_entry.len(), 1);
+    let t2 = token(&run(home.switch_site(String::new())).unwrap());
+    assert!(!fake.is_session_alive(&t1));
+    let files = session_files(dir.path());
+    assert_eq!(files.len(), 1, "the old site's entry is gone: {files:?}");
+    assert_ne!(files, home_entry, "the new site's entry is another file");
+    let there = client(config(&fake, ""), app(&fake, &me), disk(&dir));
+    assert_eq!(token(&run(there.session()).unwrap()), t2);
+    assert_eq!(fake.stats().sign_ins, 1);
+}
+
+#[test]
+fn close_with_a_shared_cache_leaves_the_session_to_other_processes() {
+    let fake = fake();
+    let dir = TempDir::new("close");
+    let client = pat_client(&fake, disk(&dir));
+    let t = token(&run(client.session()).unwrap());
+    run(client.close()).unwrap();
+    assert!(fake.is_session_alive(&t));
+    assert_eq!(session_files(dir.path()).len(), 1);
+    assert_eq!(fake.stats().sign_outs, 0);
+    assert!(run(client.session()).is_err(), "closed");
 }
