@@ -556,3 +556,57 @@ fn close_with_a_shared_cache_leaves_the_session_to_other_processes() {
     assert_eq!(fake.stats().sign_outs, 0);
     assert!(run(client.session()).is_err(), "closed");
 }
+
+#[test]
+fn a_stuck_redis_lock_delays_a_sign_in_only_for_a_while() {
+    let Some(redis_server) = RedisServer::start("a_stuck_redis_lock") else {
+        return;
+    };
+    let fake = fake();
+    let mut cache = RedisCache::new(&redis_server.url(), "tca-rtests").unwrap();
+    cache.lock_timeout = Some(std::time::Duration::from_secs(1));
+    let client = pat_client(
+        &fake,
+        CacheChoice::Shared(SharedCache::Redis(Arc::new(cache))),
+    );
+    let mut token_now = token(&run(client.session()).unwrap());
+    let entry = redis_server
+        .command(&["KEYS", "tca-rtests:session:*"])
+        .remove(0);
+    let lock = entry.replacen(":session:", ":lock:", 1);
+    // A holder that crashed (its lock expires), then one that set no expiry at all (broken
+    // after twice lock_timeout).
+    for (n, expiry) in [vec!["PX", "1500"], vec![]].into_iter().enumerate() {
+        let mut set = vec!["SET", lock.as_str(), "someone-else"];
+        set.extend(expiry);
+        assert_eq!(redis_server.command(&set), ["OK"]);
+        let started = std::time::Instant::now();
+        assert!(run(client.invalidate(&token_now)));
+        let next = token(&run(client.session()).expect("a session despite the lock"));
+        assert_ne!(next, token_now);
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        assert_eq!(fake.stats().sign_ins, n as u64 + 2);
+        let keys = redis_server.command(&["KEYS", "tca-rtests:*"]);
+        assert_eq!(keys, [entry.clone()], "published, and the lock released");
+        token_now = next;
+    }
+}
+
+#[test]
+fn a_burst_of_calls_after_expiry_with_a_disk_cache_signs_in_once() {
+    let fake = fake();
+    let dir = TempDir::new("burst-calls");
+    let client = pat_client(&fake, disk(&dir));
+    run(client.session()).unwrap();
+    fake.expire_all_sessions();
+    fake.set_delay("auth/signin", std::time::Duration::from_millis(300));
+    let statuses = burst(20, |_| {
+        let client = client.clone();
+        async move { client.call(get("workbooks")).await.map(|a| a.reply.status) }
+    });
+    for s in &statuses {
+        assert!(matches!(s, Ok(200)), "{s:?}");
+    }
+    assert_eq!(fake.stats().sign_ins, 2, "{:?}", fake.stats());
+    assert_eq!(session_files(dir.path()).len(), 1);
+}
