@@ -587,7 +587,11 @@ fn a_stuck_redis_lock_delays_a_sign_in_only_for_a_while() {
         assert!(started.elapsed() < std::time::Duration::from_secs(60));
         assert_eq!(fake.stats().sign_ins, n as u64 + 2);
         let keys = redis_server.command(&["KEYS", "tca-rtests:*"]);
-        assert_eq!(keys, [entry.clone()], "published, and the lock released");
+        assert_eq!(
+            keys,
+            std::slice::from_ref(&entry),
+            "published, and the lock released"
+        );
         token_now = next;
     }
 }
