@@ -251,10 +251,14 @@ impl Client {
 
     /// Close the client (later `session`, `sign_in`, `call` and `switch_site` fail) and sign
     /// out of this process's cached session, unless it is kept in a cache other processes
-    /// share (they go on using it). Closing again does nothing.
+    /// share (they go on using it). A sign-in still in flight is waited for and signed out
+    /// too: no session outlives a closed client. Closing again does nothing.
     pub async fn close(&self) -> Result<()> {
         if self.closed.swap(true, Ordering::Relaxed) || self.shared.is_some() {
             return Ok(());
+        }
+        if let Some(signing_in) = self.entry.in_flight() {
+            let _ = signing_in.await;
         }
         match self.entry.take() {
             Some(session) => signin::sign_out(&self.cfg, &session).await,

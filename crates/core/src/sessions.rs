@@ -270,6 +270,15 @@ impl Entry {
         }
     }
 
+    /// This process's sign-in in flight, if there is one.
+    pub fn in_flight(&self) -> Option<SharedSignIn> {
+        let pid = std::process::id();
+        match &lock(&self.flight).in_flight {
+            Some(f) if f.pid == pid => Some(f.shared.clone()),
+            _ => None,
+        }
+    }
+
     /// Remember `token` as dead (signed out) without touching the cached session.
     pub fn retire(&self, token: &str) {
         lock(&self.flight).retired = Some(Secret::new(token));

@@ -569,10 +569,8 @@ fn a_sign_in_answered_by_an_html_page_is_a_protocol_error() {
 }
 
 #[test]
-#[ignore = "bug: close() while a sign-in is in flight returns at once (nothing is cached yet, so \
-            Client::close signs nothing out); the sign-in then completes, is stored in the \
-            process-wide entry and stays alive on the server, never signed out: a `with Client(...)` \
-            block left by Ctrl-C during a slow sign-in leaves a live session behind"]
+/// close() while a sign-in is in flight waits for it and signs it out (it used to return at
+/// once and leave the session alive on the server).
 fn close_during_a_sign_in_in_flight_leaves_no_live_session() {
     let fake = fake();
     fake.set_delay("auth/signin", Duration::from_secs(1));
