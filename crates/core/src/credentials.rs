@@ -12,7 +12,7 @@ use super::error::{Error, Result};
 use super::jwt::{
     check_name, ConnectedApp, ExternalAuthorizationServer, JwtClaims, UnifiedAccessToken,
 };
-use super::secret::Secret;
+use super::redact::Secret;
 use super::wire::SignInCredentials;
 
 /// A source of JWTs minted outside this library (a secrets manager, another service).

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::config::Seconds;
 use super::error::{Error, Result};
 use super::keys::{Algorithm, SigningKey};
-use super::secret::Secret;
+use super::redact::Secret;
 
 /// Tableau rejects an `exp` more than 10 minutes ahead.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(600);

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use super::secret::Secret;
+use super::redact::Secret;
 
 /// What a sign-in gives back. The token is a [`Secret`]: `Debug` never shows it.
 #[derive(Clone)]

@@ -23,7 +23,7 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use super::cache_key::CacheKey;
 use super::config::ClientConfig;
 use super::error::{Error, Result};
-use super::secret::Secret;
+use super::redact::Secret;
 use super::session::{monotonic_ns, Session};
 use super::signin;
 use super::transport;
@@ -361,7 +361,7 @@ impl Entry {
 mod tests {
     use super::*;
     use crate::config::TransportConfig;
-    use crate::secret::Secret;
+    use crate::redact::Secret;
     use std::time::{Duration, SystemTime};
 
     fn cfg(site: &str) -> ClientConfig {

@@ -13,8 +13,8 @@ use super::config::{
 };
 use super::credentials::Credentials;
 use super::error::{Call, Error, Result, TableauFailure};
+use super::redact::Secret;
 use super::retry::{self, retry_after};
-use super::secret::Secret;
 use super::session::{deadline_ns, refresh_margin, Session};
 use super::transport::{self, Reply, MAX_AUTH_BODY};
 use super::wire::{self, SignInRequest, WireError};

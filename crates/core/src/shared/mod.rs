@@ -40,7 +40,7 @@ use super::cache_key::CacheKey;
 use super::config::ClientConfig;
 use super::credentials::Credentials;
 use super::error::{Error, Result};
-use super::secret::Secret;
+use super::redact::Secret;
 use super::session::Session;
 use super::signin;
 

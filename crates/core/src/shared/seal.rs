@@ -18,7 +18,7 @@ use aws_lc_rs::{hkdf, hmac};
 use serde::{Deserialize, Serialize};
 
 use crate::cache_key::CacheKey;
-use crate::secret::Secret;
+use crate::redact::Secret;
 use crate::session::{deadline_ns, monotonic_ns, Session};
 
 /// Format version 2 of a sealed session (version 1 stretched passwords with fewer PBKDF2
