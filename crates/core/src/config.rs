@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::error::{Error, Result};
+use super::redact::mask_url;
 use super::wire::WireFormat;
 
 /// The REST API version used when the caller does not pick one.
@@ -72,10 +73,7 @@ impl std::fmt::Debug for TransportConfig {
         f.debug_struct("TransportConfig")
             .field("insecure", &self.insecure)
             .field("ca_bundle", &self.ca_bundle)
-            .field(
-                "proxy",
-                &self.proxy.as_deref().map(super::transport::mask_url),
-            )
+            .field("proxy", &self.proxy.as_deref().map(mask_url))
             .field("client_cert", &self.client_cert)
             .field("connect_timeout", &self.connect_timeout)
             .finish()
@@ -148,7 +146,7 @@ impl TransportConfig {
             if !ok {
                 return Err(Error::Configuration(format!(
                     "proxy {} is not a proxy URL: give e.g. \"http://proxy.example.com:3128\"",
-                    super::transport::mask_url(proxy)
+                    mask_url(proxy)
                 )));
             }
         }

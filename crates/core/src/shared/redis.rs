@@ -22,6 +22,7 @@ use futures_util::future::{BoxFuture, FutureExt};
 use super::store::{SharedStore, StorageId, StoreLock, Stuck, TryLock};
 use super::{hex, DEFAULT_LOCK_TIMEOUT};
 use crate::error::{Error, Result};
+use crate::redact::mask_url;
 use crate::session::{deadline_ns, monotonic_ns};
 
 /// How long one Redis operation (or connecting) may take before Redis counts as down.
@@ -77,34 +78,10 @@ pub struct RedisLock {
     token: String,
 }
 
-/// `url` with any password (user info, or a `pass`/`password` query parameter) shown as `***`.
-pub fn masked_url(url: &str) -> String {
-    let Ok(mut u) = url::Url::parse(url) else {
-        return "<unparsable URL>".into();
-    };
-    if u.password().is_some() {
-        let _ = u.set_password(Some("***"));
-    }
-    if u.query().is_some() {
-        let pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .map(|(k, v)| {
-                let secret = k.eq_ignore_ascii_case("pass") || k.eq_ignore_ascii_case("password");
-                (
-                    k.into_owned(),
-                    if secret { "***".into() } else { v.into_owned() },
-                )
-            })
-            .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    u.to_string()
-}
-
 impl RedisCache {
     /// Check the URL and prefix; no I/O (the connection is made on first use).
     pub fn new(url: &str, prefix: &str) -> Result<RedisCache> {
-        let shown = masked_url(url);
+        let shown = mask_url(url);
         let scheme_ok = ["redis://", "rediss://", "redis+unix://", "unix://"]
             .iter()
             .any(|s| url.starts_with(s));
