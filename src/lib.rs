@@ -42,6 +42,7 @@ fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<caches::RedisCache>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<response::Response>()?;
+    m.add_class::<response::CurrentSession>()?;
     m.add_class::<fake::FakeTableau>()?;
     m.add_function(wrap_pyfunction!(calls::says_session_dead, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -1,5 +1,6 @@
-//! The answer to `client.request(...)`: status, headers, content, `.text`, `.json()` and
-//! `.raise_for_status()` raising this package's typed errors.
+//! The answer to `client.request(...)`: status, headers, content, `.text`, `.json()`,
+//! `.raise_for_status()` raising this package's typed errors, and `.current_session()` reading
+//! the answer of `GET sessions/current` with the core's parser (the package's only one).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -8,6 +9,7 @@ use super::errors::to_pyerr;
 use tca_core::api::ApiReply;
 use tca_core::error::Call;
 use tca_core::signin;
+use tca_core::wire;
 
 /// An HTTP answer from Tableau.
 #[pyclass(frozen, module = "tableau_connected_auth")]
@@ -82,7 +84,81 @@ impl Response {
         Err(to_pyerr(signin::failure(&self.reply.reply, Call::Other)))
     }
 
+    /// The site and user of the answer of `GET sessions/current` (XML or JSON). Raises like
+    /// `raise_for_status()` for a non-2xx answer, `ProtocolError` for a body that is not one.
+    fn current_session(&self) -> PyResult<CurrentSession> {
+        signin::current_session(&self.reply.reply)
+            .map(|inner| CurrentSession { inner })
+            .map_err(to_pyerr)
+    }
+
     fn __repr__(&self) -> String {
         format!("<Response [{}]>", self.reply.reply.status)
     }
+}
+
+/// The site and user a session token belongs to, from `GET sessions/current`.
+#[pyclass(frozen, module = "tableau_connected_auth")]
+pub struct CurrentSession {
+    inner: wire::CurrentSession,
+}
+
+#[pymethods]
+impl CurrentSession {
+    /// The site LUID.
+    #[getter]
+    fn site_id(&self) -> &str {
+        &self.inner.site_id
+    }
+
+    /// The site's display name, if Tableau gave it.
+    #[getter]
+    fn site_name(&self) -> Option<&str> {
+        self.inner.site_name.as_deref()
+    }
+
+    /// The site's URL name; `""` for the default site.
+    #[getter]
+    fn site_content_url(&self) -> &str {
+        &self.inner.site_content_url
+    }
+
+    /// The user LUID.
+    #[getter]
+    fn user_id(&self) -> &str {
+        &self.inner.user_id
+    }
+
+    /// The user name, if Tableau gave it.
+    #[getter]
+    fn user_name(&self) -> Option<&str> {
+        self.inner.user_name.as_deref()
+    }
+
+    /// The user's site role (`"Creator"`, `"Explorer"`, …), if Tableau gave it.
+    #[getter]
+    fn user_site_role(&self) -> Option<&str> {
+        self.inner.user_site_role.as_deref()
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.inner;
+        format!(
+            "CurrentSession(site={:?}, site_id={:?}, site_name={}, user_id={:?}, user_name={}, \
+             user_site_role={})",
+            s.site_content_url,
+            s.site_id,
+            shown(&s.site_name),
+            s.user_id,
+            shown(&s.user_name),
+            shown(&s.user_site_role)
+        )
+    }
+}
+
+/// An optional text as `repr` shows it: `None`, or quoted.
+fn shown(value: &Option<String>) -> String {
+    value
+        .as_deref()
+        .map_or_else(|| "None".to_owned(), |v| format!("{v:?}"))
 }

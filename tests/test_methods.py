@@ -187,3 +187,27 @@ def test_api_version_auto_falls_back_when_serverinfo_is_missing(fake: FakeTablea
     s = fake.client(api_version="auto").session()
     assert s.api_version == tca.DEFAULT_API_VERSION
     assert any("serverinfo is not available" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("wire_format", ["xml", "json"])
+def test_current_session_is_read_by_the_core_in_xml_and_json(fake: FakeTableau, wire_format: str) -> None:
+    client = tca.Client(fake.url, site=fake.site, credentials=METHODS["connected_app"](fake), wire_format=wire_format)
+    s = client.session()
+    response = client.get(f"/api/{s.api_version}/sessions/current")
+    assert response.headers["content-type"].startswith(f"application/{wire_format}")
+    current = response.current_session()
+    assert isinstance(current, tca.CurrentSession)
+    assert (current.site_id, current.site_content_url, current.site_name) == (s.site_id, fake.site, "My Site")
+    assert (current.user_id, current.user_name, current.user_site_role) == (s.user_id, fake.username, "Explorer")
+    assert s.token not in repr(current) and fake.username in repr(current)
+
+    # Not a sessions/current answer: a protocol error; an error answer: what raise_for_status raises.
+    with pytest.raises(tca.ProtocolError, match="lacks session"):
+        client.get(f"/api/{s.api_version}/serverinfo").current_session()
+    missing = client.get("no-such-collection")
+    assert missing.status == 404
+    with pytest.raises(tca.TableauAuthError) as raised:
+        missing.raise_for_status()
+    with pytest.raises(type(raised.value)):
+        missing.current_session()
+    client.sign_out()

@@ -37,6 +37,7 @@ __all__ = [
     "RedisCache",
     "Session",
     "Response",
+    "CurrentSession",
     "FakeTableau",
     "__version__",
     "DEFAULT_API_VERSION",
@@ -198,6 +199,29 @@ class Response:
     def text(self) -> str: ...
     def json(self) -> Any: ...
     def raise_for_status(self) -> None: ...
+    def current_session(self) -> CurrentSession:
+        """The site and user of the answer of ``GET sessions/current`` (XML or JSON).
+
+        Raises like ``raise_for_status()`` for a non-2xx answer, ``ProtocolError`` for a body that
+        is not one.
+        """
+
+@final
+class CurrentSession:
+    """The site and user a session token belongs to, from ``GET sessions/current``."""
+
+    @property
+    def site_id(self) -> str: ...
+    @property
+    def site_name(self) -> Optional[str]: ...
+    @property
+    def site_content_url(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def user_name(self) -> Optional[str]: ...
+    @property
+    def user_site_role(self) -> Optional[str]: ...
 
 @final
 class DiskCache:

@@ -34,7 +34,7 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from types import FrameType
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import Client, ConfigurationError, Session, TableauAuthError
 
@@ -142,39 +142,23 @@ def _session_fields(session: Session) -> Dict[str, Any]:
     }
 
 
-def _current_session(client: Client, session: Session) -> Tuple[Dict[str, str], Dict[str, str]]:
-    """(site, user) attributes from ``GET sessions/current``, in XML or JSON."""
-    response = client.get(f"/api/{session.api_version}/sessions/current")
-    response.raise_for_status()
-    if "json" in response.headers.get("content-type", ""):
-        body = response.json().get("session", {})
-        site, user = body.get("site", {}), body.get("user", {})
-        return {k: str(v) for k, v in site.items()}, {k: str(v) for k, v in user.items()}
-    root = ET.fromstring(response.content)
-    site_el, user_el = root.find(f".//{_NS}site"), root.find(f".//{_NS}user")
-    return (
-        dict(site_el.attrib) if site_el is not None else {},
-        dict(user_el.attrib) if user_el is not None else {},
-    )
-
-
 def _whoami(args: argparse.Namespace) -> int:
     with _client(args) as client:
         session = client.session()
-        site, user = _current_session(client, session)
+        # Read (XML or JSON) by the Rust core's parser; raises the typed errors.
+        current = client.get(f"/api/{session.api_version}/sessions/current").current_session()
         if args.json:
             _print_json(
                 {
                     **_session_fields(session),
-                    "site": {"id": site.get("id"), "name": site.get("name"), "content_url": site.get("contentUrl")},
-                    "user": {"id": user.get("id"), "name": user.get("name"), "site_role": user.get("siteRole")},
+                    "site": {"id": current.site_id, "name": current.site_name, "content_url": current.site_content_url},
+                    "user": {"id": current.user_id, "name": current.user_name, "site_role": current.user_site_role},
                 }
             )
         else:
-            content_url = site.get("contentUrl", session.site_content_url)
             print(f"server:   {session.server} (REST API {session.api_version})")
-            print(f"site:     {site.get('name', '?')} (contentUrl {json.dumps(content_url)}, id {site.get('id', session.site_id)})")
-            print(f"user:     {user.get('name', '?')} ({user.get('siteRole', '?')}, id {user.get('id', session.user_id)})")
+            print(f"site:     {current.site_name or '?'} (contentUrl {json.dumps(current.site_content_url)}, id {current.site_id})")
+            print(f"user:     {current.user_name or '?'} ({current.user_site_role or '?'}, id {current.user_id})")
             print(f"session:  {session!r}")
             print(f"expires:  {_iso(session) or 'unknown'}")
     return EXIT_OK

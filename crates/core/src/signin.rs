@@ -388,6 +388,15 @@ pub fn failure(reply: &Reply, call: Call) -> Error {
     }
 }
 
+/// The answer of `GET sessions/current`, read (XML or JSON): the typed error of a non-2xx
+/// answer (as [`failure`] makes it), a protocol error when the body is not that answer.
+pub fn current_session(reply: &Reply) -> Result<wire::CurrentSession> {
+    if !(200..300).contains(&reply.status) {
+        return Err(failure(reply, Call::Other));
+    }
+    wire::parse_current_session(&reply.body).map_err(|e| protocol(reply, &e))
+}
+
 fn protocol(reply: &Reply, e: &WireError) -> Error {
     let suffix = match e {
         WireError::NotTableau { .. } => {
@@ -505,5 +514,36 @@ mod tests {
             "https://evil.com/x"
         )
         .is_err());
+    }
+
+    #[test]
+    fn current_session_answers_are_read_or_raise() {
+        let xml = "<tsResponse><session><site id=\"s\" contentUrl=\"x\" name=\"X\"/><user id=\"u\" name=\"me\" siteRole=\"Explorer\"/></session></tsResponse>";
+        let current = current_session(&reply(200, xml)).unwrap();
+        assert_eq!(
+            (
+                current.site_name.as_deref(),
+                current.user_site_role.as_deref()
+            ),
+            (Some("X"), Some("Explorer"))
+        );
+        let json = r#"{"session":{"site":{"id":"s"},"user":{"id":"u","name":"me"}}}"#;
+        assert_eq!(
+            current_session(&reply(200, json))
+                .unwrap()
+                .user_name
+                .as_deref(),
+            Some("me")
+        );
+        let dead = "<tsResponse><error code=\"401002\"><summary>s</summary><detail>d</detail></error></tsResponse>";
+        let e = current_session(&reply(401, dead)).unwrap_err();
+        assert!(matches!(e, Error::SessionExpired(_)), "{e:?}");
+        let e = current_session(&reply(200, "<html><title>SSO</title></html>")).unwrap_err();
+        assert!(
+            matches!(&e, Error::Protocol { status: Some(200), message } if message.contains("not Tableau")),
+            "{e:?}"
+        );
+        let e = current_session(&reply(200, "<tsResponse/>")).unwrap_err();
+        assert!(e.to_string().contains("lacks session"), "{e}");
     }
 }

@@ -52,6 +52,8 @@ pub(super) struct SiteJson<'a> {
     pub id: Scalar<'a>,
     #[serde(borrow, default, rename = "contentUrl")]
     pub content_url: Scalar<'a>,
+    #[serde(borrow, default)]
+    pub name: Scalar<'a>,
 }
 
 /// `user` in JSON answers.
@@ -61,4 +63,6 @@ pub(super) struct UserJson<'a> {
     pub id: Scalar<'a>,
     #[serde(borrow, default)]
     pub name: Scalar<'a>,
+    #[serde(borrow, default, rename = "siteRole")]
+    pub site_role: Scalar<'a>,
 }

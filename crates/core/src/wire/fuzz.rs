@@ -21,7 +21,7 @@ fn tableau_fragment() -> impl Strategy<Value = String> {
         Just("<user id=\"u\"/>".to_string()),
         Just("<error code=\"401001\"><summary>S</summary><detail>D (16)</detail></error>".to_string()),
         Just("<serverInfo><productVersion build=\"1\">2026.1</productVersion><restApiVersion>3.28</restApiVersion></serverInfo>".to_string()),
-        Just("<session><site id=\"s\" contentUrl=\"\"/><user id=\"u\" name=\"n\"/></session>".to_string()),
+        Just("<session><site id=\"s\" contentUrl=\"\" name=\"S\"/><user id=\"u\" name=\"n\" siteRole=\"Creator\"/></session>".to_string()),
         Just("<warnings/>".to_string()),
         Just("&amp;&lt;&#x41;&#65;&bogus;".to_string()),
         Just("<!DOCTYPE html><html><title>SSO</title>".to_string()),

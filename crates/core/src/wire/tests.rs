@@ -1107,9 +1107,11 @@ fn session_xml() -> String {
 fn current_session_variants() {
     let expected = CurrentSession {
         site_id: SITE_LUID.to_owned(),
+        site_name: Some("My Site".to_owned()),
         site_content_url: "mysite".to_owned(),
         user_id: USER_LUID.to_owned(),
         user_name: Some("someone@example.com".to_owned()),
+        user_site_role: Some("Creator".to_owned()),
     };
     assert_eq!(
         parse_current_session(session_xml().as_bytes()),
@@ -1118,15 +1120,46 @@ fn current_session_variants() {
     let json = format!(
         r#"{{"session":{{"site":{{"id":"{SITE_LUID}","contentUrl":"mysite","name":"My Site"}},"user":{{"id":"{USER_LUID}","name":"someone@example.com"}}}}}}"#
     );
-    assert_eq!(parse_current_session(json.as_bytes()), Ok(expected));
-    let minimal = br#"<tsResponse><session><site id="s"/><user id="u"/></session></tsResponse>"#;
     assert_eq!(
-        parse_current_session(minimal),
+        parse_current_session(json.as_bytes()),
         Ok(CurrentSession {
-            site_id: "s".to_owned(),
-            site_content_url: String::new(),
-            user_id: "u".to_owned(),
-            user_name: None,
+            user_site_role: None,
+            ..expected.clone()
+        })
+    );
+    let json = format!(
+        r#"{{"session":{{"user":{{"siteRole":"Creator","name":"someone@example.com","id":"{USER_LUID}"}},"site":{{"name":"My Site","contentUrl":"mysite","id":"{SITE_LUID}"}}}}}}"#
+    );
+    assert_eq!(parse_current_session(json.as_bytes()), Ok(expected.clone()));
+    // Any namespace or prefix, as for the other answers.
+    let prefixed = session_xml()
+        .replace(
+            "xmlns=\"http://tableau.com/api\"",
+            "xmlns:t=\"http://tableausoftware.com/api\"",
+        )
+        .replace("<", "<t:")
+        .replace("<t:/", "</t:")
+        .replace("<t:?xml", "<?xml");
+    assert_eq!(parse_current_session(prefixed.as_bytes()), Ok(expected));
+    let minimal = br#"<tsResponse><session><site id="s"/><user id="u"/></session></tsResponse>"#;
+    let bare = CurrentSession {
+        site_id: "s".to_owned(),
+        site_name: None,
+        site_content_url: String::new(),
+        user_id: "u".to_owned(),
+        user_name: None,
+        user_site_role: None,
+    };
+    assert_eq!(parse_current_session(minimal), Ok(bare.clone()));
+    let empty = br#"<tsResponse><session><site id="s" name="" contentUrl=""/><user id="u" name="" siteRole=""/></session></tsResponse>"#;
+    assert_eq!(parse_current_session(empty), Ok(bare.clone()));
+    let numbers =
+        br#"{"session":{"site":{"id":7,"name":null},"user":{"id":"u","siteRole":["x"]}}}"#;
+    assert_eq!(
+        parse_current_session(numbers),
+        Ok(CurrentSession {
+            site_id: "7".to_owned(),
+            ..bare
         })
     );
     assert_missing(
