@@ -359,18 +359,6 @@ impl Credentials {
         out
     }
 
-    /// The sign-in method, for messages and `repr` (never a secret).
-    pub fn method(&self) -> &'static str {
-        match self {
-            Credentials::ConnectedApp { .. } => "connected app",
-            Credentials::PersonalAccessToken { .. } => "personal access token",
-            Credentials::Password { .. } => "password",
-            Credentials::Jwt(_) => "JWT",
-            Credentials::ExternalAuthorizationServer { .. } => "connected app (OAuth 2.0 trust)",
-            Credentials::UnifiedAccessToken { .. } => "unified access token",
-        }
-    }
-
     /// Who signs in, for `repr` (usernames and names, never a secret).
     pub fn describe(&self) -> String {
         match self {

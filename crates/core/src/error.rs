@@ -164,21 +164,6 @@ fn subcode_hint(sub: u32) -> Option<&'static str> {
 }
 
 impl Error {
-    /// A short label used in messages, e.g. "sign-in refused".
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Error::Configuration(_) => "configuration error",
-            Error::SignIn(_) => "sign-in refused",
-            Error::SessionExpired(_) => "session expired",
-            Error::RateLimited { .. } => "rate limited",
-            Error::Api(_) => "Tableau error",
-            Error::Transport(_) => "transport error",
-            Error::Tls(_) => "TLS error",
-            Error::Timeout(_) => "timed out",
-            Error::Protocol { .. } => "not a Tableau answer",
-        }
-    }
-
     /// The Tableau failure behind this error, if Tableau answered with one.
     pub fn failure(&self) -> Option<&TableauFailure> {
         match self {
