@@ -88,7 +88,7 @@ impl Response {
     /// `raise_for_status()` for a non-2xx answer, `ProtocolError` for a body that is not one.
     fn current_session(&self) -> PyResult<CurrentSession> {
         signin::current_session(&self.reply.reply)
-            .map(|inner| CurrentSession { inner })
+            .map(CurrentSession::from)
             .map_err(to_pyerr)
     }
 
@@ -98,60 +98,47 @@ impl Response {
 }
 
 /// The site and user a session token belongs to, from `GET sessions/current`.
-#[pyclass(frozen, module = "tableau_connected_auth")]
+#[pyclass(frozen, get_all, module = "tableau_connected_auth")]
 pub struct CurrentSession {
-    inner: wire::CurrentSession,
+    /// The site LUID.
+    site_id: String,
+    /// The site's display name, if Tableau gave it.
+    site_name: Option<String>,
+    /// The site's URL name; `""` for the default site.
+    site_content_url: String,
+    /// The user LUID.
+    user_id: String,
+    /// The user name, if Tableau gave it.
+    user_name: Option<String>,
+    /// The user's site role (`"Creator"`, `"Explorer"`, …), if Tableau gave it.
+    user_site_role: Option<String>,
+}
+
+impl From<wire::CurrentSession> for CurrentSession {
+    fn from(s: wire::CurrentSession) -> Self {
+        CurrentSession {
+            site_id: s.site_id,
+            site_name: s.site_name,
+            site_content_url: s.site_content_url,
+            user_id: s.user_id,
+            user_name: s.user_name,
+            user_site_role: s.user_site_role,
+        }
+    }
 }
 
 #[pymethods]
 impl CurrentSession {
-    /// The site LUID.
-    #[getter]
-    fn site_id(&self) -> &str {
-        &self.inner.site_id
-    }
-
-    /// The site's display name, if Tableau gave it.
-    #[getter]
-    fn site_name(&self) -> Option<&str> {
-        self.inner.site_name.as_deref()
-    }
-
-    /// The site's URL name; `""` for the default site.
-    #[getter]
-    fn site_content_url(&self) -> &str {
-        &self.inner.site_content_url
-    }
-
-    /// The user LUID.
-    #[getter]
-    fn user_id(&self) -> &str {
-        &self.inner.user_id
-    }
-
-    /// The user name, if Tableau gave it.
-    #[getter]
-    fn user_name(&self) -> Option<&str> {
-        self.inner.user_name.as_deref()
-    }
-
-    /// The user's site role (`"Creator"`, `"Explorer"`, …), if Tableau gave it.
-    #[getter]
-    fn user_site_role(&self) -> Option<&str> {
-        self.inner.user_site_role.as_deref()
-    }
-
     fn __repr__(&self) -> String {
-        let s = &self.inner;
         format!(
             "CurrentSession(site={:?}, site_id={:?}, site_name={}, user_id={:?}, user_name={}, \
              user_site_role={})",
-            s.site_content_url,
-            s.site_id,
-            shown(&s.site_name),
-            s.user_id,
-            shown(&s.user_name),
-            shown(&s.user_site_role)
+            self.site_content_url,
+            self.site_id,
+            shown(&self.site_name),
+            self.user_id,
+            shown(&self.user_name),
+            shown(&self.user_site_role)
         )
     }
 }

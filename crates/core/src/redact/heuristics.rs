@@ -40,9 +40,7 @@ fn mask_key_values(text: &[char]) -> Vec<char> {
             i += 1;
             continue;
         }
-        let end = (i..=text.len())
-            .find(|&j| text.get(j).is_none_or(|c| !is_ident_char(*c)))
-            .unwrap_or(text.len());
+        let end = run_end(text, i, is_ident_char);
         let name = text.get(i..end).unwrap_or_default();
         out.extend_from_slice(name);
         i = end;
@@ -117,9 +115,7 @@ fn mask_long_runs(text: &[char]) -> Vec<char> {
             i += 1;
             continue;
         }
-        let end = (i..=text.len())
-            .find(|&j| text.get(j).is_none_or(|c| !is_token_char(*c)))
-            .unwrap_or(text.len());
+        let end = run_end(text, i, is_token_char);
         let run = text.get(i..end).unwrap_or_default();
         // Sentence punctuation after a value is not part of it.
         let core_len = run.len() - run.iter().rev().take_while(|c| **c == '.').count();
@@ -161,4 +157,11 @@ fn is_uuid(run: &[char]) -> bool {
             .iter()
             .zip([8, 4, 4, 4, 12])
             .all(|(g, n)| g.len() == n && g.iter().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Where the run of chars from `start` that are `part` of it ends.
+fn run_end(text: &[char], start: usize, part: fn(char) -> bool) -> usize {
+    (start..=text.len())
+        .find(|&j| text.get(j).is_none_or(|c| !part(*c)))
+        .unwrap_or(text.len())
 }

@@ -4,12 +4,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::answers::{non_empty, read};
 use super::error::{Fail, WireError};
-use super::json::{drain_seq, from_json, Obj, Scalar};
+use super::json::{absent_if_bool_null_or_list, absent_if_number, from_json, Obj, Scalar};
 use super::xml::{attrs, owned, walk_xml, Tag, XmlStep};
 
 /// The answer of `GET serverinfo`.
@@ -114,30 +114,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for ProductVersionJson<'a> {
                     build: Scalar(None),
                 })
             }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(ProductVersionJson::default())
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(ProductVersionJson::default())
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(ProductVersionJson::default())
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(ProductVersionJson::default())
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(ProductVersionJson::default())
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(ProductVersionJson::default())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_any(self)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                drain_seq(seq).map(|()| ProductVersionJson::default())
-            }
+            absent_if_number!(ProductVersionJson::default());
+            absent_if_bool_null_or_list!(ProductVersionJson::default());
         }
         deserializer.deserialize_any(V(PhantomData))
     }

@@ -35,26 +35,51 @@ pub fn parse_current_session(body: &[u8]) -> Result<CurrentSession, WireError> {
     read(body, session_from_xml, session_from_json)
 }
 
+const MISSING_SESSION: Fail = Fail::Missing("session");
+
+/// What a body gave, before the checks.
+#[derive(Default)]
+struct Found {
+    site_id: Option<String>,
+    site_name: Option<String>,
+    content_url: Option<String>,
+    user_id: Option<String>,
+    user_name: Option<String>,
+    site_role: Option<String>,
+}
+
+impl Found {
+    /// The session, if it has a site and a user id; empty names and roles are absent.
+    fn into_session(self) -> Result<CurrentSession, Fail> {
+        let given = |value: Option<String>| value.filter(|v| !v.is_empty());
+        Ok(CurrentSession {
+            site_id: required(self.site_id, MISSING_SITE_ID)?,
+            site_name: given(self.site_name),
+            site_content_url: self.content_url.unwrap_or_default(),
+            user_id: required(self.user_id, MISSING_USER_ID)?,
+            user_name: given(self.user_name),
+            user_site_role: given(self.site_role),
+        })
+    }
+}
+
 fn session_from_xml(doc: &[u8]) -> Result<CurrentSession, Fail> {
     use Tag::{Session as S, Site, TsResponse as R, User};
-    let mut done = false;
-    let (mut site_seen, mut site_id, mut site_name, mut content_url) = (false, None, None, None);
-    let (mut user_seen, mut user_id, mut user_name, mut site_role) = (false, None, None, None);
+    let mut found = Found::default();
+    let (mut done, mut site_seen, mut user_seen) = (false, false, false);
     walk_xml(doc, |step| {
         match step {
             XmlStep::Open([R, S, Site], start) if !site_seen => {
                 site_seen = true;
                 let [id, url, name] = attrs(start, ["id", "contentUrl", "name"])?;
-                site_id = owned(id);
-                content_url = owned(url);
-                site_name = owned(name);
+                (found.site_id, found.content_url) = (owned(id), owned(url));
+                found.site_name = owned(name);
             }
             XmlStep::Open([R, S, User], start) if !user_seen => {
                 user_seen = true;
                 let [id, name, role] = attrs(start, ["id", "name", "siteRole"])?;
-                user_id = owned(id);
-                user_name = owned(name);
-                site_role = owned(role);
+                (found.user_id, found.user_name) = (owned(id), owned(name));
+                found.site_role = owned(role);
             }
             XmlStep::Close([R, S]) => done = true,
             _ => {}
@@ -62,16 +87,9 @@ fn session_from_xml(doc: &[u8]) -> Result<CurrentSession, Fail> {
         Ok(done)
     })?;
     if !done {
-        return Err(Fail::Missing("session"));
+        return Err(MISSING_SESSION);
     }
-    Ok(CurrentSession {
-        site_id: required(site_id, MISSING_SITE_ID)?,
-        site_name: site_name.filter(|n| !n.is_empty()),
-        site_content_url: content_url.unwrap_or_default(),
-        user_id: required(user_id, MISSING_USER_ID)?,
-        user_name: user_name.filter(|n| !n.is_empty()),
-        user_site_role: site_role.filter(|r| !r.is_empty()),
-    })
+    found.into_session()
 }
 
 #[derive(Deserialize)]
@@ -90,29 +108,17 @@ struct SessionFieldsJson<'a> {
 
 fn session_from_json(doc: &[u8]) -> Result<CurrentSession, Fail> {
     let parsed: SessionJson<'_> = from_json(doc, "session")?;
-    let session = parsed.session.0.ok_or(Fail::Missing("session"))?;
-    let (site_id, site_name, content_url) = match session.site.0 {
-        Some(site) => (
-            site.id.into_string(),
-            site.name.into_string(),
-            site.content_url.into_string(),
-        ),
-        None => (None, None, None),
-    };
-    let (user_id, user_name, site_role) = match session.user.0 {
-        Some(user) => (
-            user.id.into_string(),
-            user.name.into_string(),
-            user.site_role.into_string(),
-        ),
-        None => (None, None, None),
-    };
-    Ok(CurrentSession {
-        site_id: required(site_id, MISSING_SITE_ID)?,
-        site_name: site_name.filter(|n| !n.is_empty()),
-        site_content_url: content_url.unwrap_or_default(),
-        user_id: required(user_id, MISSING_USER_ID)?,
-        user_name: user_name.filter(|n| !n.is_empty()),
-        user_site_role: site_role.filter(|r| !r.is_empty()),
-    })
+    let session = parsed.session.0.ok_or(MISSING_SESSION)?;
+    let mut found = Found::default();
+    if let Some(site) = session.site.0 {
+        found.site_id = site.id.into_string();
+        found.site_name = site.name.into_string();
+        found.content_url = site.content_url.into_string();
+    }
+    if let Some(user) = session.user.0 {
+        found.user_id = user.id.into_string();
+        found.user_name = user.name.into_string();
+        found.site_role = user.site_role.into_string();
+    }
+    found.into_session()
 }
