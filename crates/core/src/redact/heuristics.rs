@@ -1,6 +1,6 @@
 //! How secrets are recognised in free text (an unexpected body, a URL's query): values under
 //! secret-looking names, and long runs that look like tokens. Nothing here knows what the text
-//! is; [`super::excerpt`] and [`super::mask_url`] decide what to feed it.
+//! is; [`super::excerpt()`] and [`super::mask_url`] decide what to feed it.
 
 /// Runs of token-like chars at least this long may be secrets.
 const SECRET_RUN: usize = 20;
