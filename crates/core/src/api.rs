@@ -165,21 +165,10 @@ fn path_of(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::TransportConfig;
 
     #[test]
     fn targets_are_read_from_paths() {
-        let cfg = ClientConfig::new(
-            "https://h",
-            "s",
-            "3.24",
-            30.0,
-            0,
-            "xml",
-            None,
-            TransportConfig::default(),
-        )
-        .unwrap();
+        let cfg = crate::config::test_config("s");
         assert_eq!(
             Target::parse(&cfg, "workbooks").unwrap(),
             Target::Site("workbooks".into())

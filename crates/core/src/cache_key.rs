@@ -37,20 +37,9 @@ pub fn cache_key(cfg: &ClientConfig, creds: &Credentials) -> CacheKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::TransportConfig;
 
     fn cfg(site: &str) -> ClientConfig {
-        ClientConfig::new(
-            "https://h",
-            site,
-            "3.24",
-            30.0,
-            0,
-            "xml",
-            None,
-            TransportConfig::default(),
-        )
-        .unwrap()
+        crate::config::test_config(site)
     }
 
     #[test]

@@ -413,6 +413,22 @@ impl Seconds {
     }
 }
 
+/// A configuration for unit tests: `https://h`, this site, API 3.24, no retries.
+#[cfg(test)]
+pub fn test_config(site: &str) -> ClientConfig {
+    ClientConfig::new(
+        "https://h",
+        site,
+        "3.24",
+        30.0,
+        0,
+        "xml",
+        None,
+        TransportConfig::default(),
+    )
+    .expect("a valid test configuration")
+}
+
 fn check_retries(r: i64) -> Result<u32> {
     if !(0..=10).contains(&r) {
         return Err(Error::Configuration(format!(

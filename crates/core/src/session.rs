@@ -47,7 +47,6 @@ pub fn monotonic_ns() -> u64 {
     fallback_ns()
 }
 
-#[allow(dead_code)]
 fn fallback_ns() -> u64 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     START

@@ -360,22 +360,11 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::TransportConfig;
     use crate::redact::Secret;
     use std::time::{Duration, SystemTime};
 
     fn cfg(site: &str) -> ClientConfig {
-        ClientConfig::new(
-            "https://h",
-            site,
-            "3.24",
-            30.0,
-            0,
-            "xml",
-            None,
-            TransportConfig::default(),
-        )
-        .unwrap()
+        crate::config::test_config(site)
     }
 
     fn session(token: &str, fresh_for: Duration) -> Session {
