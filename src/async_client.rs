@@ -233,7 +233,7 @@ impl AsyncClient {
         }
         let started = (|| {
             let core = self.core();
-            let shared = aio::awaitable(py, async move {
+            let sign_in = aio::awaitable(py, async move {
                 Ok(Session {
                     inner: core.session().await?,
                 })
@@ -255,7 +255,7 @@ impl AsyncClient {
                     settle(waiters, &args.get_item(0)?)
                 },
             )?;
-            shared.call_method1("add_done_callback", (on_done,))?;
+            sign_in.call_method1("add_done_callback", (on_done,))?;
             Ok::<_, PyErr>(())
         })();
         if let Err(e) = started {

@@ -60,7 +60,7 @@ impl Client {
         let core = &self.handle.core;
         let session = match py.detach(|| core.lookup()).py_err()? {
             Lookup::Hit(s) => s,
-            Lookup::Wait(shared) => wait(py, shared)?,
+            Lookup::Wait(pending) => wait(py, pending)?,
         };
         self.handle.wrap(py, session)
     }

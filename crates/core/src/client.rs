@@ -42,6 +42,7 @@ pub struct Client {
     cfg: Arc<ClientConfig>,
     creds: Arc<Credentials>,
     entry: Arc<Entry>,
+    /// The cache shared with other processes, as this client's key and secret see it.
     shared: Option<Arc<SharedSlot>>,
     /// As configured (`cache=`).
     cache: CacheChoice,

@@ -30,13 +30,14 @@ use super::transport;
 
 /// The shared result of one sign-in.
 pub type SignInResult = Result<Arc<Session>>;
-pub type SharedSignIn = Shared<BoxFuture<'static, SignInResult>>;
+/// One sign-in that every caller who missed waits on.
+pub type PendingSignIn = Shared<BoxFuture<'static, SignInResult>>;
 
 /// A sign-in in flight in this process.
 struct InFlight {
     pid: u32,
     generation: u64,
-    shared: SharedSignIn,
+    pending: PendingSignIn,
 }
 
 /// The cached session (or sign-in in flight) for one key.
@@ -62,7 +63,7 @@ struct Flight {
 /// What a lookup found: a live session, or a sign-in to wait for.
 pub enum Lookup {
     Hit(Arc<Session>),
-    Wait(SharedSignIn),
+    Wait(PendingSignIn),
 }
 
 impl Lookup {
@@ -70,7 +71,7 @@ impl Lookup {
     pub async fn session(self) -> SignInResult {
         match self {
             Lookup::Hit(s) => Ok(s),
-            Lookup::Wait(shared) => shared.await,
+            Lookup::Wait(pending) => pending.await,
         }
     }
 }
@@ -227,7 +228,7 @@ impl Entry {
         // (Built under the lock only after a session of another user was refused.)
         let runtime = runtime.unwrap_or_else(|| transport::process().runtime());
         let handle = runtime.spawn(task);
-        let shared = async move {
+        let pending = async move {
             handle
                 .await
                 .unwrap_or_else(|e| Err(Error::Transport(format!("the sign-in task failed: {e}"))))
@@ -237,9 +238,9 @@ impl Entry {
         flight.in_flight = Some(InFlight {
             pid,
             generation,
-            shared: shared.clone(),
+            pending: pending.clone(),
         });
-        Lookup::Wait(shared)
+        Lookup::Wait(pending)
     }
 
     /// A fresh session, or this process's sign-in in flight, if there is one. (A sign-in
@@ -249,7 +250,7 @@ impl Entry {
             return Some(Lookup::Hit(s));
         }
         match &flight.in_flight {
-            Some(f) if f.pid == pid => Some(Lookup::Wait(f.shared.clone())),
+            Some(f) if f.pid == pid => Some(Lookup::Wait(f.pending.clone())),
             _ => None,
         }
     }
@@ -271,10 +272,10 @@ impl Entry {
     }
 
     /// This process's sign-in in flight, if there is one.
-    pub fn in_flight(&self) -> Option<SharedSignIn> {
+    pub fn in_flight(&self) -> Option<PendingSignIn> {
         let pid = std::process::id();
         match &lock(&self.flight).in_flight {
-            Some(f) if f.pid == pid => Some(f.shared.clone()),
+            Some(f) if f.pid == pid => Some(f.pending.clone()),
             _ => None,
         }
     }
