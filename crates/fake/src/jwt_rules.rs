@@ -55,13 +55,15 @@
 //! even if a later check fails. Header `typ` is not checked; unknown claims (user attributes)
 //! are ignored; unknown scope strings are accepted (only the type of `scp` matters).
 
+use std::collections::{BTreeMap, HashSet};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::jwt_keys::{eas_algorithm, verify_with_any};
-use super::state::{new_luid, Eas, State, Uat, User};
-use super::AudienceRule;
+use super::model::{AudienceRule, Eas, Site, Uat, User};
+use super::random::new_luid;
 
 /// Sub-code: user not found.
 pub(crate) const SUB_USER_NOT_FOUND: u32 = 5;
@@ -177,11 +179,12 @@ enum Kind {
     Uat(Uat),
 }
 
-/// Verifies `jwt` for a sign-in to the site `site_content_url` (which exists) at `now`
-/// (seconds since the Unix epoch); `is_uat` is the request's `isUat`. Returns the user to sign
-/// in and the claims, or the sub-code.
+/// Verifies `jwt` for a sign-in to the site `site_content_url` (which exists) of `sites` at
+/// `now` (seconds since the Unix epoch); `is_uat` is the request's `isUat`; `seen_jti` is the
+/// server's one set of used `jti`s. Returns the user to sign in and the claims, or the sub-code.
 pub(crate) fn verify(
-    state: &mut State,
+    sites: &mut BTreeMap<String, Site>,
+    seen_jti: &mut HashSet<String>,
     site_content_url: &str,
     jwt: &str,
     is_uat: bool,
@@ -193,7 +196,7 @@ pub(crate) fn verify(
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(SUB_PARSE),
     };
-    let site = state.sites.get(site_content_url).ok_or(SUB_APP_NOT_FOUND)?;
+    let site = sites.get(site_content_url).ok_or(SUB_APP_NOT_FOUND)?;
     let site_luid = site.luid.clone();
     let kind = match iss.as_deref() {
         Some(iss) if is_uat => site.uat.get(iss).cloned().map(Kind::Uat),
@@ -207,20 +210,20 @@ pub(crate) fn verify(
 
     let username = match kind {
         Kind::Direct => {
-            let oda = verify_direct(state, site_content_url, &token, &iss)?;
-            check_shared_claims(state, &token.claims, now)?;
-            resolve_user(state, site_content_url, &token.claims, "sub", Some(oda))?
+            let oda = verify_direct(sites, site_content_url, &token, &iss)?;
+            check_shared_claims(seen_jti, &token.claims, now)?;
+            resolve_user(sites, site_content_url, &token.claims, "sub", Some(oda))?
         }
         Kind::Eas(eas) => {
             verify_eas(&token, &iss, &eas, &site_luid)?;
-            check_shared_claims(state, &token.claims, now)?;
-            resolve_user(state, site_content_url, &token.claims, "sub", Some(false))?
+            check_shared_claims(seen_jti, &token.claims, now)?;
+            resolve_user(sites, site_content_url, &token.claims, "sub", Some(false))?
         }
         Kind::Uat(uat) => {
             verify_uat(&token, &iss, &uat)?;
-            check_shared_claims(state, &token.claims, now)?;
+            check_shared_claims(seen_jti, &token.claims, now)?;
             resolve_user(
-                state,
+                sites,
                 site_content_url,
                 &token.claims,
                 &uat.username_claim,
@@ -237,7 +240,7 @@ pub(crate) fn verify(
 /// Direct trust: algorithm, app, secret, HMAC, audience. Returns whether the app allows
 /// on-demand access.
 fn verify_direct(
-    state: &State,
+    sites: &BTreeMap<String, Site>,
     site_content_url: &str,
     token: &Token<'_>,
     client_id: &str,
@@ -246,8 +249,7 @@ fn verify_direct(
         return Err(SUB_PARSE);
     }
     token.check_header_iss(client_id)?;
-    let app = state
-        .sites
+    let app = sites
         .get(site_content_url)
         .and_then(|site| site.apps.get(client_id))
         .filter(|a| a.enabled)
@@ -322,7 +324,7 @@ fn verify_uat(token: &Token<'_>, iss: &str, uat: &Uat) -> Result<(), u32> {
 /// The claim checks every kind shares, after its signature and audience checks: `exp`, `nbf`,
 /// `iat`, `jti` (recorded here, in the one set of the server), `scp`, groups.
 fn check_shared_claims(
-    state: &mut State,
+    seen_jti: &mut HashSet<String>,
     claims: &Map<String, Value>,
     now: f64,
 ) -> Result<(), u32> {
@@ -346,7 +348,7 @@ fn check_shared_claims(
 
     // Single use.
     let jti = claims.get("jti").and_then(Value::as_str).ok_or(SUB_PARSE)?;
-    if !state.seen_jti.insert(jti.to_string()) {
+    if !seen_jti.insert(jti.to_string()) {
         return Err(SUB_JTI_REUSED);
     }
 
@@ -368,7 +370,7 @@ fn check_shared_claims(
 /// `https://tableau.com/oda` counts (an unknown user who asks for it is created when
 /// `allowed`, else 67); `None` when it is ignored.
 fn resolve_user(
-    state: &mut State,
+    sites: &mut BTreeMap<String, Site>,
     site_content_url: &str,
     claims: &Map<String, Value>,
     username_claim: &str,
@@ -379,10 +381,7 @@ fn resolve_user(
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(SUB_PARSE),
     };
-    let site = state
-        .sites
-        .get_mut(site_content_url)
-        .ok_or(SUB_APP_NOT_FOUND)?;
+    let site = sites.get_mut(site_content_url).ok_or(SUB_APP_NOT_FOUND)?;
     if site.users.contains_key(&username) {
         return Ok(username);
     }

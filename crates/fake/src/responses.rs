@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::state::{Site, User, Workbook};
+use super::model::{Site, User, Workbook};
 
 /// `Content-Type` of XML answers (Tableau's own spelling).
 pub(crate) const XML_CONTENT_TYPE: &str = "application/xml;charset=utf-8";
@@ -116,7 +116,7 @@ impl ApiError {
         }
     }
 
-    /// The key counted in [`super::Stats::rejections`]: `code` or `code/sub`.
+    /// The key counted in [`Stats::rejections`](crate::Stats::rejections): `code` or `code/sub`.
     pub fn rejection_key(&self) -> String {
         match self.sub_code {
             Some(sub) => format!("{}/{sub}", self.code),

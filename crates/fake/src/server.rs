@@ -24,13 +24,13 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio_rustls::TlsAcceptor;
 
+use super::model::Misbehaviour;
 use super::requests::{parse_sign_in, parse_switch_site};
 use super::responses::{
     credentials_body, error_body, rate_limit_html_page, server_info_body, session_body,
     sso_html_page, workbooks_body, ApiError, Format, HTML_CONTENT_TYPE,
 };
 use super::state::{parse_version, Session, Shared, SignedIn, State};
-use super::Misbehaviour;
 
 /// Largest accepted request body (bytes); above it the answer is 413.
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
@@ -41,7 +41,7 @@ const AUTH_HEADER: &str = "x-tableau-auth";
 /// A TLS handshake not done by then fails (and is counted as such).
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The running server, as seen by [`super::FakeTableau`].
+/// The running server, as seen by [`FakeTableau`](crate::FakeTableau).
 pub(crate) struct Running {
     pub addr: SocketAddr,
     pub thread: JoinHandle<()>,

@@ -6,14 +6,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
-
-use super::jwt_keys::{eas_algorithm, parse_public_key_pem, KeyKind, PublicKey};
+use super::jwt_keys::{eas_algorithm, parse_public_key_pem, KeyKind};
 use super::jwt_rules;
+use super::model::{App, AudienceRule, Eas, Misbehaviour, Pat, Site, Stats, Uat, User, Workbook};
+use super::random::{new_luid, new_token};
 use super::requests::{Credentials, SignInRequest};
 use super::responses::ApiError;
-use super::{AudienceRule, Misbehaviour, Stats};
 
 /// A REST API version such as `3.28`, ordered numerically (3.5 < 3.28).
 pub(crate) type ApiVersion = (u32, u32);
@@ -26,86 +24,6 @@ pub(crate) fn parse_version(v: &str) -> Option<ApiVersion> {
         return None;
     }
     Some((major.parse().ok()?, minor.parse().ok()?))
-}
-
-/// A user of one site (user LUIDs are per site, as on Tableau).
-#[derive(Clone, Debug)]
-pub(crate) struct User {
-    pub luid: String,
-    pub name: String,
-    pub password: Option<String>,
-}
-
-/// A direct-trust connected app registered on one site.
-#[derive(Clone, Debug)]
-pub(crate) struct App {
-    /// (secret id, secret value); at most two, as on Tableau.
-    pub secrets: Vec<(String, String)>,
-    pub enabled: bool,
-    pub on_demand_access: bool,
-}
-
-/// An external authorization server (connected app with OAuth 2.0 trust) of one site.
-#[derive(Clone, Debug)]
-pub(crate) struct Eas {
-    /// Every key registered for the issuer (the JWT `kid` does not pick one).
-    pub keys: Vec<PublicKey>,
-    pub audience: AudienceRule,
-    /// The `alg` values accepted: only what Tableau documents (RS256) unless a test opts in
-    /// to more ([`State::allow_eas_algorithms`]).
-    pub algorithms: Vec<String>,
-}
-
-/// A unified-access-token configuration of one site.
-#[derive(Clone, Debug)]
-pub(crate) struct Uat {
-    /// An RSA key (UATs are RS256).
-    pub key: PublicKey,
-    /// The value the claim `https://tableau.com/tenantId` must have.
-    pub tenant_id: String,
-    /// The claim that names the user.
-    pub username_claim: String,
-}
-
-/// A personal access token.
-#[derive(Clone, Debug)]
-pub(crate) struct Pat {
-    pub username: String,
-    pub secret: String,
-}
-
-/// A workbook listed by `GET sites/{luid}/workbooks`.
-#[derive(Clone, Debug)]
-pub(crate) struct Workbook {
-    pub luid: String,
-    pub name: String,
-    pub content_url: String,
-}
-
-/// One site.
-#[derive(Clone, Debug)]
-pub(crate) struct Site {
-    pub luid: String,
-    pub content_url: String,
-    pub name: String,
-    /// By username (case-sensitive).
-    pub users: BTreeMap<String, User>,
-    /// By client id.
-    pub apps: BTreeMap<String, App>,
-    /// External authorization servers, by issuer.
-    pub eas: BTreeMap<String, Eas>,
-    /// Unified-access-token configurations, by issuer.
-    pub uat: BTreeMap<String, Uat>,
-    /// By token name.
-    pub pats: BTreeMap<String, Pat>,
-    pub project_luid: String,
-    pub workbooks: Vec<Workbook>,
-}
-
-impl Site {
-    pub fn user_by_luid(&self, luid: &str) -> Option<&User> {
-        self.users.values().find(|u| u.luid == luid)
-    }
 }
 
 /// A live session.
@@ -176,68 +94,6 @@ impl Shared {
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Randomness
-
-/// `n` random bytes (aws-lc-rs; uuid's generator as a fallback, never a panic).
-pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
-    let mut buf = vec![0u8; n];
-    if aws_lc_rs::rand::fill(&mut buf).is_err() {
-        for chunk in buf.chunks_mut(16) {
-            let id = uuid::Uuid::new_v4();
-            let bytes = id.as_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-    buf
-}
-
-/// `n` random characters from `[A-Za-z0-9]` (uniform, by rejection).
-pub(crate) fn random_alnum(n: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut out = String::with_capacity(n);
-    while out.len() < n {
-        for b in random_bytes(n * 2) {
-            // 62 * 4 = 248: accept 0..248 so every character is equally likely.
-            if b < 248 && out.len() < n {
-                out.push(char::from(ALPHABET[usize::from(b % 62)]));
-            }
-        }
-    }
-    out
-}
-
-/// A new LUID (uuid4, lower case, hyphenated).
-pub(crate) fn new_luid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// A Tableau Cloud-shaped token: `{22 base64url}|{32 alnum}|{site luid}`.
-pub(crate) fn new_token(site_luid: &str) -> String {
-    format!(
-        "{}|{}|{}",
-        URL_SAFE_NO_PAD.encode(random_bytes(16)),
-        random_alnum(32),
-        site_luid
-    )
-}
-
-/// A connected-app secret value: 44 characters of standard base64 (33 random bytes).
-pub(crate) fn new_secret_value() -> String {
-    STANDARD.encode(random_bytes(33))
-}
-
-/// A PAT secret shaped like Tableau's: `{base64 of 16 bytes}:{32 alnum}`.
-pub(crate) fn new_pat_secret() -> String {
-    format!("{}:{}", STANDARD.encode(random_bytes(16)), random_alnum(32))
-}
-
-/// A password that contains every XML-special character, so that a client which forgets to
-/// escape attribute values cannot sign in with it.
-pub(crate) fn new_password() -> String {
-    format!("{}&<\"'>{}", random_alnum(10), random_alnum(10))
 }
 
 fn fixed_workbooks(content_url: &str) -> Vec<Workbook> {
@@ -567,7 +423,14 @@ impl State {
     /// what a server that fails after reading the request has done.
     pub fn check_jwt_only(&mut self, req: &SignInRequest, now_unix: f64) {
         if let Credentials::Jwt { jwt, is_uat } = &req.credentials {
-            let _ = jwt_rules::verify(self, &req.site_content_url, jwt, *is_uat, now_unix);
+            let _ = jwt_rules::verify(
+                &mut self.sites,
+                &mut self.seen_jti,
+                &req.site_content_url,
+                jwt,
+                *is_uat,
+                now_unix,
+            );
         }
     }
 
@@ -602,8 +465,15 @@ impl State {
 
         let (username, pat_key) = match &req.credentials {
             Credentials::Jwt { jwt, is_uat } => {
-                let verified = jwt_rules::verify(self, &site.content_url, jwt, *is_uat, now_unix)
-                    .map_err(ApiError::jwt)?;
+                let verified = jwt_rules::verify(
+                    &mut self.sites,
+                    &mut self.seen_jti,
+                    &site.content_url,
+                    jwt,
+                    *is_uat,
+                    now_unix,
+                )
+                .map_err(ApiError::jwt)?;
                 self.last_jwt_claims = Some(verified.claims_json);
                 (verified.username, None)
             }

@@ -1797,7 +1797,7 @@ mod asymmetric {
     /// A 1024-bit RSA SubjectPublicKeyInfo PEM (a random odd modulus: good enough to be
     /// parsed and refused for its size; aws-lc-rs does not generate 1024-bit keys).
     pub(super) fn rsa_1024_pem() -> String {
-        let mut n = state::random_bytes(128);
+        let mut n = random::random_bytes(128);
         n[0] |= 0x80;
         n[127] |= 1;
         let e = [1u8, 0, 1];
