@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::config_error;
-use tca_fake::{AudienceRule, FakeOptions, FakeTableau as CoreFake, Misbehaviour};
+use tca_fake::{AudienceRule, FakeOptions, FakeTableau as CoreFake, Misbehaviour, Setup};
 
 /// A stand-in for Tableau on 127.0.0.1 that enforces Tableau's sign-in rules. It starts at
 /// construction with a default site ("mysite"), user, connected app, PAT and admin password.
@@ -32,6 +32,13 @@ fn duration(seconds: f64, name: &str) -> PyResult<Duration> {
         )));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+impl FakeTableau {
+    /// Runs `f` on the fake's [`Setup`]; its `Err` becomes a ConfigurationError.
+    fn configure<R>(&self, f: impl FnOnce(&mut Setup<'_>) -> Result<R, String>) -> PyResult<R> {
+        self.inner.configure(f).map_err(config_error)
+    }
 }
 
 impl Drop for FakeTableau {
@@ -124,15 +131,13 @@ impl FakeTableau {
     #[pyo3(signature = (content_url, name = None))]
     fn add_site(&self, content_url: &str, name: Option<&str>) -> String {
         self.inner
-            .add_site(content_url, name.unwrap_or(content_url))
+            .configure(|s| s.add_site(content_url, name.unwrap_or(content_url)))
     }
 
     /// Add a user to a site; returns the user's LUID.
     #[pyo3(signature = (username, *, site = "mysite", password = None))]
     fn add_user(&self, username: &str, site: &str, password: Option<&str>) -> PyResult<String> {
-        self.inner
-            .add_user(site, username, password)
-            .map_err(config_error)
+        self.configure(|s| s.add_user(site, username, password))
     }
 
     /// Register a connected app on a site.
@@ -146,8 +151,8 @@ impl FakeTableau {
         enabled: bool,
         on_demand_access: bool,
     ) -> PyResult<()> {
-        self.inner
-            .add_connected_app(
+        self.configure(|s| {
+            s.add_connected_app(
                 site,
                 client_id,
                 secret_id,
@@ -155,15 +160,13 @@ impl FakeTableau {
                 enabled,
                 on_demand_access,
             )
-            .map_err(config_error)
+        })
     }
 
     /// Register a personal access token for a user on a site.
     #[pyo3(signature = (name, secret, *, username = "me@example.com", site = "mysite"))]
     fn add_pat(&self, name: &str, secret: &str, username: &str, site: &str) -> PyResult<()> {
-        self.inner
-            .add_pat(site, username, name, secret)
-            .map_err(config_error)
+        self.configure(|s| s.add_pat(site, username, name, secret))
     }
 
     /// Register an OAuth 2.0 trust issuer (External Authorization Server) with a public key
@@ -189,16 +192,14 @@ impl FakeTableau {
                 )))
             }
         };
-        self.inner
-            .add_external_authorization_server(site, issuer, public_key, rule)
-            .map_err(config_error)?;
-        if let Some(algorithms) = algorithms {
-            let algorithms: Vec<&str> = algorithms.iter().map(String::as_str).collect();
-            self.inner
-                .allow_eas_algorithms(site, issuer, &algorithms)
-                .map_err(config_error)?;
-        }
-        Ok(())
+        self.configure(|s| {
+            s.add_external_authorization_server(site, issuer, public_key, rule)?;
+            if let Some(algorithms) = algorithms {
+                let algorithms: Vec<&str> = algorithms.iter().map(String::as_str).collect();
+                s.allow_eas_algorithms(site, issuer, &algorithms)?;
+            }
+            Ok(())
+        })
     }
 
     /// Register a unified-access-token configuration (Tableau Cloud, API 3.27+).
@@ -211,9 +212,9 @@ impl FakeTableau {
         site: &str,
         username_claim: &str,
     ) -> PyResult<()> {
-        self.inner
-            .add_uat_configuration(site, issuer, public_key, tenant_id, username_claim)
-            .map_err(config_error)
+        self.configure(|s| {
+            s.add_uat_configuration(site, issuer, public_key, tenant_id, username_claim)
+        })
     }
 
     /// The payload (JSON text) of the last JWT that passed every check, or None.
@@ -229,7 +230,8 @@ impl FakeTableau {
     }
 
     fn set_app_enabled(&self, client_id: &str, enabled: bool) {
-        self.inner.set_app_enabled(client_id, enabled)
+        self.inner
+            .configure(|s| s.set_app_enabled(client_id, enabled))
     }
 
     /// What the server has served so far, as a dict of counters.

@@ -113,7 +113,8 @@ fn another_site_user_credential_or_trust_setting_gets_its_own_session() {
     let fake = fake();
     let site = fake.default_site();
     let me = fake.default_username();
-    fake.add_user(&site, "other@example.com", None).unwrap();
+    fake.configure(|s| s.add_user(&site, "other@example.com", None))
+        .unwrap();
     let first = app_client(&fake);
     let t0 = token(&run(first.session()).unwrap());
     let insecure = TransportConfig {
@@ -412,7 +413,8 @@ fn jwt_credentials(
 fn a_jwt_source_that_switches_users_is_refused_and_its_stray_session_signed_out() {
     let fake = fake();
     let site = fake.default_site();
-    fake.add_user(&site, "other@example.com", None).unwrap();
+    fake.configure(|s| s.add_user(&site, "other@example.com", None))
+        .unwrap();
     let a = fake.default_app();
     let source = Minting {
         app: tca_core::jwt::ConnectedApp::new(&a.client_id, &a.secret_id, &a.secret_value).unwrap(),

@@ -193,14 +193,16 @@ fn an_http_to_https_upgrade_of_the_configured_host_is_followed() {
     .expect("a TLS fake");
     // The TLS server knows the plain one's connected app.
     let a = plain.default_app();
-    tls.add_connected_app(
-        &plain.default_site(),
-        &a.client_id,
-        &a.secret_id,
-        &a.secret_value,
-        true,
-        false,
-    )
+    tls.configure(|s| {
+        s.add_connected_app(
+            &plain.default_site(),
+            &a.client_id,
+            &a.secret_id,
+            &a.secret_value,
+            true,
+            false,
+        )
+    })
     .unwrap();
     let dir = TempDir::new("upgrade");
     std::fs::create_dir_all(dir.path()).unwrap();

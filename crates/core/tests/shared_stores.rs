@@ -213,7 +213,7 @@ fn an_entry_sealed_for_other_credentials_is_not_used() {
     let fake = fake();
     let site = fake.default_site();
     let other_secret = format!("other-{}", uuid::Uuid::new_v4());
-    fake.add_pat(&site, &fake.default_username(), "other-pat", &other_secret)
+    fake.configure(|s| s.add_pat(&site, &fake.default_username(), "other-pat", &other_secret))
         .unwrap();
     let dir = TempDir::new("sealed");
     let a = pat_client(&fake, disk(&dir));
@@ -254,7 +254,7 @@ fn a_rotated_secret_misses_the_old_entry() {
     let old = pat_client(&fake, disk(&dir));
     let t1 = token(&run(old.session()).unwrap());
     let rotated = format!("rotated-{}", uuid::Uuid::new_v4());
-    fake.add_pat(&site, &fake.default_username(), &p.name, &rotated)
+    fake.configure(|s| s.add_pat(&site, &fake.default_username(), &p.name, &rotated))
         .unwrap();
     let new = client(
         config(&fake, &site),

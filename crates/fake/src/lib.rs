@@ -56,16 +56,16 @@
 //! Each failure is 401 / 401001, summary "Signin Error", detail
 //! "Error signing in to Tableau Server (N)", counted in [`Stats::rejections`] as `"401001/N"`.
 //! The claim `iss` and the request's `isUat` pick the rules: with `isUat="true"`, a UAT
-//! configuration of the site ([`FakeTableau::add_uat_configuration`]); else a direct-trust
-//! app's client id ([`FakeTableau::add_connected_app`]; HS256); else an external authorization
-//! server's issuer ([`FakeTableau::add_external_authorization_server`]). Checked in this order
+//! configuration of the site ([`Setup::add_uat_configuration`]); else a direct-trust
+//! app's client id ([`Setup::add_connected_app`]; HS256); else an external authorization
+//! server's issuer ([`Setup::add_external_authorization_server`]). Checked in this order
 //! (the full table is in `jwt_rules.rs`):
 //!
 //! | N | when |
 //! |---|---|
 //! | 10084 | not three unpadded base64url parts; header or payload not a JSON object; claim `iss` not a string |
 //! | 126 | claim `iss` missing or not an issuer of the kind above on the site (a UAT issuer without `isUat`, an EAS or app issuer with `isUat`, too) |
-//! | 10084 | `alg`: direct trust `HS256`; EAS `RS256` (Tableau documents no other), or one of `RS384` `RS512` `PS256` `PS384` `PS512` `ES256` `ES384` `EdDSA` after [`FakeTableau::allow_eas_algorithms`]; UAT `RS256`. Header `iss` present and ≠ claim `iss` |
+//! | 10084 | `alg`: direct trust `HS256`; EAS `RS256` (Tableau documents no other), or one of `RS384` `RS512` `PS256` `PS384` `PS512` `ES256` `ES384` `EdDSA` after [`Setup::allow_eas_algorithms`]; UAT `RS256`. Header `iss` present and ≠ claim `iss` |
 //! | 126 | direct trust: the app is disabled |
 //! | 10083 | header `kid` missing |
 //! | 127 | direct trust: `kid` is not a secret of the app; or the HMAC-SHA256 signature does not verify with it |
@@ -88,7 +88,8 @@
 //! Sites `"mysite"` ("My Site") and `""` ("Default"); user `me@example.com` (no password) and
 //! `admin` ([`FakeTableau::default_password`]) on both; the default connected app on both
 //! (enabled, no on-demand access); PAT `fake-pat` for `me@example.com` on `mysite`. All
-//! secrets are random per instance. `estimatedTimeToExpiration` is `"4:00:00"`.
+//! secrets are random per instance. `estimatedTimeToExpiration` is `"4:00:00"`. More sites,
+//! users, apps, keys and PATs are registered with [`FakeTableau::configure`] ([`Setup`]).
 //!
 //! # TLS
 //!
@@ -115,6 +116,7 @@ mod random;
 mod requests;
 mod responses;
 mod server;
+mod setup;
 mod state;
 mod tls;
 
@@ -130,6 +132,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 pub use model::{AppSecret, AudienceRule, Misbehaviour, PatSecret, Stats};
+pub use setup::Setup;
 
 use random::{new_password, new_pat_secret, new_secret_value};
 use state::{parse_version, Queued, Shared, State};
@@ -204,13 +207,14 @@ impl FakeTableau {
         let password = new_password();
 
         let mut state = State::new();
+        let mut setup = Setup::new(&mut state);
         for (content_url, name) in [(DEFAULT_SITE, DEFAULT_SITE_NAME), ("", "Default")] {
-            state.add_site(content_url, name);
-            let setup = state
+            setup.add_site(content_url, name);
+            setup
                 .add_user(content_url, DEFAULT_USERNAME, None)
-                .and_then(|_| state.add_user(content_url, ADMIN_USERNAME, Some(&password)))
+                .and_then(|_| setup.add_user(content_url, ADMIN_USERNAME, Some(&password)))
                 .and_then(|_| {
-                    state.add_connected_app(
+                    setup.add_connected_app(
                         content_url,
                         &app.client_id,
                         &app.secret_id,
@@ -218,10 +222,10 @@ impl FakeTableau {
                         true,
                         false,
                     )
-                });
-            setup.map_err(std::io::Error::other)?;
+                })
+                .map_err(std::io::Error::other)?;
         }
-        state
+        setup
             .add_pat(DEFAULT_SITE, DEFAULT_USERNAME, &pat.name, &pat.secret)
             .map_err(std::io::Error::other)?;
 
@@ -319,10 +323,12 @@ impl FakeTableau {
         self.pat.clone()
     }
 
-    /// Adds a site and returns its LUID (uuid4). Idempotent per `content_url`: an existing
-    /// site keeps its LUID and name.
-    pub fn add_site(&self, content_url: &str, name: &str) -> String {
-        self.shared.lock().add_site(content_url, name)
+    /// Registers sites, users, connected apps, external authorization servers, UAT
+    /// configurations and PATs through [`Setup`], under the state's lock (the server waits
+    /// meanwhile: make no request to this fake inside `f`). Returns what `f` returns, e.g.
+    /// `fake.configure(|s| s.add_user("mysite", "bob@example.com", None))`.
+    pub fn configure<R>(&self, f: impl FnOnce(&mut Setup<'_>) -> R) -> R {
+        f(&mut Setup::new(&mut self.shared.lock()))
     }
 
     /// The LUID of a site, by content URL.
@@ -332,114 +338,6 @@ impl FakeTableau {
             .sites
             .get(content_url)
             .map(|site| site.luid.clone())
-    }
-
-    /// Adds a user to a site (by content URL) and returns its LUID; an existing user keeps
-    /// its LUID (and gets the new password when one is given). `Err` if the site is unknown.
-    pub fn add_user(
-        &self,
-        site: &str,
-        username: &str,
-        password: Option<&str>,
-    ) -> Result<String, String> {
-        self.shared.lock().add_user(site, username, password)
-    }
-
-    /// Registers a direct-trust connected app on a site (by content URL). Calling it again
-    /// with the same client id adds a second secret (or replaces the value of the same secret
-    /// id) and updates the flags. `Err` if the site is unknown or the app would get a third
-    /// secret (Tableau allows two).
-    pub fn add_connected_app(
-        &self,
-        site: &str,
-        client_id: &str,
-        secret_id: &str,
-        secret_value: &str,
-        enabled: bool,
-        on_demand_access: bool,
-    ) -> Result<(), String> {
-        self.shared.lock().add_connected_app(
-            site,
-            client_id,
-            secret_id,
-            secret_value,
-            enabled,
-            on_demand_access,
-        )
-    }
-
-    /// Registers an external authorization server (a connected app with OAuth 2.0 trust) on a
-    /// site (by content URL): JWTs whose claim `iss` is `issuer` are verified with
-    /// `public_key_pem`, a SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`) of an RSA
-    /// (2048 to 8192 bits), EC P-256 / P-384 or Ed25519 key, and their `aud` with `audience`.
-    /// Calling it again for the same issuer adds a key (the header `kid` does not pick the
-    /// key: each key of the issuer whose type fits `alg` is tried) and sets the audience rule.
-    /// `Err` if the site is unknown, the issuer empty, or the PEM does not parse or holds
-    /// another kind of key; an RSA key under 2048 bits is refused here (Tableau: 10088).
-    pub fn add_external_authorization_server(
-        &self,
-        site: &str,
-        issuer: &str,
-        public_key_pem: &str,
-        audience: AudienceRule,
-    ) -> Result<(), String> {
-        self.shared
-            .lock()
-            .add_external_authorization_server(site, issuer, public_key_pem, audience)
-    }
-
-    /// Lets an external authorization server sign with more algorithms than the RS256 that
-    /// Tableau documents (for tests of our signer's other algorithms).
-    pub fn allow_eas_algorithms(
-        &self,
-        site: &str,
-        issuer: &str,
-        algorithms: &[&str],
-    ) -> Result<(), String> {
-        self.shared
-            .lock()
-            .allow_eas_algorithms(site, issuer, algorithms)
-    }
-
-    /// Registers (or replaces) a unified-access-token configuration on a site (by content
-    /// URL): sign-ins with `isUat="true"` and claim `iss` = `issuer` are verified with
-    /// `public_key_pem` (SubjectPublicKeyInfo PEM of an RSA key, 2048 bits or more; RS256),
-    /// need the claim `https://tableau.com/tenantId` = `tenant_id`, and sign in the user named
-    /// by the claim `username_claim` (Tableau's default is `"email"`). `Err` if the site is
-    /// unknown, a string is empty, or the key does not parse or is not RSA.
-    pub fn add_uat_configuration(
-        &self,
-        site: &str,
-        issuer: &str,
-        public_key_pem: &str,
-        tenant_id: &str,
-        username_claim: &str,
-    ) -> Result<(), String> {
-        self.shared.lock().add_uat_configuration(
-            site,
-            issuer,
-            public_key_pem,
-            tenant_id,
-            username_claim,
-        )
-    }
-
-    /// Adds (or replaces) a PAT for an existing user of a site. `Err` if the site or the
-    /// user is unknown.
-    pub fn add_pat(
-        &self,
-        site: &str,
-        username: &str,
-        name: &str,
-        secret: &str,
-    ) -> Result<(), String> {
-        self.shared.lock().add_pat(site, username, name, secret)
-    }
-
-    /// Enables or disables a connected app on every site that has it. Existing sessions
-    /// are not affected.
-    pub fn set_app_enabled(&self, client_id: &str, enabled: bool) {
-        self.shared.lock().set_app_enabled(client_id, enabled);
     }
 
     /// A snapshot of the counters; `active_sessions` is the number of live sessions now.

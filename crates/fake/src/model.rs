@@ -174,7 +174,7 @@ pub(crate) struct Eas {
     pub keys: Vec<PublicKey>,
     pub audience: AudienceRule,
     /// The `alg` values accepted: only what Tableau documents (RS256) unless a test opts in
-    /// to more ([`State::allow_eas_algorithms`](crate::state::State::allow_eas_algorithms)).
+    /// to more ([`Setup::allow_eas_algorithms`](crate::Setup::allow_eas_algorithms)).
     pub algorithms: Vec<String>,
 }
 

@@ -1,15 +1,14 @@
-//! The fake server's world: sites, users, connected apps, PATs, sessions, counters and the
-//! misbehaviour queue. Everything sits behind one mutex in [`Shared`]; no lock is ever held
-//! across an `.await`.
+//! The fake server's world: sites (registered through [`Setup`](crate::Setup)), sessions,
+//! counters and the misbehaviour queue, and the rules of sign-in, switch-site and sessions.
+//! Everything sits behind one mutex in [`Shared`]; no lock is ever held across an `.await`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::jwt_keys::{eas_algorithm, parse_public_key_pem, KeyKind};
 use super::jwt_rules;
-use super::model::{App, AudienceRule, Eas, Misbehaviour, Pat, Site, Stats, Uat, User, Workbook};
-use super::random::{new_luid, new_token};
+use super::model::{Misbehaviour, Site, Stats, User};
+use super::random::new_token;
 use super::requests::{Credentials, SignInRequest};
 use super::responses::ApiError;
 
@@ -96,27 +95,6 @@ impl Shared {
     }
 }
 
-fn fixed_workbooks(content_url: &str) -> Vec<Workbook> {
-    // Fixed names per site (the third one needs escaping), fresh LUIDs.
-    let names: [(&str, &str); 3] = [
-        ("Superstore", "Superstore"),
-        ("Regional Sales", "RegionalSales"),
-        ("Q&A <Draft> \"v2\"", "QADraftv2"),
-    ];
-    names
-        .iter()
-        .map(|(name, url)| Workbook {
-            luid: new_luid(),
-            name: (*name).to_string(),
-            content_url: if content_url.is_empty() {
-                (*url).to_string()
-            } else {
-                format!("{url}_{content_url}")
-            },
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------
 // The world's rules
 
@@ -139,210 +117,8 @@ impl State {
         }
     }
 
-    /// Adds a site (or returns the LUID of the existing one with that content URL).
-    pub fn add_site(&mut self, content_url: &str, name: &str) -> String {
-        if let Some(site) = self.sites.get(content_url) {
-            return site.luid.clone();
-        }
-        let site = Site {
-            luid: new_luid(),
-            content_url: content_url.to_string(),
-            name: name.to_string(),
-            users: BTreeMap::new(),
-            apps: BTreeMap::new(),
-            eas: BTreeMap::new(),
-            uat: BTreeMap::new(),
-            pats: BTreeMap::new(),
-            project_luid: new_luid(),
-            workbooks: fixed_workbooks(content_url),
-        };
-        let luid = site.luid.clone();
-        self.sites.insert(content_url.to_string(), site);
-        luid
-    }
-
     pub fn site_by_luid(&self, luid: &str) -> Option<&Site> {
         self.sites.values().find(|s| s.luid == luid)
-    }
-
-    /// Adds a user (or updates the password of an existing one when `password` is given).
-    pub fn add_user(
-        &mut self,
-        site: &str,
-        username: &str,
-        password: Option<&str>,
-    ) -> Result<String, String> {
-        let site = self
-            .sites
-            .get_mut(site)
-            .ok_or_else(|| format!("unknown site {site:?}"))?;
-        let user = site
-            .users
-            .entry(username.to_string())
-            .or_insert_with(|| User {
-                luid: new_luid(),
-                name: username.to_string(),
-                password: None,
-            });
-        if let Some(p) = password {
-            user.password = Some(p.to_string());
-        }
-        Ok(user.luid.clone())
-    }
-
-    /// Registers a connected app on a site, or adds/replaces a secret of an existing one and
-    /// updates its flags.
-    pub fn add_connected_app(
-        &mut self,
-        site: &str,
-        client_id: &str,
-        secret_id: &str,
-        secret_value: &str,
-        enabled: bool,
-        on_demand_access: bool,
-    ) -> Result<(), String> {
-        let site = self
-            .sites
-            .get_mut(site)
-            .ok_or_else(|| format!("unknown site {site:?}"))?;
-        let app = site
-            .apps
-            .entry(client_id.to_string())
-            .or_insert_with(|| App {
-                secrets: Vec::new(),
-                enabled,
-                on_demand_access,
-            });
-        if let Some(existing) = app.secrets.iter_mut().find(|(id, _)| id == secret_id) {
-            existing.1 = secret_value.to_string();
-        } else if app.secrets.len() >= 2 {
-            return Err(format!(
-                "connected app {client_id:?} already has two secrets (Tableau's limit)"
-            ));
-        } else {
-            app.secrets
-                .push((secret_id.to_string(), secret_value.to_string()));
-        }
-        app.enabled = enabled;
-        app.on_demand_access = on_demand_access;
-        Ok(())
-    }
-
-    /// Registers an external authorization server's issuer on a site, or adds a key to it
-    /// (a key already there is not added twice) and sets its audience rule.
-    pub fn add_external_authorization_server(
-        &mut self,
-        site: &str,
-        issuer: &str,
-        public_key_pem: &str,
-        audience: AudienceRule,
-    ) -> Result<(), String> {
-        if issuer.is_empty() {
-            return Err("the issuer must not be empty".into());
-        }
-        let key = parse_public_key_pem(public_key_pem)?;
-        let site = self
-            .sites
-            .get_mut(site)
-            .ok_or_else(|| format!("unknown site {site:?}"))?;
-        let eas = site.eas.entry(issuer.to_string()).or_insert_with(|| Eas {
-            keys: Vec::new(),
-            audience,
-            algorithms: vec!["RS256".to_string()],
-        });
-        if !eas.keys.contains(&key) {
-            eas.keys.push(key);
-        }
-        eas.audience = audience;
-        Ok(())
-    }
-
-    /// Lets the external authorization server `issuer` of `site` sign with `algorithms` (Tableau
-    /// documents RS256 only; the others are for tests that opt in).
-    pub fn allow_eas_algorithms(
-        &mut self,
-        site: &str,
-        issuer: &str,
-        algorithms: &[&str],
-    ) -> Result<(), String> {
-        if let Some(bad) = algorithms.iter().find(|a| eas_algorithm(a).is_none()) {
-            return Err(format!("{bad:?} is not an algorithm an EAS can sign with"));
-        }
-        let eas = self
-            .sites
-            .get_mut(site)
-            .and_then(|s| s.eas.get_mut(issuer))
-            .ok_or_else(|| {
-                format!("no external authorization server {issuer:?} on site {site:?}")
-            })?;
-        eas.algorithms = algorithms.iter().map(|a| a.to_string()).collect();
-        Ok(())
-    }
-
-    /// Registers (or replaces) the unified-access-token configuration of `issuer` on a site.
-    pub fn add_uat_configuration(
-        &mut self,
-        site: &str,
-        issuer: &str,
-        public_key_pem: &str,
-        tenant_id: &str,
-        username_claim: &str,
-    ) -> Result<(), String> {
-        if issuer.is_empty() || tenant_id.is_empty() || username_claim.is_empty() {
-            return Err("issuer, tenant id and username claim must not be empty".into());
-        }
-        let key = parse_public_key_pem(public_key_pem)?;
-        if key.kind != KeyKind::Rsa {
-            return Err("a UAT configuration needs an RSA key (UATs are RS256)".into());
-        }
-        let site = self
-            .sites
-            .get_mut(site)
-            .ok_or_else(|| format!("unknown site {site:?}"))?;
-        site.uat.insert(
-            issuer.to_string(),
-            Uat {
-                key,
-                tenant_id: tenant_id.to_string(),
-                username_claim: username_claim.to_string(),
-            },
-        );
-        Ok(())
-    }
-
-    pub fn add_pat(
-        &mut self,
-        site: &str,
-        username: &str,
-        name: &str,
-        secret: &str,
-    ) -> Result<(), String> {
-        let site = self
-            .sites
-            .get_mut(site)
-            .ok_or_else(|| format!("unknown site {site:?}"))?;
-        if !site.users.contains_key(username) {
-            return Err(format!(
-                "unknown user {username:?} on site {:?}",
-                site.content_url
-            ));
-        }
-        site.pats.insert(
-            name.to_string(),
-            Pat {
-                username: username.to_string(),
-                secret: secret.to_string(),
-            },
-        );
-        Ok(())
-    }
-
-    pub fn set_app_enabled(&mut self, client_id: &str, enabled: bool) {
-        for site in self.sites.values_mut() {
-            if let Some(app) = site.apps.get_mut(client_id) {
-                app.enabled = enabled;
-            }
-        }
     }
 
     // -- sessions ---------------------------------------------------------------------------

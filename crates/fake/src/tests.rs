@@ -386,7 +386,7 @@ async fn good_jwt_signs_in_and_token_works() {
     assert!(wbs.body.contains(r#"<project id=""#));
 
     // Another site's LUID with this token.
-    let other = fake.add_site("other", "Other");
+    let other = fake.configure(|s| s.add_site("other", "Other"));
     let ans = get(&fake, &format!("sites/{other}/workbooks"), Some(&token)).await;
     assert_error(&ans, 403, "403000");
 
@@ -448,23 +448,27 @@ async fn every_jwt_rule_has_its_sub_code() {
     let secret = app.secret_value.clone();
     let h = good_header(&app);
     // A disabled app, and an app registered only on the default site.
-    fake.add_connected_app(
-        "mysite",
-        "disabled-app",
-        "sid",
-        "a-secret-value-for-the-disabled-app",
-        false,
-        false,
-    )
+    fake.configure(|s| {
+        s.add_connected_app(
+            "mysite",
+            "disabled-app",
+            "sid",
+            "a-secret-value-for-the-disabled-app",
+            false,
+            false,
+        )
+    })
     .expect("app");
-    fake.add_connected_app(
-        "",
-        "elsewhere-app",
-        "sid2",
-        "another-secret-value",
-        true,
-        false,
-    )
+    fake.configure(|s| {
+        s.add_connected_app(
+            "",
+            "elsewhere-app",
+            "sid2",
+            "another-secret-value",
+            true,
+            false,
+        )
+    })
     .expect("app");
 
     let with = |patch: Value| {
@@ -792,14 +796,16 @@ async fn jti_is_single_use_but_only_recorded_after_the_signature() {
 #[tokio::test]
 async fn on_demand_access_creates_the_user() {
     let fake = FakeTableau::start().expect("start");
-    fake.add_connected_app(
-        "mysite",
-        "oda-app",
-        "oda-secret-id",
-        "oda-secret-value-0123456789",
-        true,
-        true,
-    )
+    fake.configure(|s| {
+        s.add_connected_app(
+            "mysite",
+            "oda-app",
+            "oda-secret-id",
+            "oda-secret-value-0123456789",
+            true,
+            true,
+        )
+    })
     .expect("app");
     let app = AppSecret {
         client_id: "oda-app".into(),
@@ -837,10 +843,19 @@ async fn on_demand_access_creates_the_user() {
     .await;
     assert_eq!(ans.status, 200, "{}", ans.body);
     // A second secret works; a third is refused.
-    fake.add_connected_app("mysite", "oda-app", "second-id", "second-value", true, true)
-        .expect("second secret");
+    fake.configure(|s| {
+        s.add_connected_app("mysite", "oda-app", "second-id", "second-value", true, true)
+    })
+    .expect("second secret");
     assert!(fake
-        .add_connected_app("mysite", "oda-app", "third-id", "third-value", true, true)
+        .configure(|s| s.add_connected_app(
+            "mysite",
+            "oda-app",
+            "third-id",
+            "third-value",
+            true,
+            true
+        ))
         .is_err());
     let app2 = AppSecret {
         secret_id: "second-id".into(),
@@ -863,7 +878,7 @@ async fn on_demand_access_creates_the_user() {
 async fn disabling_an_app_stops_new_sign_ins() {
     let fake = FakeTableau::start().expect("start");
     let app = fake.default_app();
-    fake.set_app_enabled(&app.client_id, false);
+    fake.configure(|s| s.set_app_enabled(&app.client_id, false));
     assert_jwt_rejected(
         &sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite")).await,
         126,
@@ -874,7 +889,7 @@ async fn disabling_an_app_stops_new_sign_ins() {
         126,
         "disabled",
     );
-    fake.set_app_enabled(&app.client_id, true);
+    fake.configure(|s| s.set_app_enabled(&app.client_id, true));
     assert_eq!(
         sign_in(&fake, jwt_body(&good_jwt(&fake), "mysite"))
             .await
@@ -961,20 +976,25 @@ async fn password_sign_in_needs_escaping() {
     assert_eq!(ct, "application/xml");
     assert!(body.contains("password=\""));
     // A user added later, with a password.
-    fake.add_user("mysite", "bob", Some("b0b")).expect("user");
+    fake.configure(|s| s.add_user("mysite", "bob", Some("b0b")))
+        .expect("user");
     assert_eq!(
         sign_in(&fake, password_body("bob", "b0b", "mysite"))
             .await
             .status,
         200
     );
-    assert!(fake.add_user("nosuchsite", "bob", None).is_err());
+    assert!(fake
+        .configure(|s| s.add_user("nosuchsite", "bob", None))
+        .is_err());
 }
 
 #[tokio::test]
 async fn impersonation_by_user_luid() {
     let fake = FakeTableau::start().expect("start");
-    let bob = fake.add_user("mysite", "bob", None).expect("user");
+    let bob = fake
+        .configure(|s| s.add_user("mysite", "bob", None))
+        .expect("user");
     let body = format!(
         r#"<tsRequest><credentials name="admin" password="{}"><site contentUrl="mysite"/><user id="{bob}"/></credentials></tsRequest>"#,
         xml_escape_attr(&fake.default_password())
@@ -1035,8 +1055,10 @@ async fn a_second_pat_sign_in_ends_the_first_session() {
     assert!(!fake.is_session_alive(&second));
     assert_eq!(fake.stats().active_sessions, 2);
     // Added PATs, and the API version rule.
-    assert!(fake.add_pat("mysite", "nobody", "p", "s").is_err());
-    fake.add_pat("", "admin", "admin-pat", "s3cr3t")
+    assert!(fake
+        .configure(|s| s.add_pat("mysite", "nobody", "p", "s"))
+        .is_err());
+    fake.configure(|s| s.add_pat("", "admin", "admin-pat", "s3cr3t"))
         .expect("pat");
     let admin_pat = PatSecret {
         name: "admin-pat".into(),
@@ -1230,7 +1252,7 @@ async fn switch_site() {
         401,
         "401000",
     );
-    fake.add_site("lonely", "Lonely");
+    fake.configure(|s| s.add_site("lonely", "Lonely"));
     assert_error(
         &post(&fake, "auth/switchSite", body("lonely"), Some(&token)).await,
         401,
@@ -1886,7 +1908,7 @@ async fn sign_in_at(fake: &FakeTableau, version: &str, body: String) -> Answer {
 #[tokio::test]
 async fn eas_sign_in_with_every_key_type_and_both_audience_rules() {
     let fake = FakeTableau::start().expect("start");
-    let site_luid = fake.add_site("mysite", "ignored");
+    let site_luid = fake.configure(|s| s.add_site("mysite", "ignored"));
     let me = fake.default_username();
     let rsa = TestKey::rsa();
     let p256 = TestKey::p256();
@@ -1897,16 +1919,20 @@ async fn eas_sign_in_with_every_key_type_and_both_audience_rules() {
         (EAS_SERVER, AudienceRule::Server),
     ] {
         for key in [&rsa, &p256, &p384, &ed] {
-            fake.add_external_authorization_server("mysite", issuer, &key.public_pem(), rule)
-                .expect("register");
+            fake.configure(|s| {
+                s.add_external_authorization_server("mysite", issuer, &key.public_pem(), rule)
+            })
+            .expect("register");
         }
-        fake.allow_eas_algorithms(
-            "mysite",
-            issuer,
-            &[
-                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
-            ],
-        )
+        fake.configure(|s| {
+            s.allow_eas_algorithms(
+                "mysite",
+                issuer,
+                &[
+                    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+                ],
+            )
+        })
         .expect("allow");
     }
     let cloud_aud = format!("tableau:{site_luid}");
@@ -1956,7 +1982,7 @@ async fn eas_sign_in_with_every_key_type_and_both_audience_rules() {
         }
     }
     // The Cloud audience of another site is wrong.
-    let other_luid = fake.add_site("other", "Other");
+    let other_luid = fake.configure(|s| s.add_site("other", "Other"));
     let jwt = mint_with(
         &rsa,
         &eas_header("RS256"),
@@ -1997,19 +2023,23 @@ async fn eas_rejections_have_their_sub_codes() {
     let rsa = TestKey::rsa();
     let stranger = TestKey::rsa();
     let ed = TestKey::ed25519();
-    fake.add_external_authorization_server(
-        "mysite",
-        EAS_SERVER,
-        &rsa.public_pem(),
-        AudienceRule::Server,
-    )
+    fake.configure(|s| {
+        s.add_external_authorization_server(
+            "mysite",
+            EAS_SERVER,
+            &rsa.public_pem(),
+            AudienceRule::Server,
+        )
+    })
     .expect("register");
     // ES256 and EdDSA allowed too, so that their signatures reach the key check.
-    fake.allow_eas_algorithms("mysite", EAS_SERVER, &["RS256", "ES256", "EdDSA"])
+    fake.configure(|s| s.allow_eas_algorithms("mysite", EAS_SERVER, &["RS256", "ES256", "EdDSA"]))
         .expect("allow");
     // Registered on the default site only.
-    fake.add_external_authorization_server("", EAS_CLOUD, &rsa.public_pem(), AudienceRule::Server)
-        .expect("register");
+    fake.configure(|s| {
+        s.add_external_authorization_server("", EAS_CLOUD, &rsa.public_pem(), AudienceRule::Server)
+    })
+    .expect("register");
     let h = eas_header("RS256");
     let good = || eas_claims(EAS_SERVER, "tableau", &me);
     let with = |patch: Value| patched(good(), patch);
@@ -2190,12 +2220,14 @@ async fn eas_rejections_have_their_sub_codes() {
     );
 
     // A second key for the issuer: both work, whatever the kid says.
-    fake.add_external_authorization_server(
-        "mysite",
-        EAS_SERVER,
-        &stranger.public_pem(),
-        AudienceRule::Server,
-    )
+    fake.configure(|s| {
+        s.add_external_authorization_server(
+            "mysite",
+            EAS_SERVER,
+            &stranger.public_pem(),
+            AudienceRule::Server,
+        )
+    })
     .expect("second key");
     for key in [&rsa, &stranger] {
         let jwt = mint_with(key, &header_with(json!({"kid": "no-such-kid"})), &good());
@@ -2223,30 +2255,42 @@ fn eas_and_uat_registration_errors() {
     let rsa = TestKey::rsa();
 
     let err = fake
-        .add_external_authorization_server(
-            "mysite",
-            EAS_SERVER,
-            &rsa_1024_pem(),
-            AudienceRule::Server,
-        )
+        .configure(|s| {
+            s.add_external_authorization_server(
+                "mysite",
+                EAS_SERVER,
+                &rsa_1024_pem(),
+                AudienceRule::Server,
+            )
+        })
         .expect_err("1024-bit key");
     assert!(err.contains("2048"), "{err}");
     let err = fake
-        .add_uat_configuration("mysite", UAT_ISSUER, &rsa_1024_pem(), TENANT, "email")
+        .configure(|s| {
+            s.add_uat_configuration("mysite", UAT_ISSUER, &rsa_1024_pem(), TENANT, "email")
+        })
         .expect_err("1024-bit key");
     assert!(err.contains("2048"), "{err}");
 
     let err = fake
-        .add_external_authorization_server(
-            "nope",
-            EAS_SERVER,
-            &rsa.public_pem(),
-            AudienceRule::Cloud,
-        )
+        .configure(|s| {
+            s.add_external_authorization_server(
+                "nope",
+                EAS_SERVER,
+                &rsa.public_pem(),
+                AudienceRule::Cloud,
+            )
+        })
         .expect_err("unknown site");
     assert!(err.contains("nope"), "{err}");
     assert!(fake
-        .add_uat_configuration("nope", UAT_ISSUER, &rsa.public_pem(), TENANT, "email")
+        .configure(|s| s.add_uat_configuration(
+            "nope",
+            UAT_ISSUER,
+            &rsa.public_pem(),
+            TENANT,
+            "email"
+        ))
         .is_err());
 
     let body: String = rsa
@@ -2268,23 +2312,34 @@ fn eas_and_uat_registration_errors() {
         TestKey::p521().public_pem(),
     ] {
         assert!(
-            fake.add_external_authorization_server(
+            fake.configure(|s| s.add_external_authorization_server(
                 "mysite",
                 EAS_SERVER,
                 &bad,
                 AudienceRule::Server
-            )
+            ))
             .is_err(),
             "{bad:?}"
         );
     }
     assert!(fake
-        .add_external_authorization_server("mysite", "", &rsa.public_pem(), AudienceRule::Server)
+        .configure(|s| s.add_external_authorization_server(
+            "mysite",
+            "",
+            &rsa.public_pem(),
+            AudienceRule::Server
+        ))
         .is_err());
     // UATs are RS256: an EC or Ed25519 key is refused; empty strings too.
     for key in [TestKey::p256(), TestKey::ed25519()] {
         assert!(fake
-            .add_uat_configuration("mysite", UAT_ISSUER, &key.public_pem(), TENANT, "email")
+            .configure(|s| s.add_uat_configuration(
+                "mysite",
+                UAT_ISSUER,
+                &key.public_pem(),
+                TENANT,
+                "email"
+            ))
             .is_err());
     }
     for (iss, tenant, claim) in [
@@ -2293,14 +2348,16 @@ fn eas_and_uat_registration_errors() {
         (UAT_ISSUER, TENANT, ""),
     ] {
         assert!(fake
-            .add_uat_configuration("mysite", iss, &rsa.public_pem(), tenant, claim)
+            .configure(|s| s.add_uat_configuration("mysite", iss, &rsa.public_pem(), tenant, claim))
             .is_err());
     }
     // Good ones, with CRLF line ends and surrounding blanks.
     let crlf = format!("\r\n  {}  ", rsa.public_pem().replace('\n', "\r\n"));
-    fake.add_external_authorization_server("mysite", EAS_SERVER, &crlf, AudienceRule::Server)
-        .expect("crlf pem");
-    fake.add_uat_configuration("mysite", UAT_ISSUER, &crlf, TENANT, "email")
+    fake.configure(|s| {
+        s.add_external_authorization_server("mysite", EAS_SERVER, &crlf, AudienceRule::Server)
+    })
+    .expect("crlf pem");
+    fake.configure(|s| s.add_uat_configuration("mysite", UAT_ISSUER, &crlf, TENANT, "email"))
         .expect("uat");
 }
 
@@ -2308,11 +2365,15 @@ fn eas_and_uat_registration_errors() {
 async fn unified_access_tokens() {
     let fake = FakeTableau::start().expect("start");
     let alice = "alice@corp.example";
-    let alice_luid = fake.add_user("mysite", alice, None).expect("user");
+    let alice_luid = fake
+        .configure(|s| s.add_user("mysite", alice, None))
+        .expect("user");
     let key = TestKey::rsa();
     let stranger = TestKey::rsa();
-    fake.add_uat_configuration("mysite", UAT_ISSUER, &key.public_pem(), TENANT, "upn")
-        .expect("uat");
+    fake.configure(|s| {
+        s.add_uat_configuration("mysite", UAT_ISSUER, &key.public_pem(), TENANT, "upn")
+    })
+    .expect("uat");
     let h = json!({"alg": "RS256", "typ": "JWT", "kid": "uat-key"});
     let with = |patch: Value| patched(uat_claims(alice), patch);
 
@@ -2454,7 +2515,8 @@ async fn unified_access_tokens() {
         "UAT without isUat",
     );
     // Nor is it valid on another site.
-    fake.add_user("", alice, None).expect("user");
+    fake.configure(|s| s.add_user("", alice, None))
+        .expect("user");
     let jwt = mint_with(&key, &h, &uat_claims(alice));
     assert_jwt_rejected(&sign_in(&fake, uat_body(&jwt, "")).await, 126, "other site");
 
@@ -2488,8 +2550,10 @@ async fn unified_access_tokens() {
 
     // A new configuration for the issuer replaces the old one (key, tenant, claim).
     let rotated = TestKey::rsa();
-    fake.add_uat_configuration("mysite", UAT_ISSUER, &rotated.public_pem(), "t2", "email")
-        .expect("replace");
+    fake.configure(|s| {
+        s.add_uat_configuration("mysite", UAT_ISSUER, &rotated.public_pem(), "t2", "email")
+    })
+    .expect("replace");
     let claims = json!({
         "iss": UAT_ISSUER,
         "email": alice,

@@ -1,0 +1,260 @@
+//! [`Setup`]: what a test registers in the fake's world (sites, users, connected apps, external
+//! authorization servers, UAT configurations, PATs). Written once, used by
+//! [`FakeTableau::configure`](crate::FakeTableau::configure), by the defaults made at start and
+//! by the Python binding.
+
+use std::collections::BTreeMap;
+
+use super::jwt_keys::{eas_algorithm, parse_public_key_pem, KeyKind};
+use super::model::{App, AudienceRule, Eas, Pat, Site, Uat, User, Workbook};
+use super::random::new_luid;
+use super::state::State;
+
+/// The fake's world, open for registration while the server waits: see
+/// [`FakeTableau::configure`](crate::FakeTableau::configure).
+pub struct Setup<'a> {
+    state: &'a mut State,
+}
+
+impl<'a> Setup<'a> {
+    pub(crate) fn new(state: &'a mut State) -> Self {
+        Setup { state }
+    }
+
+    /// The site with this content URL; `Err` names it when there is none.
+    fn site_mut(&mut self, content_url: &str) -> Result<&mut Site, String> {
+        self.state
+            .sites
+            .get_mut(content_url)
+            .ok_or_else(|| format!("unknown site {content_url:?}"))
+    }
+
+    /// Adds a site and returns its LUID (uuid4). Idempotent per `content_url`: an existing
+    /// site keeps its LUID and name.
+    pub fn add_site(&mut self, content_url: &str, name: &str) -> String {
+        if let Some(site) = self.state.sites.get(content_url) {
+            return site.luid.clone();
+        }
+        let site = Site {
+            luid: new_luid(),
+            content_url: content_url.to_string(),
+            name: name.to_string(),
+            users: BTreeMap::new(),
+            apps: BTreeMap::new(),
+            eas: BTreeMap::new(),
+            uat: BTreeMap::new(),
+            pats: BTreeMap::new(),
+            project_luid: new_luid(),
+            workbooks: fixed_workbooks(content_url),
+        };
+        let luid = site.luid.clone();
+        self.state.sites.insert(content_url.to_string(), site);
+        luid
+    }
+
+    /// Adds a user to a site (by content URL) and returns its LUID; an existing user keeps
+    /// its LUID (and gets the new password when one is given). `Err` if the site is unknown.
+    pub fn add_user(
+        &mut self,
+        site: &str,
+        username: &str,
+        password: Option<&str>,
+    ) -> Result<String, String> {
+        let site = self.site_mut(site)?;
+        let user = site
+            .users
+            .entry(username.to_string())
+            .or_insert_with(|| User {
+                luid: new_luid(),
+                name: username.to_string(),
+                password: None,
+            });
+        if let Some(p) = password {
+            user.password = Some(p.to_string());
+        }
+        Ok(user.luid.clone())
+    }
+
+    /// Registers a direct-trust connected app on a site (by content URL). Calling it again
+    /// with the same client id adds a second secret (or replaces the value of the same secret
+    /// id) and updates the flags. `Err` if the site is unknown or the app would get a third
+    /// secret (Tableau allows two).
+    pub fn add_connected_app(
+        &mut self,
+        site: &str,
+        client_id: &str,
+        secret_id: &str,
+        secret_value: &str,
+        enabled: bool,
+        on_demand_access: bool,
+    ) -> Result<(), String> {
+        let site = self.site_mut(site)?;
+        let app = site
+            .apps
+            .entry(client_id.to_string())
+            .or_insert_with(|| App {
+                secrets: Vec::new(),
+                enabled,
+                on_demand_access,
+            });
+        if let Some(existing) = app.secrets.iter_mut().find(|(id, _)| id == secret_id) {
+            existing.1 = secret_value.to_string();
+        } else if app.secrets.len() >= 2 {
+            return Err(format!(
+                "connected app {client_id:?} already has two secrets (Tableau's limit)"
+            ));
+        } else {
+            app.secrets
+                .push((secret_id.to_string(), secret_value.to_string()));
+        }
+        app.enabled = enabled;
+        app.on_demand_access = on_demand_access;
+        Ok(())
+    }
+
+    /// Registers an external authorization server (a connected app with OAuth 2.0 trust) on a
+    /// site (by content URL): JWTs whose claim `iss` is `issuer` are verified with
+    /// `public_key_pem`, a SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`) of an RSA
+    /// (2048 to 8192 bits), EC P-256 / P-384 or Ed25519 key, and their `aud` with `audience`.
+    /// Calling it again for the same issuer adds a key (one already there is not added twice;
+    /// the header `kid` does not pick the key: each key of the issuer whose type fits `alg` is
+    /// tried) and sets the audience rule.
+    /// `Err` if the site is unknown, the issuer empty, or the PEM does not parse or holds
+    /// another kind of key; an RSA key under 2048 bits is refused here (Tableau: 10088).
+    pub fn add_external_authorization_server(
+        &mut self,
+        site: &str,
+        issuer: &str,
+        public_key_pem: &str,
+        audience: AudienceRule,
+    ) -> Result<(), String> {
+        if issuer.is_empty() {
+            return Err("the issuer must not be empty".into());
+        }
+        let key = parse_public_key_pem(public_key_pem)?;
+        let site = self.site_mut(site)?;
+        let eas = site.eas.entry(issuer.to_string()).or_insert_with(|| Eas {
+            keys: Vec::new(),
+            audience,
+            algorithms: vec!["RS256".to_string()],
+        });
+        if !eas.keys.contains(&key) {
+            eas.keys.push(key);
+        }
+        eas.audience = audience;
+        Ok(())
+    }
+
+    /// Lets an external authorization server sign with more algorithms than the RS256 that
+    /// Tableau documents (for tests of our signer's other algorithms).
+    pub fn allow_eas_algorithms(
+        &mut self,
+        site: &str,
+        issuer: &str,
+        algorithms: &[&str],
+    ) -> Result<(), String> {
+        if let Some(bad) = algorithms.iter().find(|a| eas_algorithm(a).is_none()) {
+            return Err(format!("{bad:?} is not an algorithm an EAS can sign with"));
+        }
+        let eas = self
+            .state
+            .sites
+            .get_mut(site)
+            .and_then(|s| s.eas.get_mut(issuer))
+            .ok_or_else(|| {
+                format!("no external authorization server {issuer:?} on site {site:?}")
+            })?;
+        eas.algorithms = algorithms.iter().map(|a| a.to_string()).collect();
+        Ok(())
+    }
+
+    /// Registers (or replaces) a unified-access-token configuration on a site (by content
+    /// URL): sign-ins with `isUat="true"` and claim `iss` = `issuer` are verified with
+    /// `public_key_pem` (SubjectPublicKeyInfo PEM of an RSA key, 2048 bits or more; RS256),
+    /// need the claim `https://tableau.com/tenantId` = `tenant_id`, and sign in the user named
+    /// by the claim `username_claim` (Tableau's default is `"email"`). `Err` if the site is
+    /// unknown, a string is empty, or the key does not parse or is not RSA.
+    pub fn add_uat_configuration(
+        &mut self,
+        site: &str,
+        issuer: &str,
+        public_key_pem: &str,
+        tenant_id: &str,
+        username_claim: &str,
+    ) -> Result<(), String> {
+        if issuer.is_empty() || tenant_id.is_empty() || username_claim.is_empty() {
+            return Err("issuer, tenant id and username claim must not be empty".into());
+        }
+        let key = parse_public_key_pem(public_key_pem)?;
+        if key.kind != KeyKind::Rsa {
+            return Err("a UAT configuration needs an RSA key (UATs are RS256)".into());
+        }
+        let site = self.site_mut(site)?;
+        site.uat.insert(
+            issuer.to_string(),
+            Uat {
+                key,
+                tenant_id: tenant_id.to_string(),
+                username_claim: username_claim.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Adds (or replaces) a PAT for an existing user of a site. `Err` if the site or the
+    /// user is unknown.
+    pub fn add_pat(
+        &mut self,
+        site: &str,
+        username: &str,
+        name: &str,
+        secret: &str,
+    ) -> Result<(), String> {
+        let site = self.site_mut(site)?;
+        if !site.users.contains_key(username) {
+            return Err(format!(
+                "unknown user {username:?} on site {:?}",
+                site.content_url
+            ));
+        }
+        site.pats.insert(
+            name.to_string(),
+            Pat {
+                username: username.to_string(),
+                secret: secret.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Enables or disables a connected app on every site that has it. Existing sessions
+    /// are not affected.
+    pub fn set_app_enabled(&mut self, client_id: &str, enabled: bool) {
+        for site in self.state.sites.values_mut() {
+            if let Some(app) = site.apps.get_mut(client_id) {
+                app.enabled = enabled;
+            }
+        }
+    }
+}
+
+fn fixed_workbooks(content_url: &str) -> Vec<Workbook> {
+    // Fixed names per site (the third one needs escaping), fresh LUIDs.
+    let names: [(&str, &str); 3] = [
+        ("Superstore", "Superstore"),
+        ("Regional Sales", "RegionalSales"),
+        ("Q&A <Draft> \"v2\"", "QADraftv2"),
+    ];
+    names
+        .iter()
+        .map(|(name, url)| Workbook {
+            luid: new_luid(),
+            name: (*name).to_string(),
+            content_url: if content_url.is_empty() {
+                (*url).to_string()
+            } else {
+                format!("{url}_{content_url}")
+            },
+        })
+        .collect()
+}
