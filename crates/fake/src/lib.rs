@@ -269,8 +269,6 @@ impl FakeTableau {
         self.client_identity.clone()
     }
 
-    /// Stops the server: closes the listener and every connection, joins the thread.
-    /// Idempotent. The state (sessions, stats) stays readable.
     /// Tell the server to stop, without waiting for its thread to finish: for callers that
     /// must not block (a Python object being dropped while holding the GIL, which the server
     /// thread may need to log).
@@ -286,6 +284,8 @@ impl FakeTableau {
         }
     }
 
+    /// Stops the server: closes the listener and every connection, joins the thread.
+    /// Idempotent. The state (sessions, stats) stays readable.
     pub fn stop(&self) {
         let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(handle) = handle {
