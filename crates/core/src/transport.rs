@@ -96,6 +96,11 @@ impl Process {
     }
 }
 
+/// TLS is rustls over AWS-LC, verifying against the OS trust store (rustls-platform-verifier)
+/// plus `ca_bundle`. A process's first https request draws AWS-LC's first random bytes (the
+/// key share of the handshake): AWS-LC is built to seed from the OS rather than from CPU Jitter
+/// Entropy, which cost ~50 ms there in every process; the cause, the figures and why this is
+/// not weaker are in `.cargo/config.toml`.
 fn build_client(cfg: &TransportConfig) -> Result<reqwest::Client> {
     let mut b = reqwest::Client::builder()
         .user_agent(USER_AGENT)
