@@ -190,7 +190,7 @@ impl Entry {
         P: FnOnce(Option<&Secret>) -> Option<Option<Session>>,
         S: FnOnce(Option<Secret>, bool) -> BoxFuture<'static, Result<Session>>,
     {
-        let pid = std::process::id();
+        let pid = super::transport::pid();
         // Looked with no lock held: a look may log, and a log record may wait for the GIL,
         // which a thread waiting on our lock could hold.
         let retired = match self.current_or_waiting(pid) {
@@ -273,7 +273,7 @@ impl Entry {
 
     /// This process's sign-in in flight, if there is one.
     pub fn in_flight(&self) -> Option<PendingSignIn> {
-        let pid = std::process::id();
+        let pid = super::transport::pid();
         match &lock(&self.flight).in_flight {
             Some(f) if f.pid == pid => Some(f.pending.clone()),
             _ => None,

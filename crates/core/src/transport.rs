@@ -4,6 +4,8 @@
 //! exist in the child, so dropping it could hang or crash) and builds its own.
 
 use std::collections::HashMap;
+#[cfg(unix)]
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
@@ -28,10 +30,41 @@ pub struct Process {
 
 static CURRENT: Mutex<Option<&'static Process>> = Mutex::new(None);
 
+/// This process's id, for the fork checks (here, in the session cache and the shared caches),
+/// which run on every call: read once per process, as `std::process::id()` is a `getpid`
+/// system call each time on Linux. A forked child forgets the parent's (a `pthread_atfork`
+/// child handler) and reads its own on first use.
+#[cfg(unix)]
+pub fn pid() -> u32 {
+    static PID: AtomicU32 = AtomicU32::new(0);
+    static FORGET_AFTER_FORK: Once = Once::new();
+    extern "C" fn forget() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    let known = PID.load(Ordering::Relaxed);
+    if known != 0 {
+        return known;
+    }
+    // Registered before the first read, so no child ever keeps a parent's id.
+    FORGET_AFTER_FORK.call_once(|| {
+        // SAFETY: registers a child handler that only stores to an atomic.
+        unsafe { libc::pthread_atfork(None, None, Some(forget)) };
+    });
+    let pid = std::process::id();
+    PID.store(pid, Ordering::Relaxed);
+    pid
+}
+
+/// This process's id (no fork here; reading it is cheap).
+#[cfg(not(unix))]
+pub fn pid() -> u32 {
+    std::process::id()
+}
+
 /// This process's state, built on first use or after a fork. The lock is never held while the
 /// runtime is built (a fork taken meanwhile would leave the child's copy locked for good).
 pub fn process() -> &'static Process {
-    let pid = std::process::id();
+    let pid = pid();
     let forked = match current() {
         Some(p) if p.pid == pid => return p,
         // Inherited from the parent across fork(): leave it alone forever.
@@ -257,6 +290,12 @@ mod tests {
         let _c2 = process().http(&TransportConfig::default()).unwrap();
         drop(c1);
         assert_eq!(process().clients.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_process_id_is_this_process_s() {
+        assert_eq!(pid(), std::process::id());
+        assert_eq!(pid(), std::process::id());
     }
 
     #[test]

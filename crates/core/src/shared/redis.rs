@@ -136,7 +136,7 @@ impl RedisCache {
         if !force && monotonic_ns() < self.skip_until.load(Ordering::Relaxed) {
             return None;
         }
-        let pid = std::process::id();
+        let pid = crate::transport::pid();
         {
             let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
             match slot.take() {

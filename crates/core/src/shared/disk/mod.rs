@@ -180,7 +180,7 @@ impl DiskCache {
     /// The opened directory, if it exists, is ours and is private (`None`: the cache cannot be
     /// used). Opened and checked once per process, and again in a forked child.
     fn handle(&self) -> Option<Arc<PrivateDir>> {
-        let pid = std::process::id();
+        let pid = crate::transport::pid();
         if let Some((p, handle)) = &*self.prepared.lock().unwrap_or_else(|e| e.into_inner()) {
             if *p == pid {
                 return handle.clone();
