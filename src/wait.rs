@@ -1,5 +1,6 @@
 //! Blocking on the runtime from a Python thread: the GIL is released while waiting, and
-//! signals are checked every 50 ms so Ctrl-C stops a hung call promptly.
+//! signals are checked every 50 ms so Ctrl-C stops a hung call promptly. Log records the work
+//! makes are emitted by the waiting thread each time it wakes (`logs.rs`).
 
 use std::future::Future;
 use std::sync::mpsc::{sync_channel, RecvTimeoutError};
@@ -8,6 +9,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 
 use super::errors::to_pyerr;
+use super::logs;
 use tca_core::error::{Error, Result};
 use tca_core::transport;
 
@@ -22,13 +24,17 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
 {
     let (tx, rx) = sync_channel(1);
-    let handle = transport::process().runtime().spawn(async move {
+    let records = logs::Kept::default();
+    let work = logs::handing_to(records.sink(), async move {
         let _ = tx.send(fut.await);
     });
+    let handle = transport::process().runtime().spawn(work);
     let mut rx = rx;
     loop {
         let (received, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
         rx = back;
+        // The records so far (all of them once the answer is in: they were kept before it).
+        records.emit(py);
         match received {
             Ok(result) => return result.map_err(to_pyerr),
             Err(RecvTimeoutError::Timeout) => {
