@@ -71,8 +71,19 @@ pub fn process() -> &'static Process {
         Some(_) => true,
         None => false,
     };
+    // One worker. Its work is I/O and small parses for a Python process, which one thread
+    // drives with room to spare; what a second worker added was latency: each time a task
+    // arrived, the worker that took it woke the other one "to search for more work" (tokio's
+    // rule for the last searching worker), which found none and slept again: about two futex
+    // calls and two context switches per sign-in (~40% of the futex calls of a sign-in loop,
+    // `perf record -e syscalls:sys_enter_futex`), and on a 2-core machine the woken worker took
+    // a core from the caller or the server. Blocking work (a `Jwt` callable, key stretching,
+    // DNS) runs on the blocking pool. The worker does not wait for the GIL for the calls Python
+    // waits on: their log records go to the waiting thread and asyncio futures are completed by
+    // their loop (`logs.rs`, `aio.rs` in the binding); only work nobody waits for (the
+    // single-flight sign-in task) logs from the worker itself.
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(1)
         .thread_name("tableau-auth")
         .enable_all()
         .build()
