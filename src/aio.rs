@@ -123,9 +123,13 @@ mod inbox {
             if ends {
                 self.wake();
             } else if was_empty && !self.log_timer.swap(true, Ordering::SeqCst) {
-                let inbox = self.clone();
+                // Weak: a timer does not keep a closed loop's inbox (and its sockets) open.
+                let inbox = Arc::downgrade(self);
                 transport::process().runtime().spawn(async move {
                     tokio::time::sleep(LOG_DELAY).await;
+                    let Some(inbox) = inbox.upgrade() else {
+                        return;
+                    };
                     // Disarmed before looking, so a record queued meanwhile arms a new timer
                     // or is seen here.
                     inbox.log_timer.store(false, Ordering::SeqCst);
