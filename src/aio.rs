@@ -9,7 +9,8 @@
 //!   and emits the records. No runtime thread attaches to Python for it.
 //! - Where a loop has no `add_reader` (Windows' proactor loop), through pyo3-async-runtimes'
 //!   generic bridge: it completes the future from a blocking-pool thread that attaches
-//!   (`exit.rs` keeps that thread's Python state, and stops it once Python exits).
+//!   (`exit.rs` keeps that thread's Python state, and stops it once Python exits). Errors
+//!   become exceptions there too, not on the worker.
 //!
 //! The inbox replaced the bridge on Unix for speed: per `await aclient.sign_in()` the bridge
 //! spawned two tasks, handed the result to a blocking-pool thread (a futex wake-up and a
@@ -21,11 +22,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
 use pyo3_async_runtimes::generic::{self, ContextExt, JoinError, Runtime};
 use pyo3_async_runtimes::TaskLocals;
 
 use super::errors::to_pyerr;
 use super::exit;
+use super::logs;
 use tca_core::error::Result;
 use tca_core::transport;
 
@@ -44,9 +47,27 @@ where
         }
     }
     let locals = generic::get_current_locals::<ProcessRuntime>(py)?;
-    generic::future_into_py_with_locals::<ProcessRuntime, _, T>(py, locals, async move {
-        fut.await.map_err(to_pyerr)
+    generic::future_into_py_with_locals::<ProcessRuntime, _, Converted<T>>(py, locals, async move {
+        Ok(Converted(fut.await))
     })
+}
+
+/// A result whose error becomes a Python exception only when the bridge converts it, on the
+/// thread that completes the future (attached there anyway), not on the runtime's worker.
+struct Converted<T>(Result<T>);
+
+impl<'py, T: IntoPyObject<'py>> IntoPyObject<'py> for Converted<T> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        logs::flush_later(py);
+        match self.0 {
+            Ok(value) => value.into_bound_py_any(py),
+            Err(e) => Err(to_pyerr(e)),
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -167,6 +188,9 @@ mod inbox {
                     Delivery::Done { future, outcome } => complete(future.bind(py), outcome),
                 }
             }
+            // Before any awaiting task resumes (set_result only schedules it): the records of
+            // runtime work nobody collects, e.g. a single-flight sign-in these futures waited on.
+            logs::flush_later(py);
         }
     }
 

@@ -8,16 +8,22 @@
 //! event loop is woken for it). That thread is attached to Python anyway, so the runtime
 //! thread never waits for the GIL for a log record: the one `info!` per sign-in used to cost a
 //! GIL wait and a Python thread state made and deleted on a tokio worker, ~30 µs. Records of
-//! work nobody waits for (the single-flight sign-in task, shared-cache upkeep, the fake) are
-//! emitted from their own thread.
+//! other work on the runtime (the single-flight sign-in task, shared-cache upkeep) are queued,
+//! and emitted in order by the next Python thread that the runtime wakes (the callers of that
+//! sign-in, before they return) or else within 50 ms by a blocking-pool thread: the runtime's
+//! one worker must never wait for the GIL (in a stampede of 1,000 threads that wake every 50 ms
+//! to check for Ctrl-C, such a wait stalled every task of the runtime for up to a second).
+//! Records made on other threads (the fake's, Python's) are emitted where they are made.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 
 use log::{Level, Log, Metadata, Record};
 use pyo3::prelude::*;
 
 use super::exit;
+use tca_core::transport;
 
 /// The pyo3-log logger every record goes through (its level checks are live: `logging`
 /// configured after import, or pytest's caplog, takes effect).
@@ -88,6 +94,87 @@ pub fn emit(_py: Python<'_>, r: &OwnedRecord) {
     }
 }
 
+/// Records made on a runtime thread outside any sink (the single-flight sign-in task, shared
+/// cache upkeep), in order, with the id of the process they were made in (a forked child drops
+/// its parent's).
+static LATER: Mutex<(u32, Vec<OwnedRecord>)> = Mutex::new((0, Vec::new()));
+/// Records queued in `LATER`, or taken from it and not emitted yet.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+/// Held by whoever emits a batch taken from `LATER`, until it is emitted.
+static EMITTING: Mutex<()> = Mutex::new(());
+/// The process whose backstop timer is set (0: none; tagged, as a forked child has no timers).
+static BACKSTOP: AtomicU32 = AtomicU32::new(0);
+
+/// Queue a record made on a runtime thread outside any sink. No Python here. The Python
+/// threads that wait on the runtime emit it when they wake (`flush_later`): the callers of a
+/// single-flight sign-in, before they get its session. If none does within [`LATER_DELAY`], a
+/// blocking-pool thread does.
+fn later(record: OwnedRecord) {
+    let me = transport::pid();
+    {
+        let mut later = lock(&LATER);
+        if later.0 != me {
+            *later = (me, Vec::new());
+            PENDING.store(0, Ordering::SeqCst);
+        }
+        later.1.push(record);
+        PENDING.fetch_add(1, Ordering::SeqCst);
+    }
+    if BACKSTOP.swap(me, Ordering::SeqCst) != me {
+        let runtime = transport::process().runtime();
+        runtime.spawn(async {
+            tokio::time::sleep(LATER_DELAY).await;
+            // Cleared before looking, so a record queued meanwhile sets a new timer or is seen.
+            BACKSTOP.store(0, Ordering::SeqCst);
+            if PENDING.load(Ordering::SeqCst) > 0 {
+                transport::process().runtime().spawn_blocking(|| {
+                    exit::attach(flush_later);
+                });
+            }
+        });
+    }
+}
+
+/// At most this long between a queued record and a blocking-pool thread emitting it.
+const LATER_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Emit, from this attached thread, every record queued by [`later`] so far; if another thread
+/// is emitting a batch, wait until it is done. So a caller that got the session of a
+/// single-flight sign-in finds its records in `logging`, as when they were emitted by the task.
+pub fn flush_later(py: Python<'_>) {
+    thread_local! {
+        /// This thread is emitting a batch (a `logging` handler that calls us back must not
+        /// wait for itself).
+        static EMITS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if PENDING.load(Ordering::SeqCst) == 0 || EMITS.with(|e| e.get()) {
+        return;
+    }
+    // Taken with the GIL released while waiting: its holder may be waiting for the GIL.
+    let _emitting = loop {
+        match EMITTING.try_lock() {
+            Ok(guard) => break guard,
+            Err(TryLockError::Poisoned(p)) => break p.into_inner(),
+            Err(TryLockError::WouldBlock) => py.detach(|| drop(lock(&EMITTING))),
+        }
+    };
+    let me = transport::pid();
+    let records = {
+        let mut later = lock(&LATER);
+        if later.0 != me {
+            *later = (me, Vec::new());
+            PENDING.store(0, Ordering::SeqCst);
+        }
+        std::mem::take(&mut later.1)
+    };
+    EMITS.with(|e| e.set(true));
+    for record in &records {
+        emit(py, record);
+    }
+    EMITS.with(|e| e.set(false));
+    PENDING.fetch_sub(records.len(), Ordering::SeqCst);
+}
+
 struct UntilExit;
 
 /// Python logger names stay under the package: `tca_core::client` logs to
@@ -123,20 +210,23 @@ impl Log for UntilExit {
             return;
         }
         let target = python_target(record.target());
+        let owned = || OwnedRecord {
+            level: record.level(),
+            target: target
+                .clone()
+                .unwrap_or_else(|| record.target().to_string()),
+            message: record.args().to_string(),
+            module_path: record.module_path().map(str::to_string),
+            file: record.file().map(str::to_string),
+            line: record.line(),
+        };
         // Inside work a Python thread waits for: hand the record to that thread.
-        let handed = SINK.try_with(|sink| {
-            sink(OwnedRecord {
-                level: record.level(),
-                target: target
-                    .clone()
-                    .unwrap_or_else(|| record.target().to_string()),
-                message: record.args().to_string(),
-                module_path: record.module_path().map(str::to_string),
-                file: record.file().map(str::to_string),
-                line: record.line(),
-            })
-        });
-        if handed.is_ok() {
+        if SINK.try_with(|sink| sink(owned())).is_ok() {
+            return;
+        }
+        // Elsewhere on the runtime: to the emitter, never waiting for the GIL here.
+        if transport::on_runtime_thread() {
+            later(owned());
             return;
         }
         let Some(python) = PYTHON.get() else {

@@ -33,8 +33,10 @@ where
     loop {
         let (received, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
         rx = back;
-        // The records so far (all of them once the answer is in: they were kept before it).
+        // The records so far (all of them once the answer is in: they were kept before it),
+        // and those of runtime work nobody collects, e.g. the single-flight sign-in we wait on.
         records.emit(py);
+        logs::flush_later(py);
         match received {
             Ok(result) => return result.map_err(to_pyerr),
             Err(RecvTimeoutError::Timeout) => {

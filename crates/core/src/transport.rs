@@ -78,13 +78,13 @@ pub fn process() -> &'static Process {
     // calls and two context switches per sign-in (~40% of the futex calls of a sign-in loop,
     // `perf record -e syscalls:sys_enter_futex`), and on a 2-core machine the woken worker took
     // a core from the caller or the server. Blocking work (a `Jwt` callable, key stretching,
-    // DNS) runs on the blocking pool. The worker does not wait for the GIL for the calls Python
-    // waits on: their log records go to the waiting thread and asyncio futures are completed by
-    // their loop (`logs.rs`, `aio.rs` in the binding); only work nobody waits for (the
-    // single-flight sign-in task) logs from the worker itself.
+    // DNS) runs on the blocking pool, and the worker never waits for the GIL: the binding hands
+    // the log records made here to Python threads and has asyncio futures completed by their
+    // own loop (`logs.rs`, `aio.rs`; `on_runtime_thread` tells it where it is).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("tableau-auth")
+        .on_thread_start(|| RUNTIME_THREAD.with(|t| t.set(true)))
         .enable_all()
         .build()
         .expect("cannot start the tokio runtime (out of threads or memory?)");
@@ -109,6 +109,15 @@ pub fn process() -> &'static Process {
         log::debug!("process {pid} was forked: built a new runtime and HTTP client");
     }
     p
+}
+
+thread_local! {
+    static RUNTIME_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True on the threads of this process's runtime (its worker and its blocking pool).
+pub fn on_runtime_thread() -> bool {
+    RUNTIME_THREAD.with(|t| t.get())
 }
 
 fn current() -> Option<&'static Process> {
@@ -301,6 +310,21 @@ mod tests {
         let _c2 = process().http(&TransportConfig::default()).unwrap();
         drop(c1);
         assert_eq!(process().clients.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn runtime_threads_know_they_are() {
+        assert!(!on_runtime_thread());
+        let on_worker = process()
+            .runtime()
+            .block_on(process().runtime().spawn(async { on_runtime_thread() }))
+            .unwrap();
+        assert!(on_worker);
+        let on_blocking = process()
+            .runtime()
+            .block_on(process().runtime().spawn_blocking(on_runtime_thread))
+            .unwrap();
+        assert!(on_blocking);
     }
 
     #[test]
