@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 from typing import List
@@ -114,6 +115,47 @@ def test_errors_are_the_same_typed_exceptions(fake: FakeTableau) -> None:
     assert info.value.code == "401001" and "contentUrl" in str(info.value)
     with pytest.raises(tca.ConfigurationError):
         tca.AsyncClient(fake.url, site="x", credentials=creds, timeout=-1)
+
+
+def test_log_records_of_an_awaited_call_are_in_logging_when_it_returns(
+    fake: FakeTableau, caplog: pytest.LogCaptureFixture
+) -> None:
+    # They are emitted by the event loop's thread (src/aio.rs), before the awaiting task resumes.
+    caplog.set_level(logging.INFO, logger="tableau_connected_auth")
+    client = aclient(fake)
+
+    async def main() -> List[str]:
+        await client.sign_in()
+        return [r.getMessage() for r in caplog.records]
+
+    seen = asyncio.run(main())
+    assert any("signed in" in m for m in seen)
+    assert all(r.name.startswith("tableau_connected_auth.core.") for r in caplog.records)
+
+
+def test_a_loop_without_add_reader_still_works(fake: FakeTableau) -> None:
+    # Windows' proactor loop has no add_reader: its futures are completed through
+    # pyo3-async-runtimes' bridge instead of the loop's inbox (src/aio.rs).
+    class NoReader(asyncio.SelectorEventLoop):
+        def add_reader(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+    good = aclient(fake)
+    creds = fake.connected_app.credentials(fake.username, scopes=["tableau:content:read"])
+    bad = tca.AsyncClient(fake.url, site="nope", credentials=creds)
+
+    async def main() -> str:
+        session = await good.sign_in()
+        with pytest.raises(tca.SignInError) as info:
+            await bad.sign_in()
+        assert info.value.code == "401001"
+        return session.site_content_url
+
+    loop = NoReader()
+    try:
+        assert loop.run_until_complete(main()) == fake.site
+    finally:
+        loop.close()
 
 
 def test_async_with_signs_out_and_sign_in_is_fresh(fake: FakeTableau) -> None:
