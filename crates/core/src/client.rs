@@ -57,7 +57,7 @@ impl Client {
             CacheChoice::Memory => (sessions::entry(key, kept), None),
             CacheChoice::Shared(c) => (
                 sessions::entry(key, kept),
-                Some(Arc::new(SharedSlot::new(c.clone(), &creds, key)?)),
+                Some(Arc::new(SharedSlot::new(c.store(), &creds, key)?)),
             ),
             CacheChoice::Off => (Arc::new(Entry::private()), None),
         };

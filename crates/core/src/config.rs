@@ -152,11 +152,7 @@ impl TransportConfig {
         }
         self.ca_bundle_pem()?;
         self.client_identity_pem()?;
-        if self.connect_timeout.is_zero() {
-            return Err(Error::Configuration(
-                "connect_timeout must be above 0 seconds".into(),
-            ));
-        }
+        Seconds::CONNECT_TIMEOUT.check(self.connect_timeout.as_secs_f64())?;
         Ok(())
     }
 }

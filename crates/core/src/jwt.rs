@@ -18,8 +18,7 @@ use super::error::{Error, Result};
 use super::keys::{Algorithm, SigningKey};
 use super::redact::Secret;
 
-/// Tableau rejects an `exp` more than 10 minutes ahead.
-pub const MAX_LIFETIME: Duration = Duration::from_secs(600);
+/// A JWT's lifetime when none is given (the bounds are `config::Seconds::JWT_LIFETIME`).
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 /// `iat` and `nbf` are set this far in the past to absorb clock skew, as Tableau's own code does.
 const BACKDATE_SECS: u64 = 5;

@@ -76,7 +76,6 @@ pub enum SharedCache {
 
 /// The shared cache as seen by one cache key and one credential secret.
 pub struct SharedSlot {
-    cache: SharedCache,
     store: Arc<dyn SharedStore>,
     material: Material,
     key: CacheKey,
@@ -194,19 +193,22 @@ impl SharedSlot {
     /// The slot for `key`. Fails for credentials without a secret of their own (a `Jwt`
     /// minted elsewhere): there is nothing to seal the entry with. No slow work here: a
     /// password is stretched on first use, on a blocking thread.
-    pub fn new(cache: SharedCache, creds: &Credentials, key: CacheKey) -> Result<SharedSlot> {
+    pub fn new(
+        store: Arc<dyn SharedStore>,
+        creds: &Credentials,
+        key: CacheKey,
+    ) -> Result<SharedSlot> {
         let material = Material::of(creds).ok_or_else(|| {
             Error::Configuration(format!(
                 "{} needs credentials with a secret of their own to encrypt the cached session \
                  (a connected app, an external authorization server or unified access token \
                  key, a personal access token or a password); a Jwt minted elsewhere has none: \
                  use cache=\"memory\"",
-                cache.store().name()
+                store.name()
             ))
         })?;
         let slot = SharedSlot {
-            store: cache.store(),
-            cache,
+            store,
             material,
             key,
             sealer: OnceLock::new(),
@@ -241,11 +243,7 @@ impl SharedSlot {
 
     /// The same cache and secret for another key (after a site switch).
     pub fn for_key(&self, creds: &Credentials, key: CacheKey) -> Result<SharedSlot> {
-        SharedSlot::new(self.cache.clone(), creds, key)
-    }
-
-    pub fn cache(&self) -> &SharedCache {
-        &self.cache
+        SharedSlot::new(self.store.clone(), creds, key)
     }
 
     /// The sealer, made here if an entry point did not await [`SharedSlot::sealer`] first.
