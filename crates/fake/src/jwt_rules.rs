@@ -102,6 +102,8 @@ pub(crate) struct Verified {
     pub username: String,
     /// The payload JSON text as received (decoded from base64url).
     pub claims_json: String,
+    /// The `scp` claim: what the session it opens may do (see `scopes.rs`).
+    pub scopes: Vec<String>,
 }
 
 /// A JWT split and decoded, not yet verified.
@@ -231,9 +233,22 @@ pub(crate) fn verify(
             )?
         }
     };
+    // `scp` was checked to be an array of strings above.
+    let scopes = token
+        .claims
+        .get("scp")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Verified {
         username,
         claims_json: token.claims_json,
+        scopes,
     })
 }
 

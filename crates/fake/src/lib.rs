@@ -115,6 +115,7 @@ mod model;
 mod random;
 mod requests;
 mod responses;
+mod scopes;
 mod server;
 mod setup;
 mod state;

@@ -30,6 +30,7 @@ use super::responses::{
     credentials_body, error_body, rate_limit_html_page, server_info_body, session_body,
     sso_html_page, workbooks_body, ApiError, Format, HTML_CONTENT_TYPE,
 };
+use super::scopes;
 use super::state::{parse_version, Session, Shared, SignedIn, State};
 
 /// Largest accepted request body (bytes); above it the answer is 413.
@@ -503,6 +504,10 @@ fn answer(st: &mut State, req: &ReadRequest, api: &ApiPath<'_>) -> Result<Reply,
         }
         Route::Workbooks(luid) => {
             let session = require_token(st, &req.auth, now)?.1;
+            scopes::require(
+                &session,
+                &["tableau:content:read", "tableau:workbooks:read"],
+            )?;
             if *luid != session.site_luid {
                 return Err(ApiError::site_mismatch(
                     &session.username,

@@ -34,6 +34,9 @@ pub(crate) struct Session {
     pub expires: Option<Instant>,
     /// (site content URL, PAT name) when the session is backed by a PAT.
     pub pat: Option<(String, String)>,
+    /// A JWT session's scopes (its `scp`); `None` for other sessions, which may do anything
+    /// their user may (see `scopes.rs`).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// A queued misbehaviour.
@@ -168,6 +171,7 @@ impl State {
         site: &Site,
         user: &User,
         pat: Option<(String, String)>,
+        scopes: Option<Vec<String>>,
         now: Instant,
     ) -> SignedIn {
         let token = new_token(&site.luid);
@@ -185,6 +189,7 @@ impl State {
                 username: user.name.clone(),
                 expires: self.ttl.and_then(|ttl| now.checked_add(ttl)),
                 pat,
+                scopes,
             },
         );
         SignedIn {
@@ -239,7 +244,7 @@ impl State {
             .cloned()
             .ok_or_else(ApiError::sign_in_failed)?;
 
-        let (username, pat_key) = match &req.credentials {
+        let (username, pat_key, scopes) = match &req.credentials {
             Credentials::Jwt { jwt, is_uat } => {
                 let verified = jwt_rules::verify(
                     &mut self.sites,
@@ -251,7 +256,7 @@ impl State {
                 )
                 .map_err(ApiError::jwt)?;
                 self.last_jwt_claims = Some(verified.claims_json);
-                (verified.username, None)
+                (verified.username, None, Some(verified.scopes))
             }
             Credentials::Pat { name, secret } => {
                 let pat = site
@@ -262,6 +267,7 @@ impl State {
                 (
                     pat.username.clone(),
                     Some((site.content_url.clone(), name.clone())),
+                    None,
                 )
             }
             Credentials::Password { name, password } => {
@@ -273,7 +279,7 @@ impl State {
                 if !ok {
                     return Err(ApiError::sign_in_failed());
                 }
-                (name.clone(), None)
+                (name.clone(), None, None)
             }
             Credentials::Invalid => return Err(ApiError::sign_in_failed()),
         };
@@ -294,7 +300,7 @@ impl State {
                 .cloned()
                 .ok_or_else(ApiError::sign_in_failed)?;
         }
-        Ok(self.create_session(&site, &user, pat_key, now))
+        Ok(self.create_session(&site, &user, pat_key, scopes, now))
     }
 
     /// `POST auth/switchSite` for the live session `token`.
@@ -318,9 +324,9 @@ impl State {
             .get(&session.username)
             .cloned()
             .ok_or_else(|| ApiError::switch_denied(content_url))?;
-        let pat = session.pat.clone();
+        let (pat, scopes) = (session.pat.clone(), session.scopes.clone());
         self.end_session(token);
-        Ok(self.create_session(&target, &user, pat, now))
+        Ok(self.create_session(&target, &user, pat, scopes, now))
     }
 
     // -- misbehaviour & delays --------------------------------------------------------------
