@@ -6,7 +6,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use super::args;
-use super::errors::{config_error, IntoPy};
+use super::errors::{config_error, user_warning, IntoPy};
 use super::exit;
 use tca_core::credentials::{Credentials, ExternalJwt, JwtIssuer, JwtSource, SingleUseJwt};
 use tca_core::error::Error;
@@ -36,7 +36,7 @@ fn claims(
         Some(g) if !g.is_none() => Some(args::string_list(g, "groups")?),
         _ => None,
     };
-    JwtClaims::new(
+    let claims = JwtClaims::new(
         &args::string(username, "username")?,
         args::string_list(scopes, "scopes")?,
         args::lifetime(lifetime)?,
@@ -44,7 +44,18 @@ fn claims(
         groups,
         on_demand_access,
     )
-    .py_err()
+    .py_err()?;
+    warn_about_wildcards(scopes.py(), &claims.scopes)?;
+    Ok(claims)
+}
+
+/// A `UserWarning` for each undocumented wildcard scope, once per process.
+fn warn_about_wildcards(py: Python<'_>, scopes: &[String]) -> PyResult<()> {
+    let wildcards = tca_core::scopes::check(scopes).py_err()?;
+    for scope in tca_core::scopes::first_sightings(wildcards) {
+        user_warning(py, &tca_core::scopes::wildcard_warning(&scope))?;
+    }
+    Ok(())
 }
 
 #[pymethods]

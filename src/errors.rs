@@ -21,6 +21,8 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
         Error::SessionExpired(_) => "SessionExpiredError",
         Error::RateLimited { .. } => "RateLimitedError",
         Error::Api(_) => "TableauApiError",
+        Error::MissingScope(_) => "MissingScopeError",
+        Error::Metadata(_) => "MetadataApiError",
         Error::Transport(_) | Error::Tls(_) => "TransportError",
         Error::Timeout(_) => "TableauTimeoutError",
         Error::Protocol { .. } => "ProtocolError",
@@ -43,6 +45,19 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
             kwargs.set_item("retry_after", retry_after.map(|d| d.as_secs_f64()))?;
         }
         Error::Protocol { status, .. } => kwargs.set_item("status", status)?,
+        Error::Metadata(m) => {
+            let errors = py
+                .import("json")?
+                .call_method1("loads", (m.errors_json.as_str(),))?;
+            kwargs.set_item("errors", errors)?;
+            kwargs.set_item("codes", &m.codes)?;
+        }
+        Error::MissingScope(m) => {
+            kwargs.set_item("required_scopes", &m.needed)?;
+            kwargs.set_item("requested_scopes", &m.asked)?;
+            kwargs.set_item("since", m.since)?;
+            kwargs.set_item("api", m.api)?;
+        }
         _ => {}
     }
     let module = py.import("tableau_connected_auth.exceptions")?;
@@ -50,6 +65,17 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
         .getattr(class)?
         .call((e.to_string(),), Some(&kwargs))?;
     Ok(PyErr::from_value(value))
+}
+
+/// A `UserWarning` with this text, shown at the caller's line.
+pub fn user_warning(py: Python<'_>, text: &str) -> PyResult<()> {
+    let message = std::ffi::CString::new(text).unwrap_or_default();
+    PyErr::warn(
+        py,
+        &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+        &message,
+        1,
+    )
 }
 
 /// A `ConfigurationError` with this message.

@@ -6,7 +6,7 @@ No message or attribute ever holds a secret, a JWT or a session token.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
 __all__ = [
     "TableauAuthError",
@@ -15,6 +15,8 @@ __all__ = [
     "SessionExpiredError",
     "RateLimitedError",
     "TableauApiError",
+    "MissingScopeError",
+    "MetadataApiError",
     "TransportError",
     "TableauTimeoutError",
     "ProtocolError",
@@ -84,6 +86,63 @@ class RateLimitedError(TableauAuthError):
 
 class TableauApiError(TableauAuthError):
     """Tableau answered a call with an error other than the ones above (404, 403, 500, ...)."""
+
+
+class MissingScopeError(TableauApiError):
+    """A call on a connected-app (JWT) session answered 401002 again after a fresh sign-in.
+
+    Tableau answers a call outside the JWT's scopes exactly as it answers a dead session, so
+    the client signs in once more; when the fresh session is refused too, the JWT lacks the
+    scope. The message and ``hint`` name the scope the call needs; later calls of the same
+    kind raise this at once, without signing in again.
+
+    Attributes:
+        required_scopes: any one of these opens the call (empty when this package's scope
+            table does not know the call).
+        requested_scopes: the scopes the credential's JWT asks for; ``None`` for a JWT minted
+            elsewhere (``Jwt(...)``).
+        since: the first Tableau release where ``required_scopes`` open this call, when known.
+        api: ``"REST API"``, ``"Metadata API"``, ``"VizQL Data Service"`` or ``"Pulse"``.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        required_scopes: Optional[List[str]] = None,
+        requested_scopes: Optional[List[str]] = None,
+        since: Optional[str] = None,
+        api: Optional[str] = None,
+        **fields: object,
+    ) -> None:
+        super().__init__(message, **fields)  # type: ignore[arg-type]
+        self.required_scopes: List[str] = list(required_scopes or [])
+        self.requested_scopes = requested_scopes
+        self.since = since
+        self.api = api
+
+
+class MetadataApiError(TableauApiError):
+    """The Metadata API (GraphQL) answered ``errors``: ACCESS_DENIED, FEATURE_DISABLED,
+    FILTER_REQUIRED, INVALID_ARGUMENT, … The message has a hint for each code we know.
+
+    Attributes:
+        errors: the GraphQL ``errors`` list as Tableau sent it (dicts with ``message`` and
+            ``extensions``).
+        codes: each error's ``extensions.code`` (``""`` when it had none), in order.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        errors: Optional[List[Dict[str, Any]]] = None,
+        codes: Optional[List[str]] = None,
+        **fields: object,
+    ) -> None:
+        super().__init__(message, **fields)  # type: ignore[arg-type]
+        self.errors: List[Dict[str, Any]] = list(errors or [])
+        self.codes: List[str] = list(codes or [])
 
 
 class TransportError(TableauAuthError, ConnectionError):

@@ -267,6 +267,25 @@ impl Credentials {
         }
     }
 
+    /// True when its sessions are opened with a JWT, and so limited to the JWT's scopes.
+    pub fn limited_by_scopes(&self) -> bool {
+        !matches!(
+            self,
+            Credentials::PersonalAccessToken { .. } | Credentials::Password { .. }
+        )
+    }
+
+    /// The scopes this credential's JWTs ask for; `None` for a JWT minted elsewhere (and for
+    /// sessions no scope limits).
+    pub fn asked_scopes(&self) -> Option<&[String]> {
+        match self {
+            Credentials::ConnectedApp { claims, .. }
+            | Credentials::ExternalAuthorizationServer { claims, .. }
+            | Credentials::UnifiedAccessToken { claims, .. } => Some(&claims.scopes),
+            _ => None,
+        }
+    }
+
     /// True when a later client can compute this credential's cache key again (everything but
     /// a `Jwt` with a random identity of its own).
     pub fn reachable_later(&self) -> bool {

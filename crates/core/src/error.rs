@@ -23,6 +23,12 @@ pub enum Error {
     },
     /// Tableau answered a later call with some other error (404, 403, 500, …).
     Api(Box<TableauFailure>),
+    /// A call on a JWT session answered 401002 again after a fresh sign-in: the JWT lacks the
+    /// scope the call needs (Tableau says so exactly as it says a session is dead).
+    MissingScope(Box<MissingScope>),
+    /// The Metadata API answered GraphQL `errors` (ACCESS_DENIED, FEATURE_DISABLED,
+    /// FILTER_REQUIRED, INVALID_ARGUMENT, …).
+    Metadata(Box<MetadataFailure>),
     /// Connect, proxy, DNS: the request did not get an answer (transient: retried).
     Transport(String),
     /// The TLS handshake failed: certificate not trusted, client certificate refused
@@ -53,6 +59,34 @@ pub struct TableauFailure {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// GraphQL errors from the Metadata API.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetadataFailure {
+    /// The `errors` list as Tableau sent it (JSON text).
+    pub errors_json: String,
+    /// Each error's `extensions.code` (or "" when it has none), in order.
+    pub codes: Vec<String>,
+    /// "ACCESS_DENIED: …; INVALID_ARGUMENT: …", with a hint for the codes we know.
+    pub message: String,
+}
+
+/// A scope a call needs and the JWT did not ask for (or was not granted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingScope {
+    /// What Tableau answered the second time; `hint` says what to change.
+    pub failure: TableauFailure,
+    /// "GET /api/3.24/sites/…/workbooks".
+    pub call: String,
+    /// "REST API", "Metadata API", "VizQL Data Service", "Pulse".
+    pub api: &'static str,
+    /// Any one of these opens the call (empty when the scope table does not know the call).
+    pub needed: Vec<String>,
+    /// The scopes the credential's JWT asks for; `None` for a JWT minted elsewhere.
+    pub asked: Option<Vec<String>>,
+    /// The first release where `needed` opens the call, when documented.
+    pub since: Option<&'static str>,
+}
 
 impl TableauFailure {
     /// Build a failure from what Tableau answered on `during` ("sign-in", "sign-out", a path),
@@ -114,6 +148,14 @@ pub fn hint_for(status: u16, code: &str, subcode: Option<u32>, during: Call) -> 
              to sign in elsewhere): sign in again"
         }
         ("403070", _) => "you are already signed in to that site",
+        ("403800", _) => {
+            "API Access capability missing on this data source: give the user (or a group of \
+             theirs) the \"API Access\" capability on the published data source"
+        }
+        ("400804", _) => {
+            "the response is too large: narrow the query (fewer fields, filters, or a row limit)"
+        }
+        ("429000", _) => "too many requests: wait and retry, or make fewer calls",
         ("404000", _) => "site not found: check the site's contentUrl",
         ("404003", _) => {
             "the server does not know this path or REST API version: use api_version=\"auto\" or \
@@ -168,6 +210,7 @@ impl Error {
     pub fn failure(&self) -> Option<&TableauFailure> {
         match self {
             Error::SignIn(f) | Error::SessionExpired(f) | Error::Api(f) => Some(f),
+            Error::MissingScope(m) => Some(&m.failure),
             Error::RateLimited { failure, .. } => Some(failure),
             _ => None,
         }
@@ -202,6 +245,12 @@ impl fmt::Display for Error {
             Error::SignIn(x) => write!(f, "sign-in failed: {x}"),
             Error::SessionExpired(x) => write!(f, "session expired: {x}"),
             Error::Api(x) => write!(f, "Tableau answered {x}"),
+            Error::Metadata(m) => write!(f, "the Metadata API answered {}", m.message),
+            Error::MissingScope(m) => write!(
+                f,
+                "{} answered {} {} again after a fresh sign-in: {}",
+                m.call, m.failure.status, m.failure.code, m.failure.hint
+            ),
             Error::RateLimited {
                 failure,
                 retry_after,

@@ -62,7 +62,7 @@ impl JwtClaims {
         on_demand_access: bool,
     ) -> Result<Self> {
         check_name("username", username)?;
-        check_scopes(&scopes)?;
+        crate::scopes::check(&scopes)?;
         check_lifetime(lifetime)?;
         for (key, value) in &user_attributes {
             check_user_attribute(key, value)?;
@@ -104,33 +104,6 @@ pub fn check_name(what: &str, value: &str) -> Result<()> {
         return Err(Error::Configuration(format!(
             "{what} contains a control character (newline, tab, …): remove it"
         )));
-    }
-    Ok(())
-}
-
-/// Scopes look like `tableau:<resource>:<action>`; unknown ones are fine (the list grows with
-/// every release), malformed ones are not.
-pub fn check_scopes(scopes: &[String]) -> Result<()> {
-    if scopes.is_empty() {
-        return Err(Error::Configuration(
-            "scopes is empty: Tableau refuses a JWT without scopes (10099); pass e.g. \
-             scopes=[\"tableau:content:read\"]"
-                .into(),
-        ));
-    }
-    for s in scopes {
-        let parts: Vec<&str> = s.split(':').collect();
-        let well_formed = parts.len() >= 3
-            && parts[0] == "tableau"
-            && parts.iter().all(|p| !p.is_empty())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.*:".contains(c));
-        if !well_formed {
-            return Err(Error::Configuration(format!(
-                "scope {s:?} is malformed: scopes look like \"tableau:<resource>:<action>\", \
-                 e.g. \"tableau:content:read\" or \"tableau:views:embed\""
-            )));
-        }
     }
     Ok(())
 }

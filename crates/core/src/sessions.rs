@@ -23,6 +23,7 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use super::cache_key::CacheKey;
 use super::config::ClientConfig;
 use super::error::{Error, Result};
+use super::missing_scopes::MissingScopes;
 use super::redact::Secret;
 use super::session::{monotonic_ns, Session};
 use super::signin;
@@ -48,6 +49,8 @@ pub struct Entry {
     /// to store one's result and to admit a session; `ready` itself changes only by atomic
     /// swaps (`invalidate` is a compare-and-swap, so it needs no lock).
     flight: Mutex<Flight>,
+    /// What calls learned about 401002 on this entry's JWT sessions.
+    missing_scopes: MissingScopes,
 }
 
 #[derive(Default)]
@@ -161,7 +164,13 @@ impl Entry {
         Entry {
             ready: ArcSwapOption::empty(),
             flight: Mutex::new(Flight::default()),
+            missing_scopes: MissingScopes::default(),
         }
+    }
+
+    /// What calls learned about 401002 on this entry's sessions (see `missing_scopes.rs`).
+    pub fn missing_scopes(&self) -> &MissingScopes {
+        &self.missing_scopes
     }
 
     /// Run `f` on the cached session if it is still fresh. Lock-free and allocation-free:
