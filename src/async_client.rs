@@ -15,14 +15,17 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyCFunction, PyDict, PyTuple, PyType};
 
 use super::aio;
+use super::apis;
 use super::args;
 use super::calls;
 use super::configure::core_client;
 use super::errors::IntoPy;
 use super::handle::{token_of, Handle};
+use super::pages::{to_python, AsyncPages};
 use super::response::Response;
 use super::session::Session;
 use tca_core::client::Client as CoreClient;
+use tca_core::{metadata, pulse, vds};
 
 /// The tasks of each event loop waiting on this client's sign-in: (loop, their futures).
 type Waiting = Arc<Mutex<Vec<(Py<PyAny>, Vec<Py<PyAny>>)>>>;
@@ -152,14 +155,41 @@ impl Coroutine {
     }
 }
 
+/// A JSON answer, made Python objects where the awaited future completes.
+struct Json(serde_json::Value);
+
+impl<'py> IntoPyObject<'py> for Json {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.0)
+    }
+}
+
+/// A Metadata API answer: its data, its warnings issued as `UserWarning`s.
+struct GraphqlData(tca_core::metadata::Answer);
+
+impl<'py> IntoPyObject<'py> for GraphqlData {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        apis::warn(py, &self.0.warnings)?;
+        to_python(py, &self.0.data)
+    }
+}
+
 /// A coroutine already done with `value`.
-fn done(py: Python<'_>, value: Py<PyAny>) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn done(py: Python<'_>, value: Py<PyAny>) -> PyResult<Bound<'_, PyAny>> {
     let step = Mutex::new(Step::Done(value));
     Ok(Bound::new(py, Coroutine { step })?.into_any())
 }
 
 /// A coroutine that, on its first step, makes an asyncio future with `start` and awaits it.
-fn lazy<'py, F>(py: Python<'py>, start: F) -> PyResult<Bound<'py, PyAny>>
+pub(crate) fn lazy<'py, F>(py: Python<'py>, start: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: FnOnce(Python<'_>) -> PyResult<Bound<'_, PyAny>> + Send + 'static,
 {
@@ -364,6 +394,100 @@ impl AsyncClient {
         timeout: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.request(py, "POST", path, params, json, data, headers, timeout)
+    }
+
+    /// `Client.paginate`, for `async for`.
+    #[pyo3(signature = (path, *, page_size = 100, params = None))]
+    fn paginate(
+        &self,
+        path: &str,
+        page_size: i64,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<AsyncPages> {
+        apis::rest_pager(self.core(), path, page_size, params).map(AsyncPages::new)
+    }
+
+    /// `Client.graphql`: the query's `data`.
+    #[pyo3(signature = (query, variables = None))]
+    fn graphql<'py>(
+        &self,
+        py: Python<'py>,
+        query: String,
+        variables: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let variables = apis::json_arg(py, variables)?;
+        let core = self.core();
+        lazy(py, move |py| {
+            aio::awaitable(py, async move {
+                Ok(GraphqlData(
+                    metadata::query(&core, &query, variables.as_ref()).await?,
+                ))
+            })
+        })
+    }
+
+    /// `Client.graphql_paginate`, for `async for`.
+    #[pyo3(signature = (query, *, connection, variables = None))]
+    fn graphql_paginate(
+        &self,
+        py: Python<'_>,
+        query: String,
+        connection: &str,
+        variables: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<AsyncPages> {
+        apis::graphql_pager(py, self.core(), query, connection, variables).map(AsyncPages::new)
+    }
+
+    /// `Client.vds`: the JSON answer.
+    #[pyo3(signature = (endpoint, datasource, *, query = None, options = None))]
+    fn vds<'py>(
+        &self,
+        py: Python<'py>,
+        endpoint: &str,
+        datasource: String,
+        query: Option<&Bound<'py, PyAny>>,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let call = apis::vds_call(py, endpoint, query, options)?;
+        let core = self.core();
+        lazy(py, move |py| {
+            aio::awaitable(py, async move {
+                Ok(Json(
+                    vds::call(&core, call.endpoint, &datasource, call.query, call.options).await?,
+                ))
+            })
+        })
+    }
+
+    /// `Client.pulse_paginate`, for `async for`.
+    #[pyo3(signature = (resource = "definitions", *, page_size = None, params = None))]
+    fn pulse_paginate(
+        &self,
+        resource: &str,
+        page_size: Option<i64>,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<AsyncPages> {
+        apis::pulse_pager(self.core(), resource, page_size, params).map(AsyncPages::new)
+    }
+
+    /// `Client.pulse_batch_get`: the items with these ids.
+    #[pyo3(signature = (resource, ids, *, view = None))]
+    fn pulse_batch_get<'py>(
+        &self,
+        py: Python<'py>,
+        resource: String,
+        ids: &Bound<'py, PyAny>,
+        view: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ids = apis::ids(ids)?;
+        let core = self.core();
+        lazy(py, move |py| {
+            aio::awaitable(py, async move {
+                Ok(Json(serde_json::Value::Array(
+                    pulse::batch_get(&core, &resource, ids, view).await?,
+                )))
+            })
+        })
     }
 
     /// Switch to another site; see `Client.switch_site`.

@@ -12,7 +12,7 @@ use tca_core::api::{ApiRequest, Target};
 use tca_core::config::ClientConfig;
 use tca_core::config::Seconds;
 
-fn pairs(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<(String, String)>> {
+pub fn pairs(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<(String, String)>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(Vec::new());
     };

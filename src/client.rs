@@ -6,15 +6,18 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::apis;
 use super::args;
 use super::calls;
 use super::configure::core_client;
 use super::errors::IntoPy;
 use super::handle::{token_of, Handle};
+use super::pages::{to_python, Pages};
 use super::response::Response;
 use super::session::Session;
 use super::wait::wait;
 use tca_core::client::{Client as CoreClient, Lookup};
+use tca_core::{metadata, pulse, vds};
 
 /// A client for one Tableau server, site and identity. Sessions are cached process-wide:
 /// clients with the same configuration share one session (and, with a shared cache, share it
@@ -122,6 +125,98 @@ impl Client {
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Response> {
         self.request(py, "POST", path, params, json, data, headers, timeout)
+    }
+
+    /// Iterate over the items of a REST list ("workbooks", "users", "/api/3.24/sites", …),
+    /// `page_size` (1–1000) items per call, following `totalAvailable`. Items are dicts: JSON
+    /// answers as Tableau sends them, XML items as their attributes and child elements.
+    #[pyo3(signature = (path, *, page_size = 100, params = None))]
+    fn paginate(
+        &self,
+        path: &str,
+        page_size: i64,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Pages> {
+        apis::rest_pager(self.core(), path, page_size, params).map(Pages::new)
+    }
+
+    /// Run a Metadata API (GraphQL) query; returns its `data`. GraphQL errors raise
+    /// `MetadataApiError`; warnings (BACKFILL_RUNNING) are issued as `UserWarning`s.
+    #[pyo3(signature = (query, variables = None))]
+    fn graphql(
+        &self,
+        py: Python<'_>,
+        query: String,
+        variables: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let variables = apis::json_arg(py, variables)?;
+        let core = self.core();
+        let answer = wait(py, async move {
+            metadata::query(&core, &query, variables.as_ref()).await
+        })?;
+        apis::warn(py, &answer.warnings)?;
+        Ok(to_python(py, &answer.data)?.unbind())
+    }
+
+    /// Iterate over the nodes of a Metadata API connection, a page (`first`) at a time: the
+    /// query declares `$after` and selects `pageInfo { hasNextPage endCursor }`.
+    #[pyo3(signature = (query, *, connection, variables = None))]
+    fn graphql_paginate(
+        &self,
+        py: Python<'_>,
+        query: String,
+        connection: &str,
+        variables: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Pages> {
+        apis::graphql_pager(py, self.core(), query, connection, variables).map(Pages::new)
+    }
+
+    /// Call VizQL Data Service on a published data source (its LUID): "query-datasource"
+    /// (with `query=`), "read-metadata" or "get-datasource-model". Returns the JSON answer.
+    #[pyo3(signature = (endpoint, datasource, *, query = None, options = None))]
+    fn vds(
+        &self,
+        py: Python<'_>,
+        endpoint: &str,
+        datasource: String,
+        query: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let call = apis::vds_call(py, endpoint, query, options)?;
+        let core = self.core();
+        let answer = wait(py, async move {
+            vds::call(&core, call.endpoint, &datasource, call.query, call.options).await
+        })?;
+        Ok(to_python(py, &answer)?.unbind())
+    }
+
+    /// Iterate over a Pulse list ("definitions", "definitions/{id}/metrics",
+    /// "subscriptions"), following `next_page_token`.
+    #[pyo3(signature = (resource = "definitions", *, page_size = None, params = None))]
+    fn pulse_paginate(
+        &self,
+        resource: &str,
+        page_size: Option<i64>,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Pages> {
+        apis::pulse_pager(self.core(), resource, page_size, params).map(Pages::new)
+    }
+
+    /// Pulse `definitions:batchGet` or `metrics:batchGet`: the items with these ids.
+    #[pyo3(signature = (resource, ids, *, view = None))]
+    fn pulse_batch_get(
+        &self,
+        py: Python<'_>,
+        resource: String,
+        ids: &Bound<'_, PyAny>,
+        view: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let ids = apis::ids(ids)?;
+        let core = self.core();
+        let items = wait(py, async move {
+            pulse::batch_get(&core, &resource, ids, view).await
+        })?;
+        Ok(to_python(py, &serde_json::Value::Array(items))?.unbind())
     }
 
     /// Switch to another site (its contentUrl). Tableau ends the current session; the new one

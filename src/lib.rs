@@ -7,6 +7,7 @@
 use pyo3::prelude::*;
 
 mod aio;
+mod apis;
 mod args;
 mod async_client;
 mod caches;
@@ -19,7 +20,9 @@ mod exit;
 mod fake;
 mod handle;
 mod logs;
+mod pages;
 mod response;
+mod scopes;
 mod session;
 mod wait;
 
@@ -44,7 +47,11 @@ fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<response::Response>()?;
     m.add_class::<response::CurrentSession>()?;
     m.add_class::<fake::FakeTableau>()?;
+    m.add_class::<scopes::ScopeNeed>()?;
+    m.add_class::<pages::Pages>()?;
+    m.add_class::<pages::AsyncPages>()?;
     m.add_function(wrap_pyfunction!(calls::says_session_dead, m)?)?;
+    m.add_function(wrap_pyfunction!(scopes::scopes_for, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_API_VERSION", tca_core::config::DEFAULT_API_VERSION)?;
     Ok(())

@@ -248,6 +248,21 @@ class RedisCache:
     def lock_timeout(self) -> Optional[float]: ...
 
 _Cache = Union[Literal["memory"], DiskCache, RedisCache, None]
+_VdsEndpoint = Literal["query-datasource", "read-metadata", "get-datasource-model"]
+
+@final
+class Pages:
+    """The items of a list, fetched a page at a time as you iterate."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Any: ...
+
+@final
+class AsyncPages:
+    """The items of a list, fetched a page at a time as you iterate with ``async for``."""
+
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> Coroutine[Any, Any, Any]: ...
 
 @disjoint_base
 class Client:
@@ -316,6 +331,31 @@ class Client:
         headers: Optional[Mapping[str, str]] = None,
         timeout: Optional[float] = None,
     ) -> Response: ...
+    def paginate(
+        self, path: str, *, page_size: int = 100, params: Optional[Mapping[str, object]] = None
+    ) -> Pages: ...
+    def graphql(self, query: str, variables: Optional[Mapping[str, Any]] = None) -> Any: ...
+    def graphql_paginate(
+        self, query: str, *, connection: str, variables: Optional[Mapping[str, Any]] = None
+    ) -> Pages: ...
+    def vds(
+        self,
+        endpoint: _VdsEndpoint,
+        datasource: str,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        options: Optional[Mapping[str, Any]] = None,
+    ) -> Any: ...
+    def pulse_paginate(
+        self,
+        resource: str = "definitions",
+        *,
+        page_size: Optional[int] = None,
+        params: Optional[Mapping[str, object]] = None,
+    ) -> Pages: ...
+    def pulse_batch_get(
+        self, resource: Literal["definitions", "metrics"], ids: Sequence[str], *, view: Optional[str] = None
+    ) -> List[Any]: ...
     def switch_site(self, content_url: str) -> Session: ...
     def invalidate(self, session: Union[Session, str]) -> bool: ...
     def sign_out(self) -> None: ...
@@ -393,6 +433,33 @@ class AsyncClient:
         headers: Optional[Mapping[str, str]] = None,
         timeout: Optional[float] = None,
     ) -> Coroutine[Any, Any, Response]: ...
+    def paginate(
+        self, path: str, *, page_size: int = 100, params: Optional[Mapping[str, object]] = None
+    ) -> AsyncPages: ...
+    def graphql(
+        self, query: str, variables: Optional[Mapping[str, Any]] = None
+    ) -> Coroutine[Any, Any, Any]: ...
+    def graphql_paginate(
+        self, query: str, *, connection: str, variables: Optional[Mapping[str, Any]] = None
+    ) -> AsyncPages: ...
+    def vds(
+        self,
+        endpoint: _VdsEndpoint,
+        datasource: str,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        options: Optional[Mapping[str, Any]] = None,
+    ) -> Coroutine[Any, Any, Any]: ...
+    def pulse_paginate(
+        self,
+        resource: str = "definitions",
+        *,
+        page_size: Optional[int] = None,
+        params: Optional[Mapping[str, object]] = None,
+    ) -> AsyncPages: ...
+    def pulse_batch_get(
+        self, resource: Literal["definitions", "metrics"], ids: Sequence[str], *, view: Optional[str] = None
+    ) -> Coroutine[Any, Any, List[Any]]: ...
     def switch_site(self, content_url: str) -> Coroutine[Any, Any, Session]: ...
     def invalidate(self, session: Union[Session, str]) -> bool: ...
     def sign_out(self) -> Coroutine[Any, Any, None]: ...
@@ -402,6 +469,24 @@ class AsyncClient:
         self,
         *_exc: Union[Optional[Type[BaseException]], Optional[BaseException], Optional[TracebackType]],
     ) -> Coroutine[Any, Any, Literal[False]]: ...
+
+@final
+class ScopeNeed:
+    """The connected-app scopes one call needs: any one of ``scopes`` opens it."""
+
+    @property
+    def api(self) -> str: ...
+    @property
+    def family(self) -> str: ...
+    @property
+    def scopes(self) -> List[str]: ...
+    @property
+    def since(self) -> Optional[str]: ...
+    @property
+    def known(self) -> bool: ...
+
+def scopes_for(method: str, path: str) -> ScopeNeed:
+    """The connected-app scopes a call needs, e.g. ``scopes_for("GET", "workbooks")``."""
 
 def says_session_dead(status: int, body: bytes) -> bool:
     """Does this answer say the session is dead (401 with Tableau's 401000 or 401002, or no

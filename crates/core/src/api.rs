@@ -75,10 +75,47 @@ pub struct ApiRequest {
     pub timeout: Option<Duration>,
 }
 
+impl ApiRequest {
+    /// A call of the JSON APIs beside REST (Metadata API, VizQL Data Service, Pulse): JSON in
+    /// (when `body` is given) and JSON asked for.
+    pub fn json(method: Method, target: Target, body: Option<&serde_json::Value>) -> ApiRequest {
+        let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+        if body.is_some() {
+            headers.push(("Content-Type".to_string(), "application/json".to_string()));
+        }
+        ApiRequest {
+            method,
+            target,
+            query: Vec::new(),
+            headers,
+            body: body.map(|b| Bytes::from(b.to_string())),
+            timeout: None,
+        }
+    }
+}
+
 /// The answer to a call, with the URL it went to.
 pub struct ApiReply {
     pub url: String,
     pub reply: Reply,
+}
+
+impl ApiReply {
+    /// The body as JSON, for the JSON APIs; an error answer (non-2xx) raises like
+    /// `raise_for_status`, a body that is not JSON is a `ProtocolError`.
+    pub fn json(&self) -> Result<serde_json::Value> {
+        if !(200..300).contains(&self.reply.status) {
+            return Err(signin::failure(&self.reply, super::error::Call::Other));
+        }
+        serde_json::from_slice(&self.reply.body).map_err(|_| Error::Protocol {
+            status: Some(self.reply.status),
+            message: format!(
+                "{} answered something that is not JSON: {}",
+                path_of(&self.url),
+                crate::redact::excerpt(&self.reply.body)
+            ),
+        })
+    }
 }
 
 /// Does this answer say the session is dead (so a fresh one may help)? A 401 with Tableau's
@@ -91,6 +128,12 @@ pub fn says_session_dead(status: u16, body: &[u8]) -> bool {
             Some(e) => e.code == "401000" || e.code == "401002",
             None => true,
         }
+}
+
+/// Is this Tableau's 401002 ("invalid authentication credentials")? On a JWT session it may mean
+/// a missing scope rather than a dead session: Tableau answers both alike.
+pub fn says_invalid_credentials(status: u16, body: &[u8]) -> bool {
+    status == 401 && wire::parse_error(body).is_some_and(|e| e.code == "401002")
 }
 
 /// Send `request` once with `session` (a transient failure of a call that is safe to repeat is
@@ -107,8 +150,14 @@ pub(crate) async fn send(
     loop {
         let mut builder = http
             .request(request.method.clone(), &url)
-            .header(AUTH_HEADER, signin::auth_header(&session.token)?)
-            .header(ACCEPT, cfg.wire_format.content_type());
+            .header(AUTH_HEADER, signin::auth_header(&session.token)?);
+        if !request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("accept"))
+        {
+            builder = builder.header(ACCEPT, cfg.wire_format.content_type());
+        }
         for (name, value) in &request.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| Error::Configuration(format!("header name {name:?} is not valid")))?;
@@ -140,7 +189,7 @@ pub(crate) async fn send(
 }
 
 /// "GET /api/3.24/sites/…/workbooks": a call, for messages (no host, no query).
-pub(crate) fn describe(method: &Method, url: &str) -> String {
+pub fn describe(method: &Method, url: &str) -> String {
     format!("{method} {}", path_of(url))
 }
 
@@ -156,7 +205,7 @@ fn with_query(url: String, query: &[(String, String)]) -> Result<String> {
 }
 
 /// The path part of a URL, for messages (no host, no query).
-fn path_of(url: &str) -> String {
+pub(crate) fn path_of(url: &str) -> String {
     url::Url::parse(url)
         .map(|u| u.path().to_string())
         .unwrap_or_default()

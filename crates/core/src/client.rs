@@ -19,7 +19,9 @@ use super::api::{self, ApiReply, ApiRequest};
 use super::cache_key::cache_key;
 use super::config::ClientConfig;
 use super::credentials::Credentials;
-use super::error::{Error, Result};
+use super::error::{Call, Error, Result};
+use super::missing_scopes::Verdict;
+use super::scopes::{self, ScopeNeed};
 use super::session::Session;
 pub use super::sessions::Lookup;
 use super::sessions::{self, Entry};
@@ -171,13 +173,27 @@ impl Client {
     /// An authenticated REST call with the session. A 401 that says the session is dead
     /// ([`api::says_session_dead`]) drops it here (compare-and-swap, so a burst of such 401s
     /// causes one re-sign-in) and sends the call once more with a fresh one.
+    ///
+    /// On a JWT session a 401002 may instead mean a missing scope: when the call's family
+    /// answers 401002 on the fresh session too (or already did on an earlier one), it is
+    /// [`Error::MissingScope`], naming the scope (see `missing_scopes.rs`).
     pub async fn call(&self, request: ApiRequest) -> Result<ApiReply> {
         self.check_open()?;
         let http = transport::process().http(&self.cfg.transport)?;
         let session = self.session_for_call().await?;
         let answer = api::send(&self.cfg, &http, &session, &request).await?;
-        if !api::says_session_dead(answer.reply.status, &answer.reply.body) {
+        let (status, body) = (answer.reply.status, &answer.reply.body);
+        if !api::says_session_dead(status, body) {
             return Ok(answer);
+        }
+        let memory = self.entry.missing_scopes();
+        let scope_need = (self.creds.limited_by_scopes()
+            && api::says_invalid_credentials(status, body))
+        .then(|| scopes::needed(request.method.as_str(), &api::path_of(&answer.url)));
+        if let Some(need) = &scope_need {
+            if memory.failed(&need.family, session.token.expose()) == Verdict::ScopeMissing {
+                return Err(self.missing_scope(&request, answer, need));
+            }
         }
         // This process drops it; the shared cache, if any, is replaced by the re-sign-in
         // (which will not take this token back from it).
@@ -192,7 +208,33 @@ impl Client {
             }
         );
         let session = self.session_for_call().await?;
-        api::send(&self.cfg, &http, &session, &request).await
+        let again = api::send(&self.cfg, &http, &session, &request).await?;
+        let Some(need) = scope_need else {
+            return Ok(again);
+        };
+        if !api::says_invalid_credentials(again.reply.status, &again.reply.body) {
+            memory.worked(&need.family);
+            return Ok(again);
+        }
+        match memory.failed(&need.family, session.token.expose()) {
+            Verdict::ScopeMissing => Err(self.missing_scope(&request, again, &need)),
+            // The same session as the first time (nothing replaced it): no verdict yet.
+            Verdict::SignInAgain => Ok(again),
+        }
+    }
+
+    /// The error for a call whose family answered 401002 on two sessions.
+    fn missing_scope(&self, request: &ApiRequest, answer: ApiReply, need: &ScopeNeed) -> Error {
+        let call = api::describe(&request.method, &answer.url);
+        let failure = match signin::failure(&answer.reply, Call::Other) {
+            Error::SessionExpired(f) | Error::Api(f) => *f,
+            other => return other,
+        };
+        log::warn!(
+            "{call}: 401002 again on a fresh session: the JWT lacks the scope ({})",
+            need.any_of.join(" or ")
+        );
+        scopes::missing_scope(call, failure, need, self.creds.asked_scopes())
     }
 
     /// A fresh sign-in that replaces the cached session (here and in the shared cache, where

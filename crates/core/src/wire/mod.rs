@@ -36,6 +36,7 @@
 //! | `json.rs` | the lenient serde readers of JSON answers |
 //! | `answers.rs` | what the answers share: sniff-then-read, required values, `site` / `user` |
 //! | `sign_in.rs`, `server_info.rs`, `session.rs` | one answer each, XML and JSON |
+//! | `pages.rs` | one page of a REST list answer: items and `pagination` |
 //! | `tableau_error.rs` | Tableau's error answers |
 //! | `error.rs` | [`WireError`]: why a body is not the answer expected |
 //!
@@ -45,6 +46,7 @@ mod answers;
 mod error;
 mod format;
 mod json;
+mod pages;
 mod requests;
 mod server_info;
 mod session;
@@ -55,6 +57,7 @@ mod xml;
 
 pub use error::WireError;
 pub use format::WireFormat;
+pub use pages::{parse_page, Page, Pagination};
 pub use requests::{sign_in_body, switch_site_body, SignInCredentials, SignInRequest};
 pub use server_info::{parse_server_info, ServerInfo};
 pub use session::{parse_current_session, CurrentSession};

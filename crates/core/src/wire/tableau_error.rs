@@ -94,9 +94,31 @@ struct ErrorFieldsJson<'a> {
     detail: Scalar<'a>,
 }
 
+/// The flat error of the JSON APIs beside REST (VizQL Data Service, Tableau Cloud Manager):
+/// `{"errorCode": "400804", "message": "…", "debug": …, "tab-error-code": …}`; Pulse's
+/// gRPC-style `{"code": 5, "message": "…"}` is read the same way.
+#[derive(Deserialize)]
+struct FlatErrorJson<'a> {
+    #[serde(borrow, default, rename = "errorCode")]
+    error_code: Scalar<'a>,
+    #[serde(borrow, default)]
+    code: Scalar<'a>,
+    #[serde(borrow, default)]
+    message: Scalar<'a>,
+}
+
 fn error_from_json(doc: &[u8]) -> Option<TableauErrorBody> {
     let parsed: ErrorJson<'_> = from_json(doc, "error").ok()?;
-    let error = parsed.error.0?;
+    let Some(error) = parsed.error.0 else {
+        let flat: FlatErrorJson<'_> = from_json(doc, "errorCode").ok()?;
+        let text = |s: Scalar<'_>| s.into_string().and_then(non_empty);
+        let code = text(flat.error_code).or_else(|| text(flat.code))?;
+        return Some(TableauErrorBody {
+            code,
+            summary: text(flat.message).unwrap_or_default(),
+            detail: String::new(),
+        });
+    };
     let text = |s: Scalar<'_>| s.into_string().and_then(non_empty).unwrap_or_default();
     Some(TableauErrorBody {
         code: text(error.code),

@@ -47,8 +47,9 @@ impl Tag {
     }
 }
 
-/// Paths deeper than this are not reported to the visitor (nothing we read is that deep).
-const MAX_DEPTH: usize = 4;
+/// Paths deeper than this are not reported to the visitor (the items of REST lists, the
+/// deepest answers we read, nest a few levels: `tsResponse/workbooks/workbook/tags/tag`).
+const MAX_DEPTH: usize = 16;
 
 /// One step of the walk, with the path of known tags from the root to the current element.
 pub(super) enum XmlStep<'a> {
