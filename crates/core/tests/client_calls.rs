@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::*;
 use reqwest::Method;
 use tca_core::client::CacheChoice;
+use tca_core::error::Error;
 use tca_fake::Misbehaviour;
 
 fn fail(status: u16, code: &str) -> Misbehaviour {
@@ -118,14 +119,38 @@ fn a_401_without_a_tableau_error_counts_as_a_dead_session() {
 
 #[test]
 fn a_401002_that_survives_one_re_sign_in_is_returned_not_looped() {
+    // A PAT session: 401002 always means a dead session (no scopes limit it).
     let fake = fake();
-    let client = app_client(&fake);
+    let client = client(config(&fake, "mysite"), pat(&fake), CacheChoice::Memory);
     run(client.session()).unwrap();
     fake.misbehave("workbooks", 5, fail(401, "401002"));
     let answer = run(client.call(get("workbooks"))).expect("an answer");
     assert_eq!(answer.reply.status, 401);
     let stats = fake.stats();
     assert_eq!((stats.sign_ins, stats.workbooks), (2, 2), "{stats:?}");
+}
+
+#[test]
+fn on_a_jwt_session_a_401002_that_survives_one_re_sign_in_is_a_missing_scope() {
+    let fake = fake();
+    let client = app_client(&fake);
+    run(client.session()).unwrap();
+    fake.misbehave("workbooks", 5, fail(401, "401002"));
+    let Err(Error::MissingScope(m)) = run(client.call(get("workbooks"))) else {
+        panic!("a missing scope")
+    };
+    assert_eq!(m.needed, ["tableau:content:read", "tableau:workbooks:read"]);
+    assert_eq!(m.asked.as_deref(), Some(&["tableau:content:read".to_string()][..]));
+    // The credential asks for a scope that should open the call: the hint says what else to check.
+    assert!(m.failure.hint.contains("connected app may not allow"), "{}", m.failure.hint);
+    let stats = fake.stats();
+    assert_eq!((stats.sign_ins, stats.workbooks), (2, 2), "{stats:?}");
+    // Remembered: no more sign-ins for that family.
+    assert!(matches!(
+        run(client.call(get("workbooks"))),
+        Err(Error::MissingScope(_))
+    ));
+    assert_eq!(fake.stats().sign_ins, 2);
 }
 
 #[test]
