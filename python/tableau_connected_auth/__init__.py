@@ -22,12 +22,14 @@ from . import _core
 from ._clients import AsyncClient, Client
 from ._core import (
     DEFAULT_API_VERSION,
+    AsyncPages,
     ConnectedApp,
     ConnectedAppCredentials,
     CurrentSession,
     DiskCache,
     ExternalAuthorizationServer,
     Jwt,
+    Pages,
     PersonalAccessToken,
     RedisCache,
     Response,
@@ -56,6 +58,7 @@ __version__: str = _core.__version__
 __all__ = [
     "DEFAULT_API_VERSION",
     "AsyncClient",
+    "AsyncPages",
     "Client",
     "ConnectedApp",
     "ConnectedAppCredentials",
@@ -63,6 +66,7 @@ __all__ = [
     "DiskCache",
     "ExternalAuthorizationServer",
     "Jwt",
+    "Pages",
     "PersonalAccessToken",
     "RedisCache",
     "Response",
