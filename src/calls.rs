@@ -7,7 +7,9 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use reqwest::Method;
 
 use super::args;
+use super::configure::core_of;
 use super::errors::{config_error, IntoPy};
+use super::handle::token_of;
 use tca_core::api::{ApiRequest, Target};
 use tca_core::config::ClientConfig;
 use tca_core::config::Seconds;
@@ -101,4 +103,36 @@ pub fn build(
 #[pyfunction]
 pub fn says_session_dead(status: u16, body: &[u8]) -> bool {
     tca_core::api::says_session_dead(status, body)
+}
+
+/// What the requests and httpx adapters do with an answer to `method url` sent with `session`
+/// (a `Session` or its token): True when the session is dead (drop it with
+/// `client.invalidate(session)` and send the request once more with a fresh one); False to
+/// keep the answer; `MissingScopeError` when, on a connected-app session, this kind of call
+/// answered 401002 on another session already. `retried`: the answer is to that second send.
+/// The core's one rule (`tca_core::client::Client::judge`), as `request()` follows it.
+#[pyfunction]
+#[pyo3(signature = (client, session, method, url, status, body, retried = false))]
+#[allow(clippy::too_many_arguments)]
+pub fn judge_answer(
+    client: &Bound<'_, PyAny>,
+    session: &Bound<'_, PyAny>,
+    method: &str,
+    url: &str,
+    status: u16,
+    body: &[u8],
+    retried: bool,
+) -> PyResult<bool> {
+    let core = core_of(client)
+        .ok_or_else(|| config_error("judge_answer() takes a Client or an AsyncClient"))?;
+    let token = token_of(session)?;
+    core.judge(
+        &token,
+        &method.to_ascii_uppercase(),
+        url,
+        status,
+        body,
+        retried,
+    )
+    .py_err()
 }

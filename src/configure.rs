@@ -169,6 +169,17 @@ const KEYWORDS: [&str; 15] = [
     "cache",
 ];
 
+/// The core client of a `Client` or an `AsyncClient`.
+pub fn core_of(client: &Bound<'_, PyAny>) -> Option<Arc<CoreClient>> {
+    if let Ok(c) = client.cast::<Client>() {
+        Some(c.get().handle.core.clone())
+    } else if let Ok(c) = client.cast::<AsyncClient>() {
+        Some(c.get().handle.core.clone())
+    } else {
+        None
+    }
+}
+
 /// The core client of `class(server, **kwargs)`: configuration checked before any I/O. The
 /// twin form, `Client(async_client)` or `AsyncClient(client)`, shares the other's core client
 /// (same configuration, same sessions, same closed state).
@@ -178,14 +189,7 @@ pub fn core_client(
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Arc<CoreClient>> {
     let given_keys = kwargs.map_or(0, |k| k.len());
-    let twin = if let Ok(c) = server.cast::<Client>() {
-        Some(c.get().handle.core.clone())
-    } else if let Ok(c) = server.cast::<AsyncClient>() {
-        Some(c.get().handle.core.clone())
-    } else {
-        None
-    };
-    if let Some(core) = twin {
+    if let Some(core) = core_of(server) {
         if given_keys > 0 {
             return Err(PyTypeError::new_err(format!(
                 "{class}(other_client) makes a twin of another client and takes no other \

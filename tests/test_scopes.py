@@ -139,3 +139,38 @@ for w in seen:
     assert len(lines) == 2, out
     assert lines[0].startswith("UserWarning 6 scope \"tableau:*\" is not documented")
     assert lines[1].startswith("UserWarning 8 scope \"tableau:*:*\" is not documented")
+
+
+def test_every_adapter_reports_a_missing_scope_and_stops_signing_in(fake: FakeTableau) -> None:
+    """The requests and httpx adapters follow the same rule as request() (the core's
+    Client::judge): one re-sign-in, then MissingScopeError, then no more sign-ins."""
+    import httpx
+    import requests
+
+    def via_requests(client: tca.Client) -> int:
+        http = requests.Session()
+        http.auth = client.requests_auth()
+        return http.get(client.session().url("workbooks"), timeout=10).status_code
+
+    def via_httpx(client: tca.Client) -> int:
+        with httpx.Client(auth=client.httpx_auth(), timeout=10) as h:
+            return h.get(client.session().url("workbooks")).status_code
+
+    def via_httpx_async(client: tca.Client) -> int:
+        async def main() -> int:
+            aclient = tca.AsyncClient(client)
+            async with httpx.AsyncClient(auth=aclient.httpx_auth(), timeout=10) as h:
+                return (await h.get((await aclient.session()).url("workbooks"))).status_code
+        return asyncio.run(main())
+
+    for name, call in {"requests": via_requests, "httpx": via_httpx, "httpx async": via_httpx_async}.items():
+        client = fake.client(scopes=EMBED_ONLY, username=fake.add_user(f"{name.replace(' ', '_')}@example.com") and
+                             f"{name.replace(' ', '_')}@example.com")
+        client.session()
+        before = fake.stats()["sign_ins"]
+        with pytest.raises(tca.MissingScopeError):
+            call(client)
+        assert fake.stats()["sign_ins"] == before + 1, name
+        with pytest.raises(tca.MissingScopeError):
+            call(client)
+        assert fake.stats()["sign_ins"] == before + 1, f"{name} signed in again for a known missing scope"

@@ -33,6 +33,7 @@ __all__ = [
     "Client",
     "AsyncClient",
     "says_session_dead",
+    "judge_answer",
     "DiskCache",
     "RedisCache",
     "Session",
@@ -491,6 +492,18 @@ class ScopeNeed:
 
 def scopes_for(method: str, path: str) -> ScopeNeed:
     """The connected-app scopes a call needs, e.g. ``scopes_for("GET", "workbooks")``."""
+
+def judge_answer(
+    client: Union[Client, AsyncClient],
+    session: Union[Session, str],
+    method: str,
+    url: str,
+    status: int,
+    body: bytes,
+    retried: bool = False,
+) -> bool:
+    """What the requests and httpx adapters do with an answer: True to drop the session and
+    send once more with a fresh one, False to keep the answer; raises ``MissingScopeError``."""
 
 def says_session_dead(status: int, body: bytes) -> bool:
     """Does this answer say the session is dead (401 with Tableau's 401000 or 401002, or no

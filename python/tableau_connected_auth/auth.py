@@ -15,11 +15,13 @@
         await http.get((await aclient.session()).url("workbooks"))
 
 Each adds ``X-Tableau-Auth`` with the client's cached session (signing in only when there is no
-live one). On a 401 that says the session is dead (``_core.says_session_dead``: Tableau's
+live one). On a 401 that says the session is dead (``_core.judge_answer``: Tableau's
 401000 or 401002, or a 401 without a Tableau error; the same rule as ``client.request``) it
 drops that session with ``client.invalidate(session)`` (compare-and-swap, so a burst of 401s
 causes one re-sign-in) and sends the request once more with a fresh session; any other 401, and
-a second one, is returned to the caller.
+a second one, is returned to the caller. On a connected-app (JWT) session, a 401002 that
+survives the fresh session is a missing scope: ``MissingScopeError`` is raised, and later
+requests of that kind raise it at once, without signing in again.
 
 The token is only ever added to requests for the client's own server (same scheme, host and
 port); requests to any other origin go out without ``X-Tableau-Auth`` (``RequestsAuth`` removes
@@ -47,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Mapping,
 from urllib.parse import urljoin, urlsplit
 
 from . import _core
-from ._core import Session, says_session_dead
+from ._core import Session, judge_answer
 
 if TYPE_CHECKING:
     from ._clients import AsyncClient, Client
@@ -139,9 +141,17 @@ def _build_requests_auth() -> Any:
                 if _origin(target) != self.origin:
                     request.headers.pop(AUTH_HEADER, None)
                 return r
-            if not self.retry or r.status_code != 401 or _origin(request.url or "") != self.origin:
+            if _origin(request.url or "") != self.origin:
                 return r
-            if not says_session_dead(r.status_code, r.content):
+            if not self.retry:  # the answer to the second send: a missing scope raises here
+                body = r.content if r.status_code == 401 else b""
+                judge_answer(self.client, self.session, request.method or "GET", request.url or "",
+                             r.status_code, body, True)
+                return r
+            if r.status_code != 401:
+                return r
+            if not judge_answer(self.client, self.session, request.method or "GET", request.url or "",
+                                r.status_code, r.content):
                 return r  # a 401 a fresh session would not fix
             client = self.client
             client.invalidate(self.session)  # dead: the next request signs in afresh either way
@@ -168,6 +178,10 @@ def _build_requests_auth() -> Any:
             if connection is None:
                 return r
             answer: requests.Response = connection.send(retry, **kwargs)
+            # The adapter does not run response hooks: the second answer is judged here (a
+            # missing scope raises).
+            judge_answer(client, fresh, retry.method or "GET", retry.url or "", answer.status_code,
+                         answer.content if answer.status_code == 401 else b"", True)
             answer.history.append(r)
             answer.request = retry
             return answer
@@ -257,16 +271,22 @@ def _build_httpx_auth() -> Any:
             if self._leaked(response, session):
                 self._sync_client.sign_out()
                 raise self._leak_error(response)
-            if response.status_code == 401 and self._carried(response, session) and self._dead(response, response.read()):
+            if response.status_code == 401 and self._carried(response, session) and self._judge(
+                    response, session, response.read(), False):
                 self._sync_client.invalidate(session)
                 fresh = self._sync_client.session()
                 if fresh.token != session.token:
                     request.headers[AUTH_HEADER] = fresh.token
-                    yield request
+                    again = yield request
+                    if self._carried(again, fresh):
+                        self._judge(again, fresh, again.read() if again.status_code == 401 else b"", True)
 
-        @staticmethod
-        def _dead(response: httpx.Response, body: bytes) -> bool:
-            return says_session_dead(response.status_code, body)
+        def _judge(self, response: httpx.Response, session: Session, body: bytes, retried: bool) -> bool:
+            """The core's rule (``_core.judge_answer``): True to send once more with a fresh
+            session; raises ``MissingScopeError`` for a scope the JWT lacks."""
+            request = response.request
+            return judge_answer(self._sync_client, session, request.method, str(request.url),
+                                response.status_code, body, retried)
 
         async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
             """The flow of ``httpx.AsyncClient``: the same, awaiting the session (asyncio)."""
@@ -281,12 +301,15 @@ def _build_httpx_auth() -> Any:
             if self._leaked(response, session):
                 await self._async_client.sign_out()
                 raise self._leak_error(response)
-            if response.status_code == 401 and self._carried(response, session) and self._dead(response, await response.aread()):
+            if response.status_code == 401 and self._carried(response, session) and self._judge(
+                    response, session, await response.aread(), False):
                 self._async_client.invalidate(session)
                 fresh = await self._async_client.session()
                 if fresh.token != session.token:
                     request.headers[AUTH_HEADER] = fresh.token
-                    yield request
+                    again = yield request
+                    if self._carried(again, fresh):
+                        self._judge(again, fresh, await again.aread() if again.status_code == 401 else b"", True)
 
         @staticmethod
         def _carried(response: httpx.Response, session: Session) -> bool:

@@ -19,7 +19,7 @@ use super::api::{self, ApiReply, ApiRequest};
 use super::cache_key::cache_key;
 use super::config::ClientConfig;
 use super::credentials::Credentials;
-use super::error::{Call, Error, Result};
+use super::error::{Call, Error, Result, TableauFailure};
 use super::missing_scopes::Verdict;
 use super::scopes::{self, ScopeNeed};
 use super::session::Session;
@@ -28,6 +28,7 @@ use super::sessions::{self, Entry};
 use super::shared::{SharedCache, SharedSlot};
 use super::signin;
 use super::transport;
+use super::wire;
 
 /// Where a client keeps its sessions (`cache=`).
 #[derive(Clone)]
@@ -170,34 +171,29 @@ impl Client {
         self.lookup_in_entry(None).session().await
     }
 
-    /// An authenticated REST call with the session. A 401 that says the session is dead
-    /// ([`api::says_session_dead`]) drops it here (compare-and-swap, so a burst of such 401s
-    /// causes one re-sign-in) and sends the call once more with a fresh one.
-    ///
-    /// On a JWT session a 401002 may instead mean a missing scope: when the call's family
-    /// answers 401002 on the fresh session too (or already did on an earlier one), it is
-    /// [`Error::MissingScope`], naming the scope (see `missing_scopes.rs`).
+    /// An authenticated REST call with the session. An answer that says the session is dead
+    /// ([`Client::judge`]) drops it here (compare-and-swap, so a burst of such 401s causes one
+    /// re-sign-in) and sends the call once more with a fresh one; a missing scope is an error.
     pub async fn call(&self, request: ApiRequest) -> Result<ApiReply> {
         self.check_open()?;
         let http = transport::process().http(&self.cfg.transport)?;
         let session = self.session_for_call().await?;
         let answer = api::send(&self.cfg, &http, &session, &request).await?;
+        let token = session.token.expose();
         let (status, body) = (answer.reply.status, &answer.reply.body);
-        if !api::says_session_dead(status, body) {
+        if !self.judge(
+            token,
+            request.method.as_str(),
+            &answer.url,
+            status,
+            body,
+            false,
+        )? {
             return Ok(answer);
-        }
-        let memory = self.entry.missing_scopes();
-        let scope_need = (self.creds.limited_by_scopes()
-            && api::says_invalid_credentials(status, body))
-        .then(|| scopes::needed(request.method.as_str(), &api::path_of(&answer.url)));
-        if let Some(need) = &scope_need {
-            if memory.failed(&need.family, session.token.expose()) == Verdict::ScopeMissing {
-                return Err(self.missing_scope(&request, answer, need));
-            }
         }
         // This process drops it; the shared cache, if any, is replaced by the re-sign-in
         // (which will not take this token back from it).
-        let dropped = self.entry.invalidate(session.token.expose());
+        let dropped = self.entry.invalidate(token);
         log::info!(
             "{}: the session is dead (401); {}",
             api::describe(&request.method, &answer.url),
@@ -209,26 +205,64 @@ impl Client {
         );
         let session = self.session_for_call().await?;
         let again = api::send(&self.cfg, &http, &session, &request).await?;
-        let Some(need) = scope_need else {
-            return Ok(again);
-        };
-        if !api::says_invalid_credentials(again.reply.status, &again.reply.body) {
-            memory.worked(&need.family);
-            return Ok(again);
+        let (status, body) = (again.reply.status, &again.reply.body);
+        self.judge(
+            session.token.expose(),
+            request.method.as_str(),
+            &again.url,
+            status,
+            body,
+            true,
+        )?;
+        Ok(again)
+    }
+
+    /// What an answer (`status`, `body`) to `method url`, sent with the session `token`,
+    /// means: `Ok(true)` when the session is dead and a fresh one may help (the caller drops
+    /// it and sends the call again, once: `retried` says this answer is to that second send);
+    /// `Ok(false)` to keep the answer as it is; [`Error::MissingScope`] when, on a JWT session,
+    /// this kind of call answered 401002 on another session already (see `missing_scopes.rs`).
+    /// The one rule `call()` and the requests and httpx adapters follow.
+    pub fn judge(
+        &self,
+        token: &str,
+        method: &str,
+        url: &str,
+        status: u16,
+        body: &[u8],
+        retried: bool,
+    ) -> Result<bool> {
+        let memory = self.entry.missing_scopes();
+        let limited = self.creds.limited_by_scopes();
+        if !api::says_session_dead(status, body) {
+            if retried && limited {
+                // Its 401002 (if it had one) was a dead session after all.
+                memory.worked(&scopes::needed(method, &api::path_of(url)).family);
+            }
+            return Ok(false);
         }
-        match memory.failed(&need.family, session.token.expose()) {
-            Verdict::ScopeMissing => Err(self.missing_scope(&request, again, &need)),
-            // The same session as the first time (nothing replaced it): no verdict yet.
-            Verdict::SignInAgain => Ok(again),
+        if limited && api::says_invalid_credentials(status, body) {
+            let need = scopes::needed(method, &api::path_of(url));
+            if memory.failed(&need.family, token) == Verdict::ScopeMissing {
+                return Err(self.missing_scope(method, url, status, body, &need));
+            }
         }
+        Ok(!retried)
     }
 
     /// The error for a call whose family answered 401002 on two sessions.
-    fn missing_scope(&self, request: &ApiRequest, answer: ApiReply, need: &ScopeNeed) -> Error {
-        let call = api::describe(&request.method, &answer.url);
-        let failure = match signin::failure(&answer.reply, Call::Other) {
-            Error::SessionExpired(f) | Error::Api(f) => *f,
-            other => return other,
+    fn missing_scope(
+        &self,
+        method: &str,
+        url: &str,
+        status: u16,
+        body: &[u8],
+        need: &ScopeNeed,
+    ) -> Error {
+        let call = format!("{method} {}", api::path_of(url));
+        let failure = match wire::parse_error(body) {
+            Some(e) => TableauFailure::new(status, &e.code, &e.summary, &e.detail, Call::Other),
+            None => TableauFailure::new(status, "", "", "", Call::Other),
         };
         log::warn!(
             "{call}: 401002 again on a fresh session: the JWT lacks the scope ({})",

@@ -140,9 +140,16 @@ fn on_a_jwt_session_a_401002_that_survives_one_re_sign_in_is_a_missing_scope() {
         panic!("a missing scope")
     };
     assert_eq!(m.needed, ["tableau:content:read", "tableau:workbooks:read"]);
-    assert_eq!(m.asked.as_deref(), Some(&["tableau:content:read".to_string()][..]));
+    assert_eq!(
+        m.asked.as_deref(),
+        Some(&["tableau:content:read".to_string()][..])
+    );
     // The credential asks for a scope that should open the call: the hint says what else to check.
-    assert!(m.failure.hint.contains("connected app may not allow"), "{}", m.failure.hint);
+    assert!(
+        m.failure.hint.contains("connected app may not allow"),
+        "{}",
+        m.failure.hint
+    );
     let stats = fake.stats();
     assert_eq!((stats.sign_ins, stats.workbooks), (2, 2), "{stats:?}");
     // Remembered: no more sign-ins for that family.
