@@ -144,9 +144,8 @@ def _build_requests_auth() -> Any:
             if _origin(request.url or "") != self.origin:
                 return r
             if not self.retry:  # the answer to the second send: a missing scope raises here
-                body = r.content if r.status_code == 401 else b""
                 judge_answer(self.client, self.session, request.method or "GET", request.url or "",
-                             r.status_code, body, True)
+                             r.status_code, r.content if r.status_code == 401 else b"", True)
                 return r
             if r.status_code != 401:
                 return r
