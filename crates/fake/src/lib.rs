@@ -13,9 +13,15 @@
 //! | `POST auth/signin` | none | 200 credentials block, new session |
 //! | `POST auth/signout` | `X-Tableau-Auth` | 204, session ended |
 //! | `POST auth/switchSite` | `X-Tableau-Auth` | 200 credentials block; the old session ends |
-//! | `GET serverinfo` | none | product version, `restApiVersion` = the max version |
+//! | `GET serverinfo` (or `serverInfo`) | none | product version, `restApiVersion` = the max version |
 //! | `GET sessions/current` | `X-Tableau-Auth` | site and user of the session |
-//! | `GET sites/{site-luid}/workbooks` | `X-Tableau-Auth` | three fixed workbooks of the site |
+//! | `GET sites` | `X-Tableau-Auth` | the sites whose users include the session's username, paged |
+//! | `GET sites/{id}` (`?key=name`, `?key=contentUrl`) | `X-Tableau-Auth` | the session's site |
+//! | `GET sites/{site-luid}/users` | `X-Tableau-Auth` | the site's users, paged |
+//! | `GET sites/{site-luid}/projects` | `X-Tableau-Auth` | the site's projects, paged |
+//! | `GET sites/{site-luid}/workbooks[/{luid}]` | `X-Tableau-Auth` | the site's workbooks, paged (or one) |
+//! | `GET sites/{site-luid}/views` | `X-Tableau-Auth` | every view of the site's workbooks, paged |
+//! | `GET sites/{site-luid}/datasources[/{luid}]` | `X-Tableau-Auth` | the published data sources, paged (or one) |
 //!
 //! Bodies are XML unless the request's `Accept` contains `application/json` (then JSON, with
 //! no `tsResponse` wrapper). Request bodies are XML, matched by local name under any
@@ -44,9 +50,17 @@
 //! * Authenticated calls: no `X-Tableau-Auth` → 401 / 401000; unknown, expired or
 //!   signed-out token → 401 / 401002 (sign-out included). A session dies `ttl` after its
 //!   creation ([`FakeTableau::set_session_ttl`]) or by [`FakeTableau::expire_all_sessions`].
-//! * Workbooks: the path's site LUID must be the token's site, else 403 / 403000
-//!   ("User '…' is authenticated for site '…' and may not access or modify resources on
-//!   site '…'").
+//! * Content (sites, users, projects, workbooks, views, data sources): a JWT session needs
+//!   one of the endpoint's scopes, else 401 / 401002 (the table is in `scopes.rs`:
+//!   `tableau:content:read` opens all but users, which need `tableau:users:read`; PAT and
+//!   password sessions are not limited). A site-scoped path's site LUID must be the token's
+//!   site, else 403 / 403000 ("User '…' is authenticated for site '…' and may not access or
+//!   modify resources on site '…'"); so must the site of `GET sites/{id}` (unknown: 404000).
+//!   An unknown workbook or data source LUID is 404 / 404006, 404011.
+//! * Paging (every list): `pageSize` 1 to 1000 (default 100), `pageNumber` from 1 (default
+//!   1). A page size that is not an integer or is under 1 is 400 / 400007, over 1000 is 403 /
+//!   403014; a bad page number is 400 / 400006. A page past the end is an empty list with the
+//!   same `totalAvailable`. Pagination numbers are strings in JSON.
 //! * Switch site: to the current site → 403 / 403070; to an unknown site or one where the
 //!   user (by username) is not a member → 401 / 401000 (one answer for both); the old
 //!   session survives a failed switch, and ends on a successful one.
@@ -86,7 +100,12 @@
 //! # Defaults
 //!
 //! Sites `"mysite"` ("My Site") and `""` ("Default"); user `me@example.com` (no password) and
-//! `admin` ([`FakeTableau::default_password`]) on both; the default connected app on both
+//! `admin` ([`FakeTableau::default_password`]) on both; on each, four projects, three
+//! workbooks (`"Superstore"`, `"Regional Sales"`, `Q&A <Draft> "v2"`) with six views and two
+//! published data sources ([`Setup::add_site`]); the default site `""` has
+//! [`DEFAULT_SITE_WORKBOOKS`] workbooks in all (the rest generated, two views each), so that
+//! paging matters; `"mysite"` has a third published data source, "Superstore Datasource",
+//! whose LUID is always [`DEFAULT_DATASOURCE_LUID`] ([`FakeTableau::datasource_id`]); the default connected app on both
 //! (enabled, no on-demand access); PAT `fake-pat` for `me@example.com` on `mysite`. All
 //! secrets are random per instance. `estimatedTimeToExpiration` is `"4:00:00"`. More sites,
 //! users, apps, keys and PATs are registered with [`FakeTableau::configure`] ([`Setup`]).
@@ -109,9 +128,13 @@
 //! empty or oversized bodies, redirects); [`FakeTableau::set_delay`] slows a route without blocking the others;
 //! [`FakeTableau::stats`] counts everything.
 
+mod content;
+mod content_bodies;
+mod content_routes;
 mod jwt_keys;
 mod jwt_rules;
 mod model;
+mod paging;
 mod random;
 mod requests;
 mod responses;
@@ -132,7 +155,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-pub use model::{AppSecret, AudienceRule, Misbehaviour, PatSecret, Stats};
+pub use model::{AppSecret, AudienceRule, ContentIds, Misbehaviour, PatSecret, Stats};
 pub use setup::Setup;
 
 use random::{new_password, new_pat_secret, new_secret_value};
@@ -148,6 +171,13 @@ const DEFAULT_USERNAME: &str = "me@example.com";
 const ADMIN_USERNAME: &str = "admin";
 /// The default PAT's name.
 const DEFAULT_PAT_NAME: &str = "fake-pat";
+/// The workbooks of the default site `""` at start (three fixed ones, the rest generated).
+pub const DEFAULT_SITE_WORKBOOKS: usize = 260;
+/// The LUID of the published data source "Superstore Datasource" on `"mysite"`: the same in
+/// every instance, for code that needs a data source to name.
+pub const DEFAULT_DATASOURCE_LUID: &str = "5b8e3c2a-7f14-4d6e-9a0b-1c2d3e4f5a6b";
+/// Its name.
+const DEFAULT_DATASOURCE_NAME: &str = "Superstore Datasource";
 
 /// How [`FakeTableau::start_with`] serves.
 #[derive(Clone, Debug, Default)]
@@ -228,6 +258,14 @@ impl FakeTableau {
         }
         setup
             .add_pat(DEFAULT_SITE, DEFAULT_USERNAME, &pat.name, &pat.secret)
+            .and_then(|_| {
+                setup.add_datasource(
+                    DEFAULT_SITE,
+                    DEFAULT_DATASOURCE_NAME,
+                    Some(DEFAULT_DATASOURCE_LUID),
+                )
+            })
+            .and_then(|_| setup.add_workbooks("", DEFAULT_SITE_WORKBOOKS.saturating_sub(3)))
             .map_err(std::io::Error::other)?;
 
         let shared = Arc::new(Shared::new(state));
@@ -341,6 +379,22 @@ impl FakeTableau {
             .map(|site| site.luid.clone())
     }
 
+    /// The LUIDs of what a site (by content URL) holds: users, projects, workbooks, views,
+    /// published data sources, in the order the REST lists give them.
+    pub fn content_ids(&self, content_url: &str) -> Option<ContentIds> {
+        self.shared
+            .lock()
+            .sites
+            .get(content_url)
+            .map(|site| site.content_ids())
+    }
+
+    /// The LUID of the published data source "Superstore Datasource" on `"mysite"`,
+    /// [`DEFAULT_DATASOURCE_LUID`].
+    pub fn datasource_id(&self) -> String {
+        DEFAULT_DATASOURCE_LUID.to_string()
+    }
+
     /// A snapshot of the counters; `active_sessions` is the number of live sessions now.
     pub fn stats(&self) -> Stats {
         let mut st = self.shared.lock();
@@ -356,8 +410,9 @@ impl FakeTableau {
     }
 
     /// Queues a misbehaviour for the next `times` requests whose path ends with `route`
-    /// (`"auth/signin"`, `"auth/signout"`, `"serverinfo"`, `"sessions/current"`,
-    /// `"workbooks"`, `"auth/switchSite"`), or every request for `"*"`. Entries are used in
+    /// (`"auth/signin"`, `"auth/signout"`, `"serverinfo"` (TSC's spelling `"serverInfo"` is
+    /// another suffix), `"sessions/current"`, `"workbooks"`, `"users"`, `"auth/switchSite"`, …),
+    /// or every request for `"*"`. Entries are used in
     /// queue order: a request takes the first matching entry. `times == 0` queues nothing.
     pub fn misbehave(&self, route: &str, times: u32, what: Misbehaviour) {
         if times == 0 {

@@ -1,6 +1,7 @@
 //! The fake's plain data: the public types of its API ([`AppSecret`], [`PatSecret`],
-//! [`AudienceRule`], [`Stats`], [`Misbehaviour`]) and the records of its world (a site and what
-//! it holds). Data only; of the crate it uses nothing but [`PublicKey`], so that every other
+//! [`AudienceRule`], [`Stats`], [`Misbehaviour`], [`ContentIds`]) and the records of its world
+//! (a site and what it holds: users, apps, PATs, and content: projects, workbooks, views, data
+//! sources). Data only; of the crate it uses nothing but [`PublicKey`], so that every other
 //! module can use it.
 
 use std::collections::BTreeMap;
@@ -59,7 +60,8 @@ impl fmt::Debug for PatSecret {
 /// Counters since start (or the last [`FakeTableau::reset_stats`](crate::FakeTableau::reset_stats)).
 ///
 /// The per-route counters (`sign_in_attempts`, `sign_outs`, `server_info`,
-/// `sessions_current`, `workbooks`, `switch_site`) count every request on that route with the
+/// `sessions_current`, `workbooks`, `switch_site`, and the content lists `sites`, `users`,
+/// `projects`, `datasources`, `views`) count every request on that route with the
 /// route's method, whatever the answer (misbehaviours included). `sign_ins` and
 /// `sign_in_failures` count the sign-ins that Tableau's rules accepted / rejected (a sign-in
 /// answered by a misbehaviour other than `Truncate` is neither). `rejections` counts every
@@ -78,8 +80,18 @@ pub struct Stats {
     pub server_info: u64,
     /// `GET sessions/current` requests.
     pub sessions_current: u64,
-    /// `GET sites/{luid}/workbooks` requests.
+    /// `GET sites/{luid}/workbooks` and `GET sites/{luid}/workbooks/{luid}` requests.
     pub workbooks: u64,
+    /// `GET sites` and `GET sites/{luid, name or content URL}` requests.
+    pub sites: u64,
+    /// `GET sites/{luid}/users` requests.
+    pub users: u64,
+    /// `GET sites/{luid}/projects` requests.
+    pub projects: u64,
+    /// `GET sites/{luid}/datasources` and `GET sites/{luid}/datasources/{luid}` requests.
+    pub datasources: u64,
+    /// `GET sites/{luid}/views` requests.
+    pub views: u64,
     /// `POST auth/switchSite` requests.
     pub switch_site: u64,
     /// Every HTTP request, any path and method.
@@ -196,12 +208,83 @@ pub(crate) struct Pat {
     pub secret: String,
 }
 
-/// A workbook listed by `GET sites/{luid}/workbooks`.
+/// The LUIDs of what a site holds, in the order the REST lists give them (users by name,
+/// content in creation order); from [`FakeTableau::content_ids`](crate::FakeTableau::content_ids).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContentIds {
+    /// The site's own LUID.
+    pub site: String,
+    /// Users, by username.
+    pub users: Vec<String>,
+    pub projects: Vec<String>,
+    pub workbooks: Vec<String>,
+    /// Every view of every workbook, workbook by workbook.
+    pub views: Vec<String>,
+    /// Published data sources.
+    pub datasources: Vec<String>,
+}
+
+/// A project.
+#[derive(Clone, Debug)]
+pub(crate) struct Project {
+    pub luid: String,
+    pub name: String,
+    pub description: String,
+    /// `None` for a top-level project.
+    pub parent_luid: Option<String>,
+    pub created_at: String,
+}
+
+/// A workbook.
 #[derive(Clone, Debug)]
 pub(crate) struct Workbook {
     pub luid: String,
     pub name: String,
     pub content_url: String,
+    pub project_luid: String,
+    pub created_at: String,
+}
+
+/// A view (a sheet of a published workbook).
+#[derive(Clone, Debug)]
+pub(crate) struct View {
+    pub luid: String,
+    pub name: String,
+    /// `{workbook content URL}/sheets/{view URL name}`, as Tableau gives it.
+    pub content_url: String,
+    pub view_url_name: String,
+    pub workbook_luid: String,
+    pub project_luid: String,
+    pub created_at: String,
+}
+
+/// A published data source.
+#[derive(Clone, Debug)]
+pub(crate) struct Datasource {
+    pub luid: String,
+    pub name: String,
+    pub content_url: String,
+    /// The connection type, e.g. `"hyper"`, `"postgres"`.
+    pub kind: String,
+    pub has_extracts: bool,
+    pub is_certified: bool,
+    pub project_luid: String,
+    pub created_at: String,
+}
+
+/// What a site holds besides its users, in creation order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Content {
+    pub projects: Vec<Project>,
+    pub workbooks: Vec<Workbook>,
+    pub views: Vec<View>,
+    pub datasources: Vec<Datasource>,
+}
+
+impl Content {
+    pub fn project(&self, luid: &str) -> Option<&Project> {
+        self.projects.iter().find(|p| p.luid == luid)
+    }
 }
 
 /// One site.
@@ -220,12 +303,24 @@ pub(crate) struct Site {
     pub uat: BTreeMap<String, Uat>,
     /// By token name.
     pub pats: BTreeMap<String, Pat>,
-    pub project_luid: String,
-    pub workbooks: Vec<Workbook>,
+    pub content: Content,
 }
 
 impl Site {
     pub fn user_by_luid(&self, luid: &str) -> Option<&User> {
         self.users.values().find(|u| u.luid == luid)
+    }
+
+    /// The LUIDs of everything the site holds.
+    pub fn content_ids(&self) -> ContentIds {
+        let luids = |it: &mut dyn Iterator<Item = &String>| it.cloned().collect::<Vec<_>>();
+        ContentIds {
+            site: self.luid.clone(),
+            users: luids(&mut self.users.values().map(|u| &u.luid)),
+            projects: luids(&mut self.content.projects.iter().map(|p| &p.luid)),
+            workbooks: luids(&mut self.content.workbooks.iter().map(|w| &w.luid)),
+            views: luids(&mut self.content.views.iter().map(|v| &v.luid)),
+            datasources: luids(&mut self.content.datasources.iter().map(|d| &d.luid)),
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::model::{Site, User, Workbook};
+use super::model::{Site, User};
 
 /// `Content-Type` of XML answers (Tableau's own spelling).
 pub(crate) const XML_CONTENT_TYPE: &str = "application/xml;charset=utf-8";
@@ -87,7 +87,8 @@ fn is_xml_char(c: char) -> bool {
         || matches!(c, '\t' | '\n' | '\r')
 }
 
-fn wrap(inner: &str) -> String {
+/// `inner` inside the XML prolog and `tsResponse`.
+pub(crate) fn wrap(inner: &str) -> String {
     format!("{PROLOG}{TS_RESPONSE_OPEN}{inner}{TS_RESPONSE_CLOSE}")
 }
 
@@ -339,42 +340,6 @@ pub(crate) fn session_body(format: Format, site: &Site, user: &User) -> String {
             "user": {"id": user.luid, "name": user.name, "siteRole": SITE_ROLE}
         }})
         .to_string(),
-    }
-}
-
-/// `GET sites/{luid}/workbooks` (one page holding everything).
-pub(crate) fn workbooks_body(format: Format, site: &Site, workbooks: &[Workbook]) -> String {
-    let total = workbooks.len();
-    match format {
-        Format::Xml => {
-            let mut items = String::new();
-            for wb in workbooks {
-                items.push_str(&format!(
-                    "<workbook id=\"{}\" name=\"{}\" contentUrl=\"{}\"><project id=\"{}\" name=\"Default\"/></workbook>",
-                    xml_escape(&wb.luid),
-                    xml_escape(&wb.name),
-                    xml_escape(&wb.content_url),
-                    xml_escape(&site.project_luid)
-                ));
-            }
-            wrap(&format!(
-                "<pagination pageNumber=\"1\" pageSize=\"100\" totalAvailable=\"{total}\"/><workbooks>{items}</workbooks>"
-            ))
-        }
-        Format::Json => {
-            let list: Vec<_> = workbooks
-                .iter()
-                .map(|wb| {
-                    json!({"id": wb.luid, "name": wb.name, "contentUrl": wb.content_url,
-                           "project": {"id": site.project_luid, "name": "Default"}})
-                })
-                .collect();
-            json!({
-                "pagination": {"pageNumber": "1", "pageSize": "100", "totalAvailable": total.to_string()},
-                "workbooks": {"workbook": list}
-            })
-            .to_string()
-        }
     }
 }
 

@@ -15,6 +15,24 @@
 use super::responses::ApiError;
 use super::state::Session;
 
+// The scopes that open each GET endpoint (any one is enough). `tableau:content:read` opens GET
+// on workbooks, views, data sources, projects and sites, not users; the per-resource read
+// scopes are those the reference lists (workbooks, projects, sites and users have `read`;
+// views and data sources have none, so only `tableau:content:read` opens them).
+
+/// `GET sites`, `GET sites/{id}`.
+pub(crate) const SITES_READ: &[&str] = &["tableau:content:read", "tableau:sites:read"];
+/// `GET sites/{luid}/users`.
+pub(crate) const USERS_READ: &[&str] = &["tableau:users:read"];
+/// `GET sites/{luid}/projects`.
+pub(crate) const PROJECTS_READ: &[&str] = &["tableau:content:read", "tableau:projects:read"];
+/// `GET sites/{luid}/workbooks`, `GET sites/{luid}/workbooks/{luid}`.
+pub(crate) const WORKBOOKS_READ: &[&str] = &["tableau:content:read", "tableau:workbooks:read"];
+/// `GET sites/{luid}/views`.
+pub(crate) const VIEWS_READ: &[&str] = &["tableau:content:read"];
+/// `GET sites/{luid}/datasources`, `GET sites/{luid}/datasources/{luid}`.
+pub(crate) const DATASOURCES_READ: &[&str] = &["tableau:content:read"];
+
 /// Does a session with `granted` scopes pass an endpoint that needs one of `needed`?
 pub(crate) fn allows(granted: &[String], needed: &[&str]) -> bool {
     needed.iter().any(|need| {
@@ -42,7 +60,7 @@ pub(crate) fn require(session: &Session, needed: &[&str]) -> Result<(), ApiError
 
 #[cfg(test)]
 mod tests {
-    use super::allows;
+    use super::*;
 
     fn granted(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
@@ -61,5 +79,31 @@ mod tests {
         assert!(!allows(&granted(&["tableau:*"]), &need));
         assert!(!allows(&granted(&["tableau:*:*"]), &need));
         assert!(!allows(&granted(&[]), &need));
+    }
+
+    #[test]
+    fn the_table_follows_the_spec() {
+        let content = granted(&["tableau:content:read"]);
+        for needed in [
+            SITES_READ,
+            PROJECTS_READ,
+            WORKBOOKS_READ,
+            VIEWS_READ,
+            DATASOURCES_READ,
+        ] {
+            assert!(allows(&content, needed), "{needed:?}");
+        }
+        assert!(!allows(&content, USERS_READ));
+        assert!(allows(&granted(&["tableau:users:*"]), USERS_READ));
+        assert!(allows(&granted(&["tableau:projects:read"]), PROJECTS_READ));
+        assert!(!allows(
+            &granted(&["tableau:projects:read"]),
+            WORKBOOKS_READ
+        ));
+        assert!(!allows(&granted(&["tableau:views:download"]), VIEWS_READ));
+        assert!(!allows(
+            &granted(&["tableau:datasources:update"]),
+            DATASOURCES_READ
+        ));
     }
 }

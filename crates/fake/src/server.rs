@@ -24,13 +24,13 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio_rustls::TlsAcceptor;
 
+use super::content_routes::{self, ContentRoute};
 use super::model::Misbehaviour;
 use super::requests::{parse_sign_in, parse_switch_site};
 use super::responses::{
     credentials_body, error_body, rate_limit_html_page, server_info_body, session_body,
-    sso_html_page, workbooks_body, ApiError, Format, HTML_CONTENT_TYPE,
+    sso_html_page, ApiError, Format, HTML_CONTENT_TYPE,
 };
-use super::scopes;
 use super::state::{parse_version, Session, Shared, SignedIn, State};
 
 /// Largest accepted request body (bytes); above it the answer is 413.
@@ -178,7 +178,8 @@ enum Route {
     SwitchSite,
     ServerInfo,
     SessionsCurrent,
-    Workbooks(String),
+    /// Sites, users, projects, workbooks, views, data sources (`content_routes.rs`).
+    Content(ContentRoute),
     Unknown,
 }
 
@@ -188,21 +189,17 @@ impl Route {
             "auth/signin" => Route::SignIn,
             "auth/signout" => Route::SignOut,
             "auth/switchSite" => Route::SwitchSite,
-            "serverinfo" => Route::ServerInfo,
+            // Tableau's reference spells it `serverinfo`; TSC asks for `serverInfo`.
+            "serverinfo" | "serverInfo" => Route::ServerInfo,
             "sessions/current" => Route::SessionsCurrent,
-            _ => match rest.split('/').collect::<Vec<_>>()[..] {
-                ["sites", luid, "workbooks"] if !luid.is_empty() => {
-                    Route::Workbooks(luid.to_string())
-                }
-                _ => Route::Unknown,
-            },
+            _ => ContentRoute::parse(rest).map_or(Route::Unknown, Route::Content),
         }
     }
 
     fn method(&self) -> Option<Method> {
         match self {
             Route::SignIn | Route::SignOut | Route::SwitchSite => Some(Method::POST),
-            Route::ServerInfo | Route::SessionsCurrent | Route::Workbooks(_) => Some(Method::GET),
+            Route::ServerInfo | Route::SessionsCurrent | Route::Content(_) => Some(Method::GET),
             Route::Unknown => None,
         }
     }
@@ -249,6 +246,8 @@ enum Auth {
 struct ReadRequest {
     method: Method,
     path: String,
+    /// The query string, if any (paging parameters, `key`).
+    query: Option<String>,
     format: Format,
     content_type: Option<String>,
     auth: Auth,
@@ -348,7 +347,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
                 Route::SwitchSite => Some(&mut st.stats.switch_site),
                 Route::ServerInfo => Some(&mut st.stats.server_info),
                 Route::SessionsCurrent => Some(&mut st.stats.sessions_current),
-                Route::Workbooks(_) => Some(&mut st.stats.workbooks),
+                Route::Content(content) => Some(content.counter(&mut st.stats)),
                 Route::Unknown => None,
             };
             if let Some(counter) = counter {
@@ -369,6 +368,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         },
         body: read_body(body, declared).await,
         path: path.clone(),
+        query: parts.uri.query().map(str::to_string),
     };
     if counted_route == Some(Route::SignIn) {
         if let Ok(bytes) = &incoming.body {
@@ -502,25 +502,10 @@ fn answer(st: &mut State, req: &ReadRequest, api: &ApiPath<'_>) -> Result<Reply,
                 session_body(format, site, user),
             ))
         }
-        Route::Workbooks(luid) => {
+        Route::Content(route) => {
             let session = require_token(st, &req.auth, now)?.1;
-            scopes::require(
-                &session,
-                &["tableau:content:read", "tableau:workbooks:read"],
-            )?;
-            if *luid != session.site_luid {
-                return Err(ApiError::site_mismatch(
-                    &session.username,
-                    &session.site_luid,
-                    luid,
-                ));
-            }
-            let site = st.site_by_luid(luid).ok_or_else(ApiError::invalid_token)?;
-            Ok(Reply::new(
-                200,
-                Some(format.content_type()),
-                workbooks_body(format, site, &site.workbooks),
-            ))
+            let body = content_routes::answer(st, &session, route, req.query.as_deref(), format)?;
+            Ok(Reply::new(200, Some(format.content_type()), body))
         }
         Route::Unknown => Err(ApiError::not_found(&req.path)),
     }

@@ -1,12 +1,13 @@
 //! [`Setup`]: what a test registers in the fake's world (sites, users, connected apps, external
-//! authorization servers, UAT configurations, PATs). Written once, used by
+//! authorization servers, UAT configurations, PATs, more workbooks and data sources). Written once, used by
 //! [`FakeTableau::configure`](crate::FakeTableau::configure), by the defaults made at start and
 //! by the Python binding.
 
 use std::collections::BTreeMap;
 
+use super::content;
 use super::jwt_keys::{eas_algorithm, parse_public_key_pem, KeyKind};
-use super::model::{App, AudienceRule, Eas, Pat, Site, Uat, User, Workbook};
+use super::model::{App, AudienceRule, Eas, Pat, Site, Uat, User};
 use super::random::new_luid;
 use super::state::State;
 
@@ -30,7 +31,9 @@ impl<'a> Setup<'a> {
     }
 
     /// Adds a site and returns its LUID (uuid4). Idempotent per `content_url`: an existing
-    /// site keeps its LUID and name.
+    /// site keeps its LUID and name. A new site holds four projects ("Default", "Samples",
+    /// "Finance" and its child "Finance Reports"), three workbooks in "Default" ("Superstore",
+    /// "Regional Sales", `Q&A <Draft> "v2"`) with six views, and two published data sources.
     pub fn add_site(&mut self, content_url: &str, name: &str) -> String {
         if let Some(site) = self.state.sites.get(content_url) {
             return site.luid.clone();
@@ -44,8 +47,7 @@ impl<'a> Setup<'a> {
             eas: BTreeMap::new(),
             uat: BTreeMap::new(),
             pats: BTreeMap::new(),
-            project_luid: new_luid(),
-            workbooks: fixed_workbooks(content_url),
+            content: content::initial(content_url),
         };
         let luid = site.luid.clone();
         self.state.sites.insert(content_url.to_string(), site);
@@ -227,6 +229,43 @@ impl<'a> Setup<'a> {
         Ok(())
     }
 
+    /// Adds `count` workbooks to a site ("Workbook 004", … numbered on from the site's
+    /// workbooks), spread over its projects, each with two views ("Summary", "Detail");
+    /// returns their LUIDs. `Err` if the site is unknown.
+    pub fn add_workbooks(&mut self, site: &str, count: usize) -> Result<Vec<String>, String> {
+        let site = self.site_mut(site)?;
+        let content_url = site.content_url.clone();
+        Ok(content::add_generated_workbooks(
+            &mut site.content,
+            &content_url,
+            count,
+        ))
+    }
+
+    /// Adds a published data source (a certified extract, in the site's first project) and
+    /// returns its LUID: `luid`, or a new one. `Err` if the site is unknown or the LUID is
+    /// already a data source's on any site.
+    pub fn add_datasource(
+        &mut self,
+        site: &str,
+        name: &str,
+        luid: Option<&str>,
+    ) -> Result<String, String> {
+        let luid = luid.map(str::to_string).unwrap_or_else(new_luid);
+        let taken = self
+            .state
+            .sites
+            .values()
+            .any(|s| s.content.datasources.iter().any(|d| d.luid == luid));
+        if taken {
+            return Err(format!("data source LUID {luid:?} is already used"));
+        }
+        let site = self.site_mut(site)?;
+        let content_url = site.content_url.clone();
+        content::add_datasource(&mut site.content, &content_url, name, luid.clone());
+        Ok(luid)
+    }
+
     /// Enables or disables a connected app on every site that has it. Existing sessions
     /// are not affected.
     pub fn set_app_enabled(&mut self, client_id: &str, enabled: bool) {
@@ -236,25 +275,4 @@ impl<'a> Setup<'a> {
             }
         }
     }
-}
-
-fn fixed_workbooks(content_url: &str) -> Vec<Workbook> {
-    // Fixed names per site (the third one needs escaping), fresh LUIDs.
-    let names: [(&str, &str); 3] = [
-        ("Superstore", "Superstore"),
-        ("Regional Sales", "RegionalSales"),
-        ("Q&A <Draft> \"v2\"", "QADraftv2"),
-    ];
-    names
-        .iter()
-        .map(|(name, url)| Workbook {
-            luid: new_luid(),
-            name: (*name).to_string(),
-            content_url: if content_url.is_empty() {
-                (*url).to_string()
-            } else {
-                format!("{url}_{content_url}")
-            },
-        })
-        .collect()
 }
