@@ -2934,3 +2934,8 @@ async fn misbehaviours_and_stop_work_over_tls() {
     fake.stop();
     assert!(tls_sign_in(&client, &fake).await.is_err());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Content endpoints, paging and scopes: tests/content.rs
+
+mod content;
