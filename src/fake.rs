@@ -222,6 +222,37 @@ impl FakeTableau {
         self.inner.last_jwt_claims()
     }
 
+    /// The LUID of the published data source "Superstore Datasource" on "mysite" (the same
+    /// in every instance).
+    #[getter]
+    fn datasource_id(&self) -> String {
+        self.inner.datasource_id()
+    }
+
+    /// The LUIDs of what a site holds, as the REST lists give them: a dict with "site" (its
+    /// LUID) and lists "users", "projects", "workbooks", "views", "datasources".
+    #[pyo3(signature = (site = "mysite"))]
+    fn content_ids<'py>(&self, py: Python<'py>, site: &str) -> PyResult<Bound<'py, PyDict>> {
+        let ids = self
+            .inner
+            .content_ids(site)
+            .ok_or_else(|| config_error(format!("no site {site:?}")))?;
+        let d = PyDict::new(py);
+        d.set_item("site", ids.site)?;
+        d.set_item("users", ids.users)?;
+        d.set_item("projects", ids.projects)?;
+        d.set_item("workbooks", ids.workbooks)?;
+        d.set_item("views", ids.views)?;
+        d.set_item("datasources", ids.datasources)?;
+        Ok(d)
+    }
+
+    /// Add `count` workbooks (two views each) to a site; returns their LUIDs.
+    #[pyo3(signature = (count, *, site = "mysite"))]
+    fn add_workbooks(&self, count: usize, site: &str) -> PyResult<Vec<String>> {
+        self.configure(|s| s.add_workbooks(site, count))
+    }
+
     /// The LUID of a site, by contentUrl.
     fn site_luid(&self, content_url: &str) -> PyResult<String> {
         self.inner
@@ -245,6 +276,11 @@ impl FakeTableau {
         d.set_item("server_info", s.server_info)?;
         d.set_item("sessions_current", s.sessions_current)?;
         d.set_item("workbooks", s.workbooks)?;
+        d.set_item("sites", s.sites)?;
+        d.set_item("users", s.users)?;
+        d.set_item("projects", s.projects)?;
+        d.set_item("datasources", s.datasources)?;
+        d.set_item("views", s.views)?;
         d.set_item("switch_site", s.switch_site)?;
         d.set_item("requests", s.requests)?;
         d.set_item("active_sessions", s.active_sessions)?;
