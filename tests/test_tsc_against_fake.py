@@ -3,10 +3,8 @@ PAT and JWT sign-in, and the everyday lists (users, sites, projects, data source
 workbooks) read page by page with ``TSC.Pager``. Every expected id comes from the fake's own
 ``content_ids()``; nothing is copied from an answer. Only 127.0.0.1 is contacted.
 
-TSC 0.42 signs in at its default REST version (2.4) and asks serverInfo only after the sign-in;
-the fake, like its sign-in rules say, refuses PAT and JWT attributes on a path version older than
-the one that introduced them. So these tests ask TSC for the server's version before signing in
-(``server.use_server_version()``), as TSC's documentation shows.
+TSC 0.42 with ``use_server_version=True`` signs in at its default REST version (2.4) and asks
+serverInfo right after the sign-in; from then on it uses the server's version.
 """
 
 from __future__ import annotations
@@ -25,16 +23,14 @@ READ_ALL = ["tableau:content:read", "tableau:users:read"]
 
 
 def _server(fake: FakeTableau) -> TSC.Server:
-    """A TSC server for the fake that uses the server's REST version (asked before sign-in)."""
+    """A TSC server for the fake that uses the server's REST version (asked after sign-in)."""
 
     def session_factory() -> requests.Session:
         session = requests.Session()
         session.trust_env = False  # no proxy from the environment: 127.0.0.1 only
         return session
 
-    server = TSC.Server(fake.url, use_server_version=True, session_factory=session_factory)
-    server.use_server_version()
-    return server
+    return TSC.Server(fake.url, use_server_version=True, session_factory=session_factory)
 
 
 def _sign_in(fake: FakeTableau, server: TSC.Server, method: str, site: str, scopes: List[str]) -> None:
@@ -66,9 +62,9 @@ def test_tsc_reads_every_list_page_by_page(fake: FakeTableau, version: str, meth
     fake.add_site("elsewhere", "Elsewhere")
 
     server = _server(fake)
-    assert server.version == version
+    assert server.version == "2.4"  # TSC's default until it has signed in
     _sign_in(fake, server, method, site, READ_ALL)
-    assert server.version == version  # the version after sign-in is the server's too
+    assert server.version == version  # then the server's, from serverInfo
     ids = fake.content_ids(site)
     assert server.site_id == ids["site"]
     fake.reset_stats()

@@ -31,8 +31,9 @@
 //!
 //! * Version: `{version}` must be `MAJOR.MINOR` digits, at least 2.0 and at most the max
 //!   (default 3.28, [`FakeTableau::set_max_api_version`]); otherwise 404 / 404003
-//!   "Unknown resource '/{v}/…'". Sign-in attributes newer than the path version are a
-//!   schema error, 400 / 400000: `jwt` needs 3.16, `isUat` 3.27, PAT attributes 3.6.
+//!   "Unknown resource '/{v}/…'". `isUat` on a path version before 3.27 is a schema
+//!   error, 400 / 400000; PAT and `jwt` sign-ins are accepted at any version (TSC signs in
+//!   at 2.4 with them).
 //! * Routing: unknown path 404 / 404000; known path, wrong method 405 / 405000. Bodies over
 //!   1 MiB: 413 / 413000 (checked first).
 //! * Sign-in body: well-formed XML (no DOCTYPE, no unknown entity, no duplicate attribute),

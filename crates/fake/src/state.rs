@@ -223,11 +223,11 @@ impl State {
         now_unix: f64,
         now: Instant,
     ) -> Result<SignedIn, ApiError> {
-        // The XSD of the requested version must know the attributes used.
+        // `isUat` is refused on a path version before 3.27. PAT and connected-app JWT
+        // sign-ins are accepted at any path version: TSC (Tableau's own client, since its
+        // PR #1796) signs in at /api/2.4 with either and only then asks serverInfo.
         let needs = match &req.credentials {
             Credentials::Jwt { is_uat: true, .. } => Some((3, 27)),
-            Credentials::Jwt { .. } => Some((3, 16)),
-            Credentials::Pat { .. } => Some((3, 6)),
             _ => None,
         };
         if let Some(min) = needs {
