@@ -132,10 +132,14 @@
 mod content;
 mod content_bodies;
 mod content_routes;
+mod apis;
+mod graphql;
 mod jwt_keys;
 mod jwt_rules;
+mod metadata;
 mod model;
 mod paging;
+mod pulse;
 mod random;
 mod requests;
 mod responses;
@@ -144,6 +148,7 @@ mod server;
 mod setup;
 mod state;
 mod tls;
+mod vds;
 
 #[cfg(test)]
 mod tests;
@@ -156,7 +161,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-pub use model::{AppSecret, AudienceRule, ContentIds, Misbehaviour, PatSecret, Stats};
+pub use metadata::BackfillWarning;
+pub use model::{
+    AppSecret, AudienceRule, ContentIds, Misbehaviour, PatSecret, Stats, DEFAULT_DATASOURCE_LUID,
+};
+use model::DEFAULT_DATASOURCE_NAME;
 pub use setup::Setup;
 
 use random::{new_password, new_pat_secret, new_secret_value};
@@ -174,11 +183,6 @@ const ADMIN_USERNAME: &str = "admin";
 const DEFAULT_PAT_NAME: &str = "fake-pat";
 /// The workbooks of the default site `""` at start (three fixed ones, the rest generated).
 pub const DEFAULT_SITE_WORKBOOKS: usize = 260;
-/// The LUID of the published data source "Superstore Datasource" on `"mysite"`: the same in
-/// every instance, for code that needs a data source to name.
-pub const DEFAULT_DATASOURCE_LUID: &str = "5b8e3c2a-7f14-4d6e-9a0b-1c2d3e4f5a6b";
-/// Its name.
-const DEFAULT_DATASOURCE_NAME: &str = "Superstore Datasource";
 
 /// How [`FakeTableau::start_with`] serves.
 #[derive(Clone, Debug, Default)]
@@ -394,6 +398,12 @@ impl FakeTableau {
     /// [`DEFAULT_DATASOURCE_LUID`].
     pub fn datasource_id(&self) -> String {
         DEFAULT_DATASOURCE_LUID.to_string()
+    }
+
+    /// The LUID of the VizQL Data Service's published data source (on `"mysite"`; random
+    /// per fake, fixed for its life).
+    pub fn vds_datasource_id(&self) -> String {
+        self.configure(|s| s.vds_datasource_id())
     }
 
     /// A snapshot of the counters; `active_sessions` is the number of live sessions now.

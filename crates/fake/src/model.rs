@@ -62,7 +62,8 @@ impl fmt::Debug for PatSecret {
 /// The per-route counters (`sign_in_attempts`, `sign_outs`, `server_info`,
 /// `sessions_current`, `workbooks`, `switch_site`, and the content lists `sites`, `users`,
 /// `projects`, `datasources`, `views`) count every request on that route with the
-/// route's method, whatever the answer (misbehaviours included). `sign_ins` and
+/// route's method, whatever the answer (misbehaviours included); `metadata_api`, `vds` and
+/// `pulse` count every request under those APIs' paths. `sign_ins` and
 /// `sign_in_failures` count the sign-ins that Tableau's rules accepted / rejected (a sign-in
 /// answered by a misbehaviour other than `Truncate` is neither). `rejections` counts every
 /// Tableau error the rules produced, by code (`"401001/16"` with a JWT sub-code).
@@ -94,6 +95,12 @@ pub struct Stats {
     pub views: u64,
     /// `POST auth/switchSite` requests.
     pub switch_site: u64,
+    /// Metadata API requests (`/api/metadata/graphql`, any method).
+    pub metadata_api: u64,
+    /// VizQL Data Service requests (`/api/v1/vizql-data-service/...`, any endpoint and method).
+    pub vds: u64,
+    /// Pulse requests (`/api/-/pulse/...`, any path and method).
+    pub pulse: u64,
     /// Every HTTP request, any path and method.
     pub requests: u64,
     /// Live sessions when the stats were taken (not reset by `reset_stats`).
@@ -257,6 +264,13 @@ pub(crate) struct View {
     pub project_luid: String,
     pub created_at: String,
 }
+
+/// The LUID of the published data source "Superstore Datasource" on `"mysite"`: the same in
+/// every instance, for code that needs a data source to name. It is also the one VizQL Data
+/// Service and the Metadata API serve.
+pub const DEFAULT_DATASOURCE_LUID: &str = "5b8e3c2a-7f14-4d6e-9a0b-1c2d3e4f5a6b";
+/// Its name.
+pub(crate) const DEFAULT_DATASOURCE_NAME: &str = "Superstore Datasource";
 
 /// A published data source.
 #[derive(Clone, Debug)]

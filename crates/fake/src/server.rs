@@ -25,6 +25,7 @@ use tokio::sync::Notify;
 use tokio_rustls::TlsAcceptor;
 
 use super::content_routes::{self, ContentRoute};
+use super::apis;
 use super::model::Misbehaviour;
 use super::requests::{parse_sign_in, parse_switch_site};
 use super::responses::{
@@ -354,6 +355,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
                 *counter += 1;
             }
         }
+        if let Some(other) = apis::Api::parse(&path) {
+            other.count(&mut st.stats);
+        }
         (st.take_misbehaviour(&path), st.delay_for(&path))
     };
 
@@ -448,6 +452,22 @@ fn answer(st: &mut State, req: &ReadRequest, api: &ApiPath<'_>) -> Result<Reply,
             return Err(ApiError::bad_request("The request body could not be read."))
         }
     };
+    if let Some(other) = apis::Api::parse(&req.path) {
+        let token = match &req.auth {
+            Auth::Missing => None,
+            Auth::Token(t) => Some(t.as_str()),
+        };
+        let call = apis::Call {
+            method: &req.method,
+            path: &req.path,
+            query: req.query.as_deref(),
+            body,
+            token,
+            now: Instant::now(),
+        };
+        let answer = apis::answer(st, other, &call);
+        return Ok(Reply::new(answer.status, Some(apis::JSON), answer.body));
+    }
     let Some(version_text) = api.version else {
         return Err(ApiError::not_found(&req.path));
     };

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::content;
 use super::jwt_keys::{eas_algorithm, parse_public_key_pem, KeyKind};
+use super::metadata::BackfillWarning;
 use super::model::{App, AudienceRule, Eas, Pat, Site, Uat, User};
 use super::random::new_luid;
 use super::state::State;
@@ -276,3 +277,95 @@ impl<'a> Setup<'a> {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The Metadata API, VizQL Data Service and Pulse (see `metadata.rs`, `vds.rs`, `pulse.rs`)
+
+impl Setup<'_> {
+    /// Turns the Metadata API on or off (default on). Off, every query answers the GraphQL
+    /// error `FEATURE_DISABLED`, as Tableau Server before `tsm maintenance metadata-services
+    /// enable`.
+    pub fn set_metadata_api_enabled(&mut self, enabled: bool) {
+        self.state.apis.metadata.enabled = enabled;
+    }
+
+    /// When `true`, every Metadata API query answers `ACCESS_DENIED` ("You are not authorized
+    /// to use the Metadata API").
+    pub fn set_metadata_access_denied(&mut self, denied: bool) {
+        self.state.apis.metadata.access_denied = denied;
+    }
+
+    /// When `true`, a Metadata API root field queried without a `filter` argument answers
+    /// `FILTER_REQUIRED` (Tableau's rule for non-admin users; the fake has no site roles).
+    pub fn set_metadata_filter_required(&mut self, required: bool) {
+        self.state.apis.metadata.filter_required = required;
+    }
+
+    /// While `Some`, successful Metadata API answers carry the `BACKFILL_RUNNING` warning,
+    /// placed as `placement` says; `None` removes it (the default).
+    pub fn set_metadata_backfill_running(&mut self, placement: Option<BackfillWarning>) {
+        self.state.apis.metadata.backfill = placement;
+    }
+
+    /// The LUID of the VizQL Data Service's published data source (on site `"mysite"`).
+    pub fn vds_datasource_id(&self) -> String {
+        self.state.apis.vds.datasource_luid.clone()
+    }
+
+    /// Grants (`true`, the default) or denies the API Access capability on a data source
+    /// (by LUID) to every user; denied, VDS answers 403 / 403800. `Err` for an unknown LUID.
+    pub fn set_vds_api_access(
+        &mut self,
+        datasource_luid: &str,
+        allowed: bool,
+    ) -> Result<(), String> {
+        let vds = &mut self.state.apis.vds;
+        if datasource_luid != vds.datasource_luid {
+            return Err(format!(
+                "no VizQL Data Service data source {datasource_luid:?}"
+            ));
+        }
+        if allowed {
+            vds.api_access_denied.remove(datasource_luid);
+        } else {
+            vds.api_access_denied.insert(datasource_luid.to_string());
+        }
+        Ok(())
+    }
+
+    /// `query-datasource` results of more than `limit` rows answer 400 / 400804 ("Response
+    /// too large"); `None` (the default) sets no limit.
+    pub fn set_vds_row_limit(&mut self, limit: Option<usize>) {
+        self.state.apis.vds.row_limit = limit;
+    }
+
+    /// The number of Pulse metric definitions (default 36; each has 1 to 3 metrics). The
+    /// first ones keep their ids; new ones get fresh ids.
+    pub fn set_pulse_definition_count(&mut self, count: usize) {
+        self.state.apis.pulse.set_count(count);
+    }
+
+    /// The ids of the Pulse metric definitions, in listing order.
+    pub fn pulse_definition_ids(&self) -> Vec<String> {
+        self.state
+            .apis
+            .pulse
+            .definitions
+            .iter()
+            .map(|d| d.id.clone())
+            .collect()
+    }
+
+    /// The ids of the metrics of a Pulse definition (the first is its default metric); `None`
+    /// for an unknown definition.
+    pub fn pulse_metric_ids(&self, definition_id: &str) -> Option<Vec<String>> {
+        self.state
+            .apis
+            .pulse
+            .definitions
+            .iter()
+            .find(|d| d.id == definition_id)
+            .map(|d| d.metric_ids.clone())
+    }
+}
+

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::apis::ApisConfig;
 use super::jwt_rules;
 use super::model::{Misbehaviour, Site, Stats, User};
 use super::random::new_token;
@@ -77,6 +78,8 @@ pub(crate) struct State {
     pub last_sign_in: Option<(String, String)>,
     /// The payload JSON of the last JWT that passed verification.
     pub last_jwt_claims: Option<String>,
+    /// The Metadata API, VizQL Data Service and Pulse (`apis.rs`).
+    pub apis: ApisConfig,
 }
 
 /// The state plus its lock discipline, shared by the handle and the server thread.
@@ -117,6 +120,7 @@ impl State {
             max_version_text: "3.28".to_string(),
             last_sign_in: None,
             last_jwt_claims: None,
+            apis: ApisConfig::new(),
         }
     }
 
