@@ -152,6 +152,8 @@ mod vds;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_apis;
 
 use std::fmt;
 use std::net::SocketAddr;
