@@ -6,7 +6,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::config_error;
-use tca_fake::{AudienceRule, FakeOptions, FakeTableau as CoreFake, Misbehaviour, Setup};
+use tca_fake::{
+    AudienceRule, BackfillWarning, FakeOptions, FakeTableau as CoreFake, Misbehaviour, Setup,
+};
 
 /// A stand-in for Tableau on 127.0.0.1 that enforces Tableau's sign-in rules. It starts at
 /// construction with a default site ("mysite"), user, connected app, PAT and admin password.
@@ -265,6 +267,77 @@ impl FakeTableau {
             .configure(|s| s.set_app_enabled(client_id, enabled))
     }
 
+    /// The LUID of the VizQL Data Service's published data source (on "mysite").
+    #[getter]
+    fn vds_datasource_id(&self) -> String {
+        self.inner.vds_datasource_id()
+    }
+
+    /// Grant (True, the default) or deny the API Access capability on a VDS data source;
+    /// denied, VizQL Data Service answers 403 / 403800.
+    fn set_vds_api_access(&self, datasource_id: &str, allowed: bool) -> PyResult<()> {
+        self.configure(|s| s.set_vds_api_access(datasource_id, allowed))
+    }
+
+    /// query-datasource results of more than `limit` rows answer 400 / 400804; None: no limit.
+    fn set_vds_row_limit(&self, limit: Option<usize>) {
+        self.inner.configure(|s| s.set_vds_row_limit(limit))
+    }
+
+    /// Off, every Metadata API query answers the GraphQL error FEATURE_DISABLED.
+    fn set_metadata_api_enabled(&self, enabled: bool) {
+        self.inner
+            .configure(|s| s.set_metadata_api_enabled(enabled))
+    }
+
+    /// On, every Metadata API query answers ACCESS_DENIED.
+    fn set_metadata_access_denied(&self, denied: bool) {
+        self.inner
+            .configure(|s| s.set_metadata_access_denied(denied))
+    }
+
+    /// On, a Metadata API root field queried without `filter` answers FILTER_REQUIRED.
+    fn set_metadata_filter_required(&self, required: bool) {
+        self.inner
+            .configure(|s| s.set_metadata_filter_required(required))
+    }
+
+    /// While `running`, Metadata API answers carry the BACKFILL_RUNNING warning, in the
+    /// `errors` list (placement="errors") or the top-level `extensions` ("extensions").
+    #[pyo3(signature = (running, *, placement = "errors"))]
+    fn set_metadata_backfill_running(&self, running: bool, placement: &str) -> PyResult<()> {
+        let place = match placement {
+            "errors" => BackfillWarning::InErrors,
+            "extensions" => BackfillWarning::InExtensions,
+            other => {
+                return Err(config_error(format!(
+                    "placement must be \"errors\" or \"extensions\", not {other:?}"
+                )))
+            }
+        };
+        self.inner
+            .configure(|s| s.set_metadata_backfill_running(running.then_some(place)));
+        Ok(())
+    }
+
+    /// The number of Pulse metric definitions (36 at start); the first ones keep their ids.
+    fn set_pulse_definition_count(&self, count: usize) {
+        self.inner
+            .configure(|s| s.set_pulse_definition_count(count))
+    }
+
+    /// The ids of the Pulse metric definitions, in listing order.
+    fn pulse_definition_ids(&self) -> Vec<String> {
+        self.inner.configure(|s| s.pulse_definition_ids())
+    }
+
+    /// The ids of a Pulse definition's metrics (the first is its default metric).
+    fn pulse_metric_ids(&self, definition_id: &str) -> PyResult<Vec<String>> {
+        self.inner
+            .configure(|s| s.pulse_metric_ids(definition_id))
+            .ok_or_else(|| config_error(format!("no Pulse definition {definition_id:?}")))
+    }
+
     /// What the server has served so far, as a dict of counters.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.inner.stats();
@@ -282,6 +355,9 @@ impl FakeTableau {
         d.set_item("datasources", s.datasources)?;
         d.set_item("views", s.views)?;
         d.set_item("switch_site", s.switch_site)?;
+        d.set_item("metadata_api", s.metadata_api)?;
+        d.set_item("vds", s.vds)?;
+        d.set_item("pulse", s.pulse)?;
         d.set_item("requests", s.requests)?;
         d.set_item("active_sessions", s.active_sessions)?;
         d.set_item("tls_handshake_failures", s.tls_handshake_failures)?;

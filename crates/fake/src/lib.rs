@@ -23,6 +23,21 @@
 //! | `GET sites/{site-luid}/views` | `X-Tableau-Auth` | every view of the site's workbooks, paged |
 //! | `GET sites/{site-luid}/datasources[/{luid}]` | `X-Tableau-Auth` | the published data sources, paged (or one) |
 //!
+//! # The other APIs on the same session
+//!
+//! | path | auth | module |
+//! |---|---|---|
+//! | `POST /api/metadata/graphql` | `X-Tableau-Auth`; JWT: `tableau:content:read` | `metadata.rs` (executor in `graphql.rs`) |
+//! | `POST /api/v1/vizql-data-service/{read-metadata,query-datasource,get-datasource-model}` | `X-Tableau-Auth`; JWT: `tableau:viz_data_service:read` | `vds.rs` |
+//! | `GET /api/v1/vizql-data-service/simple-request` | none | `vds.rs` |
+//! | `/api/-/pulse/{definitions, definitions:batchGet, definitions/{id}/metrics, metrics:batchGet}` | `X-Tableau-Auth`; JWT: `tableau:insight_definitions_metrics:read` / `tableau:insight_metrics:read` | `pulse.rs` |
+//!
+//! Each module documents its wire shapes, errors and the grade of each (from Tableau's docs,
+//! from Tableau's own code, or guessed). Settings: [`Setup::set_metadata_api_enabled`] and
+//! the other `Setup::set_metadata_*`, `set_vds_*` and `set_pulse_*` methods;
+//! [`FakeTableau::vds_datasource_id`]. Counted in [`Stats::metadata_api`], [`Stats::vds`],
+//! [`Stats::pulse`].
+//!
 //! Bodies are XML unless the request's `Accept` contains `application/json` (then JSON, with
 //! no `tsResponse` wrapper). Request bodies are XML, matched by local name under any
 //! namespace, unless `Content-Type` is `application/json`.
