@@ -144,10 +144,10 @@
 //! empty or oversized bodies, redirects); [`FakeTableau::set_delay`] slows a route without blocking the others;
 //! [`FakeTableau::stats`] counts everything.
 
+mod apis;
 mod content;
 mod content_bodies;
 mod content_routes;
-mod apis;
 mod graphql;
 mod jwt_keys;
 mod jwt_rules;
@@ -179,10 +179,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 pub use metadata::BackfillWarning;
+use model::DEFAULT_DATASOURCE_NAME;
 pub use model::{
     AppSecret, AudienceRule, ContentIds, Misbehaviour, PatSecret, Stats, DEFAULT_DATASOURCE_LUID,
 };
-use model::DEFAULT_DATASOURCE_NAME;
 pub use setup::Setup;
 
 use random::{new_password, new_pat_secret, new_secret_value};

@@ -24,8 +24,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio_rustls::TlsAcceptor;
 
-use super::content_routes::{self, ContentRoute};
 use super::apis;
+use super::content_routes::{self, ContentRoute};
 use super::model::Misbehaviour;
 use super::requests::{parse_sign_in, parse_switch_site};
 use super::responses::{

@@ -368,4 +368,3 @@ impl Setup<'_> {
             .map(|d| d.metric_ids.clone())
     }
 }
-

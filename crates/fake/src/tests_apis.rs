@@ -138,20 +138,13 @@ async fn jwt_token(fake: &FakeTableau, scopes: &[&str]) -> String {
 
 /// The workbooks the model holds for a site (what REST lists).
 fn site_workbooks(fake: &FakeTableau, site: &str) -> Vec<Workbook> {
-    fake.shared.lock().sites[site].workbooks.clone()
+    fake.shared.lock().sites[site].content.workbooks.clone()
 }
 
 /// Adds `n` workbooks to a site, so that paging has pages.
 fn add_workbooks(fake: &FakeTableau, site: &str, n: usize) {
-    let mut st = fake.shared.lock();
-    let wbs = &mut st.sites.get_mut(site).expect("site").workbooks;
-    for i in 0..n {
-        wbs.push(Workbook {
-            luid: new_luid(),
-            name: format!("Extra {i}"),
-            content_url: format!("Extra{i}"),
-        });
-    }
+    fake.configure(|s| s.add_workbooks(site, n))
+        .expect("workbooks");
 }
 
 fn gql_code(got: &Got) -> String {
