@@ -237,20 +237,20 @@ impl Client {
         if !api::says_session_dead(status, body) {
             if retried && limited {
                 // Its 401002 (if it had one) was a dead session after all.
-                memory.worked(&scopes::needed(method, &api::path_of(url)).family);
+                memory.worked(&scopes::needed(method, &api::path_of(url)).key());
             }
             return Ok(false);
         }
         if limited && api::says_invalid_credentials(status, body) {
             let need = scopes::needed(method, &api::path_of(url));
-            if memory.failed(&need.family, token) == Verdict::ScopeMissing {
+            if memory.failed(&need.key(), token) == Verdict::ScopeMissing {
                 return Err(self.missing_scope(method, url, status, body, &need));
             }
         }
         Ok(!retried)
     }
 
-    /// The error for a call whose family answered 401002 on two sessions.
+    /// The error for a call whose kind (needed scopes) answered 401002 on two sessions.
     fn missing_scope(
         &self,
         method: &str,

@@ -1,11 +1,13 @@
 //! What the calls of one cache entry learned about 401002 on JWT sessions.
 //!
 //! Tableau answers a call outside the JWT's scopes exactly as it answers a dead session: 401,
-//! code 401002. So the first 401002 of a family of calls ("GET workbooks/{id}/views") signs
-//! in again, as for a dead session; when the family answers 401002 on a second, different
-//! session too, the scope is missing, and every later 401002 of that family is reported at once
-//! (no more sign-ins: the credential's scopes do not change). A family that works after the
-//! re-sign-in was a dead session after all and is forgotten.
+//! code 401002. So the first 401002 of a kind of call signs in again, as for a dead session;
+//! when that kind answers 401002 on a second, different session too, the scope is missing, and
+//! every later 401002 of that kind is reported at once (no more sign-ins: the credential's
+//! scopes do not change). A kind that works after the re-sign-in was a dead session after all
+//! and is forgotten. A kind is [`ScopeNeed::key`](crate::scopes::ScopeNeed::key): the calls that
+//! need the same scopes (all of VizQL Data Service; REST GETs opened by content:read), or, for a
+//! call the scope table does not know, its method and path with ids left out.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,7 +16,7 @@ use super::redact::Secret;
 
 #[derive(Default)]
 pub struct MissingScopes {
-    /// Family → the token of the first session it answered 401002 on.
+    /// Kind of call → the token of the first session it answered 401002 on.
     first_failure: Mutex<HashMap<String, Secret>>,
 }
 

@@ -52,6 +52,18 @@ pub struct ScopeNeed {
     pub known: bool,
 }
 
+impl ScopeNeed {
+    /// Calls with the same key stand or fall together on a JWT session: those that need the
+    /// same scopes (or, for a call the table does not know, the same family).
+    pub fn key(&self) -> String {
+        if self.known && !self.any_of.is_empty() {
+            self.any_of.join(" ")
+        } else {
+            self.family.clone()
+        }
+    }
+}
+
 const CONTENT_READ: &str = "tableau:content:read";
 const CONTENT_READ_SINCE: &str = "Tableau Cloud June 2022 / Tableau Server 2022.3";
 
@@ -550,6 +562,21 @@ mod tests {
             needed("GET", "/api/-/pulse/subscriptions").any_of,
             s(&["tableau:metric_subscriptions:read"])
         );
+    }
+
+    #[test]
+    fn calls_that_need_the_same_scopes_share_a_key() {
+        let read = needed("POST", "/api/v1/vizql-data-service/read-metadata");
+        let query = needed("POST", "/api/v1/vizql-data-service/query-datasource");
+        assert_ne!(read.family, query.family);
+        assert_eq!(read.key(), query.key());
+        assert_ne!(
+            needed("GET", "workbooks").key(),
+            needed("GET", "users").key()
+        );
+        // Unknown calls fall back to their family.
+        let unknown = needed("GET", "somethingNew/x1");
+        assert_eq!(unknown.key(), "GET somethingNew/{id}");
     }
 
     #[test]
