@@ -7,7 +7,6 @@ come from the fake's accessors or from a second, independent query, never from c
 from __future__ import annotations
 
 import asyncio
-import threading
 import warnings
 from collections import defaultdict
 from typing import Any, Dict, List
@@ -16,6 +15,7 @@ import pytest
 
 import tableau_connected_auth as tca
 from tableau_connected_auth.testing import FakeTableau
+from bursts import errors_of_a_burst
 
 ALL = [
     "tableau:content:read",
@@ -70,21 +70,7 @@ def test_vds_without_its_scope_signs_in_once_then_names_it(fake: FakeTableau) ->
 def test_fifty_threads_calling_vds_without_its_scope_sign_in_again_at_most_once(fake: FakeTableau) -> None:
     client = fake.client(scopes=["tableau:content:read"])
     client.session()
-    errors: List[BaseException] = []
-    start = threading.Barrier(50)
-
-    def call() -> None:
-        start.wait()
-        try:
-            client.vds("read-metadata", fake.datasource_id)
-        except BaseException as e:  # noqa: BLE001 - checked below
-            errors.append(e)
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = errors_of_a_burst(50, lambda: client.vds("read-metadata", fake.datasource_id))
     assert len(errors) == 50 and all(isinstance(e, tca.MissingScopeError) for e in errors)
     assert fake.stats()["sign_ins"] <= 2
 

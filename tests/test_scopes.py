@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import threading
 import warnings
 
 import pytest
 
 import tableau_connected_auth as tca
 from tableau_connected_auth.testing import FakeTableau
+from bursts import errors_of_a_burst
 
 EMBED_ONLY = ["tableau:views:embed"]
 
@@ -44,21 +44,7 @@ def test_a_missing_scope_signs_in_once_then_names_the_scope(fake: FakeTableau) -
 def test_fifty_threads_missing_a_scope_cause_at_most_one_re_sign_in(fake: FakeTableau) -> None:
     client = fake.client(scopes=EMBED_ONLY)
     client.session()
-    errors: list[BaseException] = []
-    start = threading.Barrier(50)
-
-    def call() -> None:
-        start.wait()
-        try:
-            client.get("workbooks")
-        except BaseException as e:  # noqa: BLE001 - collected and checked below
-            errors.append(e)
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = errors_of_a_burst(50, lambda: client.get("workbooks"))
     assert len(errors) == 50
     assert all(isinstance(e, tca.MissingScopeError) for e in errors), {type(e) for e in errors}
     assert fake.stats()["sign_ins"] <= 2

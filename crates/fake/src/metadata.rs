@@ -460,22 +460,25 @@ impl GqlObject for QueryRoot {
 trait Filterable: Clone + GqlObject {
     const TYPE: &'static str;
     const CONNECTION: &'static str;
-    /// The value compared by filter key `field` (and `{field}Within`).
-    fn filter_value(&self, field: &str) -> Option<String>;
+    /// The value compared by filter key `field` (and `{field}Within`): the field's own value,
+    /// for the keys Tableau's filters take.
+    fn filter_value(&self, field: &str) -> Option<String> {
+        if !FILTER_KEYS.contains(&field) {
+            return None;
+        }
+        match self.resolve(field, &Args::new()) {
+            Ok(Some(Resolved::Leaf(Value::String(s)))) => Some(s),
+            _ => None,
+        }
+    }
 }
+
+/// The filter keys the connections take.
+const FILTER_KEYS: [&str; 4] = ["id", "luid", "name", "projectName"];
 
 impl Filterable for WorkbookNode {
     const TYPE: &'static str = "Workbook";
     const CONNECTION: &'static str = "WorkbooksConnection";
-    fn filter_value(&self, field: &str) -> Option<String> {
-        Some(match field {
-            "id" => self.id.clone(),
-            "luid" => self.luid.clone(),
-            "name" => self.name.clone(),
-            "projectName" => self.project_name.clone(),
-            _ => return None,
-        })
-    }
 }
 
 impl GqlObject for WorkbookNode {
@@ -501,15 +504,6 @@ impl GqlObject for WorkbookNode {
 impl Filterable for DatasourceNode {
     const TYPE: &'static str = "PublishedDatasource";
     const CONNECTION: &'static str = "PublishedDatasourcesConnection";
-    fn filter_value(&self, field: &str) -> Option<String> {
-        Some(match field {
-            "id" => self.id.clone(),
-            "luid" => self.luid.clone(),
-            "name" => self.name.clone(),
-            "projectName" => self.project_name.clone(),
-            _ => return None,
-        })
-    }
 }
 
 impl GqlObject for DatasourceNode {
