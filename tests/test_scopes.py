@@ -160,3 +160,24 @@ def test_every_adapter_reports_a_missing_scope_and_stops_signing_in(fake: FakeTa
         with pytest.raises(tca.MissingScopeError):
             call(client)
         assert fake.stats()["sign_ins"] == before + 1, f"{name} signed in again for a known missing scope"
+
+
+def test_the_new_errors_and_their_logs_hold_no_secret(fake: FakeTableau, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="tableau_connected_auth")
+    client = fake.client(scopes=EMBED_ONLY)
+    token = client.session().token
+    with pytest.raises(tca.MissingScopeError) as missing:
+        client.get("workbooks")
+    fresh = client.session().token
+    fake.set_metadata_access_denied(True)
+    with pytest.raises(tca.MetadataApiError) as metadata:
+        fake.client().graphql("{ workbooks { name } }")
+    secrets = [token, fresh, fake.app_secret_value, fake.pat_secret]
+    shown = [str(missing.value), repr(missing.value), str(missing.value.hint), str(metadata.value),
+             repr(metadata.value), caplog.text]
+    for text in shown:
+        for secret in secrets:
+            assert secret not in text
+    assert "401002 again on a fresh session" in caplog.text  # the log says what happened
