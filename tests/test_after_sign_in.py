@@ -90,6 +90,7 @@ def test_vds_errors_become_typed_errors_with_hints(fake: FakeTableau, client: tc
     with pytest.raises(tca.TableauApiError) as unknown:
         client.vds("read-metadata", "00000000-0000-4000-8000-000000000000")
     assert unknown.value.status == 404
+    assert "site not found" not in (unknown.value.hint or "")  # that hint is for sign-ins
     with pytest.raises(tca.ConfigurationError, match="needs query="):
         client.vds("query-datasource", ds)
     with pytest.raises(tca.ConfigurationError, match="takes no query"):
