@@ -156,7 +156,9 @@ pub fn hint_for(status: u16, code: &str, subcode: Option<u32>, during: Call) -> 
             "the response is too large: narrow the query (fewer fields, filters, or a row limit)"
         }
         ("429000", _) => "too many requests: wait and retry, or make fewer calls",
-        ("404000", Call::SignIn | Call::SwitchSite) => "site not found: check the site's contentUrl",
+        ("404000", Call::SignIn | Call::SwitchSite) => {
+            "site not found: check the site's contentUrl"
+        }
         ("404003", _) => {
             "the server does not know this path or REST API version: use api_version=\"auto\" or \
              a version the server supports"

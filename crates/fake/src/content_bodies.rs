@@ -187,6 +187,16 @@ fn project_ref(site: &Site, luid: &str) -> Element {
     Element::new("project").text("id", luid).text("name", name)
 }
 
+/// `<owner id=… name=…/>`: Tableau names every item's owner (TSC 0.38 needs it on a data
+/// source). The fake's content belongs to the site's first user.
+fn owner_ref(site: &Site) -> Element {
+    let mut el = Element::new("owner");
+    if let Some(user) = site.users.values().next() {
+        el = el.text("id", &user.luid).text("name", &user.name);
+    }
+    el
+}
+
 fn project_element(project: &Project) -> Element {
     let mut el = Element::new("project")
         .text("id", &project.luid)
@@ -221,6 +231,7 @@ fn workbook_element(site: &Site, wb: &Workbook) -> Element {
         el = el.text("defaultViewId", &first.luid);
     }
     el.child(project_ref(site, &wb.project_luid))
+        .child(owner_ref(site))
         .child(Element::new("tags"))
 }
 
@@ -235,6 +246,7 @@ fn view_element(site: &Site, view: &View) -> Element {
         .text("sheetType", "worksheet")
         .child(Element::new("workbook").text("id", &view.workbook_luid))
         .child(project_ref(site, &view.project_luid))
+        .child(owner_ref(site))
         .child(Element::new("tags"))
 }
 
@@ -252,6 +264,7 @@ fn datasource_element(site: &Site, ds: &Datasource) -> Element {
         .flag("encryptExtracts", false)
         .flag("useRemoteQueryAgent", false)
         .child(project_ref(site, &ds.project_luid))
+        .child(owner_ref(site))
         .child(Element::new("tags"))
 }
 
