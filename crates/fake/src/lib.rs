@@ -167,8 +167,6 @@ mod vds;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_apis;
 
 use std::fmt;
 use std::net::SocketAddr;

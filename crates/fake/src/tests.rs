@@ -2939,6 +2939,8 @@ async fn misbehaviours_and_stop_work_over_tls() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Content endpoints, paging and scopes: tests/content.rs
+// Content endpoints, paging and scopes: tests/content.rs; the Metadata API, VizQL Data Service
+// and Pulse: tests/apis.rs
 
+mod apis;
 mod content;

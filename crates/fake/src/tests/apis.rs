@@ -8,10 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::model::Workbook;
-use super::random::new_luid;
-use super::vds::{superstore_rows, SuperstoreRow};
-use super::*;
+use crate::model::Workbook;
+use crate::random::new_luid;
+use crate::vds::{superstore_rows, SuperstoreRow};
+use crate::*;
 
 const GRAPHQL: &str = "/api/metadata/graphql";
 const VDS: &str = "/api/v1/vizql-data-service";
