@@ -197,6 +197,14 @@ def test_pulse_arguments_are_checked(client: tca.Client) -> None:
         client.pulse_batch_get("subscriptions", ["x"])  # type: ignore[arg-type]
 
 
+def test_pulse_errors_are_typed(client: tca.Client) -> None:
+    # Pulse answers errors in the gRPC-gateway shape {"code": 5, "message": ...}.
+    with pytest.raises(tca.TableauApiError) as info:
+        list(client.pulse_paginate("definitions/00000000-0000-4000-8000-000000000000/metrics"))
+    assert (info.value.status, info.value.code) == (404, "5")
+    assert "not found" in str(info.value)
+
+
 def test_pulse_without_its_scope_names_it(fake: FakeTableau) -> None:
     client = fake.client(scopes=["tableau:content:read"])
     with pytest.raises(tca.MissingScopeError) as info:
