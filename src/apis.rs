@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::args;
 use super::calls::pairs;
 use super::errors::{user_warning, IntoPy};
-use super::pages::to_json;
 use tca_core::client::Client as CoreClient;
 use tca_core::metadata::Connection;
 use tca_core::pages::Pager;
@@ -21,7 +20,7 @@ use tca_core::vds::Endpoint;
 pub fn json_arg(py: Python<'_>, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Value>> {
     value
         .filter(|v| !v.is_none())
-        .map(|v| to_json(py, v))
+        .map(|v| args::json_value(py, v))
         .transpose()
 }
 

@@ -117,3 +117,17 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "an unknown type".into())
 }
+
+/// A Python value as JSON text, through `json.dumps` (so `json=` and the JSON arguments of
+/// the APIs after sign-in accept the same values).
+pub fn json_text(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    py.import("json")?
+        .call_method1("dumps", (value,))?
+        .extract()
+}
+
+/// A Python value as a JSON value (through [`json_text`]).
+pub fn json_value(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    serde_json::from_str(&json_text(py, value)?)
+        .map_err(|_| config_error("the value is not JSON: NaN and infinite numbers cannot be sent"))
+}

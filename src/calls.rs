@@ -56,10 +56,7 @@ pub fn build(
     let body = match (json, data) {
         (Some(_), Some(_)) => return Err(config_error("pass json= or data=, not both")),
         (Some(value), None) => {
-            let text: String = py
-                .import("json")?
-                .call_method1("dumps", (value,))?
-                .extract()?;
+            let text = args::json_text(py, value)?;
             if !has(&headers, "content-type") {
                 headers.push(("Content-Type".into(), "application/json".into()));
             }
@@ -96,13 +93,6 @@ pub fn build(
         body,
         timeout,
     })
-}
-
-/// Does a 401 with this body say the session is dead (so a fresh one may help)? The core's one
-/// rule (`tca_core::api::says_session_dead`), for the requests and httpx adapters.
-#[pyfunction]
-pub fn says_session_dead(status: u16, body: &[u8]) -> bool {
-    tca_core::api::says_session_dead(status, body)
 }
 
 /// What the requests and httpx adapters do with an answer to `method url` sent with `session`

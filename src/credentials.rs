@@ -51,7 +51,7 @@ fn claims(
 
 /// A `UserWarning` for each undocumented wildcard scope, once per process.
 fn warn_about_wildcards(py: Python<'_>, scopes: &[String]) -> PyResult<()> {
-    let wildcards = tca_core::scopes::check(scopes).py_err()?;
+    let wildcards = tca_core::scopes::undocumented_wildcards(scopes);
     for scope in tca_core::scopes::first_sightings(wildcards) {
         user_warning(py, &tca_core::scopes::wildcard_warning(&scope))?;
     }

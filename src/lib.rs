@@ -50,7 +50,6 @@ fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<scopes::ScopeNeed>()?;
     m.add_class::<pages::Pages>()?;
     m.add_class::<pages::AsyncPages>()?;
-    m.add_function(wrap_pyfunction!(calls::says_session_dead, m)?)?;
     m.add_function(wrap_pyfunction!(calls::judge_answer, m)?)?;
     m.add_function(wrap_pyfunction!(scopes::scopes_for, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -18,15 +18,6 @@ use super::wait::wait;
 use tca_core::error::Result;
 use tca_core::pages::Pager;
 
-/// A Python value → JSON (through `json.dumps`, so what `json=` accepts is accepted here).
-pub fn to_json(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Value> {
-    let text: String = py
-        .import("json")?
-        .call_method1("dumps", (value,))?
-        .extract()?;
-    serde_json::from_str(&text).map_err(|e| PyRuntimeError::new_err(e.to_string()))
-}
-
 /// JSON → Python objects (one `json.loads`).
 pub fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     py.import("json")?

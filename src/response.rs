@@ -7,7 +7,6 @@ use pyo3::types::{PyBytes, PyDict};
 
 use super::errors::to_pyerr;
 use tca_core::api::ApiReply;
-use tca_core::error::Call;
 use tca_core::signin;
 use tca_core::wire;
 
@@ -78,10 +77,7 @@ impl Response {
 
     /// Raise the matching `TableauAuthError` subclass unless the status is 2xx.
     fn raise_for_status(&self) -> PyResult<()> {
-        if self.ok() {
-            return Ok(());
-        }
-        Err(to_pyerr(signin::failure(&self.reply.reply, Call::Other)))
+        self.reply.check_status().map_err(to_pyerr)
     }
 
     /// The site and user of the answer of `GET sessions/current` (XML or JSON). Raises like

@@ -22,5 +22,5 @@ def errors_of_a_burst(n: int, call: Callable[[], object]) -> List[BaseException]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(60)
     return errors

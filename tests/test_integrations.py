@@ -530,16 +530,21 @@ def test_integrations_log_no_secret(fake: FakeTableau, env: pytest.MonkeyPatch, 
 def test_every_adapter_retries_only_a_401_that_says_the_session_is_dead(fake: FakeTableau) -> None:
     """401000/401002 (or a 401 without a Tableau error) mean a dead session: one re-sign-in and
     one retry. Any other 401 is the answer, with no sign-in: the same rule for request(), the
-    requests adapter and both httpx flows (it is the core's, asked through says_session_dead)."""
+    requests adapter and both httpx flows (it is the core's, asked through judge_answer)."""
     import asyncio
 
     import httpx
     import requests
 
-    assert tca._core.says_session_dead(401, b"") is True
-    assert tca._core.says_session_dead(401, b'<tsResponse xmlns="http://tableau.com/api"><error code="401002"/></tsResponse>')
-    assert not tca._core.says_session_dead(401, b'<tsResponse xmlns="http://tableau.com/api"><error code="401001"/></tsResponse>')
-    assert not tca._core.says_session_dead(403, b"")
+    pat = tca.Client(fake.url, site=fake.site, credentials=tca.PersonalAccessToken(fake.pat_name, fake.pat_secret))
+
+    def judged(status: int, body: bytes) -> bool:
+        return tca._core.judge_answer(pat, "some-token", "GET", f"{fake.url}/api/3.24/sites/x/workbooks", status, body)
+
+    assert judged(401, b"") is True
+    assert judged(401, b'<tsResponse xmlns="http://tableau.com/api"><error code="401002"/></tsResponse>')
+    assert not judged(401, b'<tsResponse xmlns="http://tableau.com/api"><error code="401001"/></tsResponse>')
+    assert not judged(403, b"")
 
     client = fake.client()
     url = client.session().url("workbooks")

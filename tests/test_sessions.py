@@ -16,25 +16,7 @@ import pytest
 
 import tableau_connected_auth as tca
 from tableau_connected_auth.testing import FakeTableau
-
-
-def _run_threads(n: int, target: Any) -> List[BaseException]:
-    barrier = threading.Barrier(n)
-    errors: List[BaseException] = []
-
-    def run() -> None:
-        barrier.wait()
-        try:
-            target()
-        except BaseException as e:  # noqa: BLE001 - collected and asserted on
-            errors.append(e)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
+from bursts import errors_of_a_burst
 
 
 def test_64_threads_times_1000_calls_make_one_sign_in(fake: FakeTableau) -> None:
@@ -46,7 +28,7 @@ def test_64_threads_times_1000_calls_make_one_sign_in(fake: FakeTableau) -> None
         for _ in range(1000):
             tokens.add(client.session().token)
 
-    assert _run_threads(64, work) == []
+    assert errors_of_a_burst(64, work) == []
     assert len(tokens) == 1
     assert fake.stats()["sign_ins"] == 1
     assert fake.stats()["sign_in_attempts"] == 1
@@ -68,7 +50,7 @@ def test_fifty_threads_hitting_401_together_cause_one_re_sign_in(fake: FakeTable
     client.session()
     fake.expire_all_sessions()
     statuses: List[int] = []
-    assert _run_threads(50, lambda: statuses.append(client.get("workbooks").status)) == []
+    assert errors_of_a_burst(50, lambda: statuses.append(client.get("workbooks").status)) == []
     assert statuses == [200] * 50
     assert fake.stats()["sign_ins"] == 2
 
@@ -77,7 +59,7 @@ def test_a_failed_sign_in_reaches_every_waiter_and_is_not_cached(fake: FakeTable
     fake.set_delay(0.3, route="auth/signin")
     fake.fail_next(401, code="401001")
     client = fake.client()
-    errors = _run_threads(32, client.session)
+    errors = errors_of_a_burst(32, client.session)
     assert len(errors) == 32 and all(isinstance(e, tca.SignInError) for e in errors)
     assert fake.stats()["sign_in_attempts"] == 1
     fake.set_delay(0)

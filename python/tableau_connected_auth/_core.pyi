@@ -32,7 +32,6 @@ __all__ = [
     "UnifiedAccessToken",
     "Client",
     "AsyncClient",
-    "says_session_dead",
     "judge_answer",
     "DiskCache",
     "RedisCache",
@@ -504,10 +503,6 @@ def judge_answer(
 ) -> bool:
     """What the requests and httpx adapters do with an answer: True to drop the session and
     send once more with a fresh one, False to keep the answer; raises ``MissingScopeError``."""
-
-def says_session_dead(status: int, body: bytes) -> bool:
-    """Does this answer say the session is dead (401 with Tableau's 401000 or 401002, or no
-    Tableau error), so that one fresh session may help?"""
 
 @disjoint_base
 class FakeTableau:

@@ -101,39 +101,59 @@ pub struct ApiReply {
 }
 
 impl ApiReply {
-    /// The body as JSON, for the JSON APIs; an error answer (non-2xx) raises like
-    /// `raise_for_status`, a body that is not JSON is a `ProtocolError`.
-    pub fn json(&self) -> Result<serde_json::Value> {
-        if !(200..300).contains(&self.reply.status) {
-            return Err(signin::failure(&self.reply, super::error::Call::Other));
+    /// Ok for a 2xx answer; otherwise the typed error `raise_for_status` raises.
+    pub fn check_status(&self) -> Result<()> {
+        if (200..300).contains(&self.reply.status) {
+            Ok(())
+        } else {
+            Err(signin::failure(&self.reply, super::error::Call::Other))
         }
-        serde_json::from_slice(&self.reply.body).map_err(|_| Error::Protocol {
+    }
+
+    /// The body as JSON, for the JSON APIs: an error answer (non-2xx) fails like
+    /// [`ApiReply::check_status`], a body that is not JSON is a `ProtocolError`.
+    pub fn json(&self) -> Result<serde_json::Value> {
+        self.check_status()?;
+        serde_json::from_slice(&self.reply.body).map_err(|_| self.not_json())
+    }
+
+    /// The error for a 2xx answer whose body is not JSON.
+    pub fn not_json(&self) -> Error {
+        Error::Protocol {
             status: Some(self.reply.status),
             message: format!(
                 "{} answered something that is not JSON: {}",
                 path_of(&self.url),
                 crate::redact::excerpt(&self.reply.body)
             ),
-        })
+        }
     }
 }
 
 /// Does this answer say the session is dead (so a fresh one may help)? A 401 with Tableau's
 /// code 401000 (expired or unknown session) or 401002 (invalid token), or with no Tableau
 /// error at all. Other 401s (401001: the sign-in itself failed) are not: signing in again
-/// would not help. The one rule for this: the Python adapters ask it too.
+/// would not help. The one rule for this ([`dead_session`] says it with the error read).
 pub fn says_session_dead(status: u16, body: &[u8]) -> bool {
-    status == 401
-        && match wire::parse_error(body) {
-            Some(e) => e.code == "401000" || e.code == "401002",
-            None => true,
-        }
+    dead_session(status, body).is_some()
 }
 
-/// Is this Tableau's 401002 ("invalid authentication credentials")? On a JWT session it may mean
-/// a missing scope rather than a dead session: Tableau answers both alike.
-pub fn says_invalid_credentials(status: u16, body: &[u8]) -> bool {
-    status == 401 && wire::parse_error(body).is_some_and(|e| e.code == "401002")
+/// The error of an answer that says the session is dead ([`says_session_dead`]), read once
+/// for whoever needs its code (a 401 without a Tableau error gives an empty code); `None`
+/// for any other answer.
+pub fn dead_session(status: u16, body: &[u8]) -> Option<wire::TableauErrorBody> {
+    if status != 401 {
+        return None;
+    }
+    match wire::parse_error(body) {
+        Some(e) if e.code == "401000" || e.code == "401002" => Some(e),
+        Some(_) => None,
+        None => Some(wire::TableauErrorBody {
+            code: String::new(),
+            summary: String::new(),
+            detail: String::new(),
+        }),
+    }
 }
 
 /// Send `request` once with `session` (a transient failure of a call that is safe to repeat is

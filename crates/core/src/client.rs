@@ -234,17 +234,19 @@ impl Client {
     ) -> Result<bool> {
         let memory = self.entry.missing_scopes();
         let limited = self.creds.limited_by_scopes();
-        if !api::says_session_dead(status, body) {
+        let Some(error) = api::dead_session(status, body) else {
             if retried && limited {
                 // Its 401002 (if it had one) was a dead session after all.
                 memory.worked(&scopes::needed(method, &api::path_of(url)).key());
             }
             return Ok(false);
-        }
-        if limited && api::says_invalid_credentials(status, body) {
-            let need = scopes::needed(method, &api::path_of(url));
+        };
+        // 401002 on a JWT session: a dead session, or a missing scope (Tableau says both alike).
+        if limited && error.code == "401002" {
+            let path = api::path_of(url);
+            let need = scopes::needed(method, &path);
             if memory.failed(&need.key(), token) == Verdict::ScopeMissing {
-                return Err(self.missing_scope(method, url, status, body, &need));
+                return Err(self.missing_scope(format!("{method} {path}"), status, error, &need));
             }
         }
         Ok(!retried)
@@ -253,17 +255,18 @@ impl Client {
     /// The error for a call whose kind (needed scopes) answered 401002 on two sessions.
     fn missing_scope(
         &self,
-        method: &str,
-        url: &str,
+        call: String,
         status: u16,
-        body: &[u8],
+        error: wire::TableauErrorBody,
         need: &ScopeNeed,
     ) -> Error {
-        let call = format!("{method} {}", api::path_of(url));
-        let failure = match wire::parse_error(body) {
-            Some(e) => TableauFailure::new(status, &e.code, &e.summary, &e.detail, Call::Other),
-            None => TableauFailure::new(status, "", "", "", Call::Other),
-        };
+        let failure = TableauFailure::new(
+            status,
+            &error.code,
+            &error.summary,
+            &error.detail,
+            Call::Other,
+        );
         log::warn!(
             "{call}: 401002 again on a fresh session: the JWT lacks the scope ({})",
             need.any_of.join(" or ")

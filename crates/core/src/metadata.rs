@@ -43,16 +43,11 @@ pub async fn query(client: &Client, query: &str, variables: Option<&Value>) -> R
             Some(&body),
         ))
         .await?;
-    // GraphQL errors may come with a non-2xx status too: read them first when present.
-    let parsed: Option<Value> = serde_json::from_slice(&answer.reply.body).ok();
-    match parsed {
-        Some(doc) if doc.get("errors").is_some() || (200..300).contains(&answer.reply.status) => {
-            read(doc)
-        }
-        _ => answer.json().map(|_| Answer {
-            data: Value::Null,
-            warnings: Vec::new(),
-        }),
+    // GraphQL errors may come with a non-2xx status too: they are read whatever the status.
+    match serde_json::from_slice::<Value>(&answer.reply.body) {
+        Ok(doc) if doc.get("errors").is_some() => read(doc),
+        Ok(doc) => answer.check_status().and_then(|()| read(doc)),
+        Err(_) => answer.check_status().and_then(|()| Err(answer.not_json())),
     }
 }
 

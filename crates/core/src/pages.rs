@@ -16,7 +16,6 @@ use super::client::Client;
 use super::error::{Error, Result};
 use super::metadata;
 use super::pulse;
-use super::signin;
 use super::wire;
 
 /// Tableau's largest `pageSize`.
@@ -125,10 +124,8 @@ impl Pager {
                         timeout: None,
                     })
                     .await?;
+                answer.check_status()?;
                 let reply = &answer.reply;
-                if !(200..300).contains(&reply.status) {
-                    return Err(signin::failure(reply, super::error::Call::Other));
-                }
                 let page = wire::parse_page(&reply.body).map_err(|e| Error::Protocol {
                     status: Some(reply.status),
                     message: format!("{}: {e}", super::api::describe(&Method::GET, &answer.url)),

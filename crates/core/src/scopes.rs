@@ -405,10 +405,26 @@ pub fn missing_scope(
     }))
 }
 
-/// Check scope strings when credentials are made: `tableau:<resource>:<action>`. Returns the
-/// undocumented wildcards among them (`tableau:*`, `tableau:*:*`), which the caller warns
-/// about once.
-pub fn check(scopes: &[String]) -> Result<Vec<String>> {
+/// `tableau:*` and `tableau:<anything>` with `*` as the resource: wildcards Tableau does not
+/// document (they replace the action only).
+fn is_undocumented_wildcard(scope: &str) -> bool {
+    let parts: Vec<&str> = scope.split(':').collect();
+    scope == "tableau:*" || (parts.len() == 3 && parts[0] == "tableau" && parts[1] == "*")
+}
+
+/// The undocumented wildcards among `scopes` (`tableau:*`, `tableau:*:*`), which the bindings
+/// warn about once ([`first_sightings`]).
+pub fn undocumented_wildcards(scopes: &[String]) -> Vec<String> {
+    scopes
+        .iter()
+        .filter(|s| is_undocumented_wildcard(s))
+        .cloned()
+        .collect()
+}
+
+/// Check scope strings when credentials are made: `tableau:<resource>:<action>` (undocumented
+/// wildcards pass: [`undocumented_wildcards`]).
+pub fn check(scopes: &[String]) -> Result<()> {
     if scopes.is_empty() {
         return Err(Error::Configuration(
             "scopes is empty: Tableau refuses a JWT without scopes (10099); pass e.g. \
@@ -416,13 +432,8 @@ pub fn check(scopes: &[String]) -> Result<Vec<String>> {
                 .into(),
         ));
     }
-    let mut wildcards = Vec::new();
-    for s in scopes {
+    for s in scopes.iter().filter(|s| !is_undocumented_wildcard(s)) {
         let parts: Vec<&str> = s.split(':').collect();
-        if s == "tableau:*" || (parts.len() == 3 && parts[0] == "tableau" && parts[1] == "*") {
-            wildcards.push(s.clone());
-            continue;
-        }
         let well_formed = parts.len() >= 3
             && parts[0] == "tableau"
             && parts.iter().all(|p| !p.is_empty())
@@ -436,7 +447,7 @@ pub fn check(scopes: &[String]) -> Result<Vec<String>> {
             )));
         }
     }
-    Ok(wildcards)
+    Ok(())
 }
 
 /// Of `wildcards`, those not yet warned about in this process (each is reported once).
@@ -597,12 +608,13 @@ mod tests {
         assert!(check(&s(&["tableau::read"])).is_err());
         assert!(check(&s(&["tableau:con tent:read"])).is_err());
         assert!(check(&s(&["tableau:*x:read"])).is_err());
+        let fine = s(&["tableau:projects:*"]);
+        assert!(check(&fine).is_ok());
+        assert_eq!(undocumented_wildcards(&fine), Vec::<String>::new());
+        let wild = s(&["tableau:*", "tableau:*:*", "tableau:content:read"]);
+        assert!(check(&wild).is_ok());
         assert_eq!(
-            check(&s(&["tableau:projects:*"])).unwrap(),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            check(&s(&["tableau:*", "tableau:*:*", "tableau:content:read"])).unwrap(),
+            undocumented_wildcards(&wild),
             s(&["tableau:*", "tableau:*:*"])
         );
     }
