@@ -26,15 +26,22 @@ const WARNING_CODES: &[&str] = &["BACKFILL_RUNNING"];
 /// Run one GraphQL query.
 pub async fn query(client: &Client, query: &str, variables: Option<&Value>) -> Result<Answer> {
     check_query(query)?;
-    let variables = match variables {
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(v @ Value::Object(_)) => v.clone(),
-        Some(_) => {
-            return Err(Error::Configuration(
-                "variables must be a dict of the query's variables".into(),
-            ))
-        }
-    };
+    send(client, query, variables_of(variables.cloned())?).await
+}
+
+/// The query's variables: a JSON object, or none.
+fn variables_of(variables: Option<Value>) -> Result<Map<String, Value>> {
+    match variables {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(v)) => Ok(v),
+        Some(_) => Err(Error::Configuration(
+            "variables must be a dict of the query's variables".into(),
+        )),
+    }
+}
+
+/// POST a checked query and read the answer.
+async fn send(client: &Client, query: &str, variables: Map<String, Value>) -> Result<Answer> {
     let body = json!({"query": query, "variables": variables});
     let answer = client
         .call(ApiRequest::json(
@@ -165,15 +172,7 @@ impl Connection {
                     .into(),
             ));
         }
-        let variables = match variables {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(v)) => v,
-            Some(_) => {
-                return Err(Error::Configuration(
-                    "variables must be a dict of the query's variables".into(),
-                ))
-            }
-        };
+        let variables = variables_of(variables)?;
         let path: Vec<String> = connection.split('.').map(str::to_string).collect();
         if path.iter().any(|p| p.trim().is_empty()) {
             return Err(Error::Configuration(
@@ -196,7 +195,7 @@ impl Connection {
             "after".into(),
             self.after.clone().map_or(Value::Null, Value::String),
         );
-        let answer = query(client, &self.query, Some(&Value::Object(variables))).await?;
+        let answer = send(client, &self.query, variables).await?;
         for w in &answer.warnings {
             log::warn!("Metadata API: {w}");
         }

@@ -141,6 +141,7 @@ pub fn needed(method: &str, path: &str) -> ScopeNeed {
     }
 }
 
+/// The need of a call of one of the APIs beside REST.
 fn special(
     api: Api,
     method: &str,
@@ -180,22 +181,11 @@ fn pulse(method: &str, rest: &[&str]) -> ScopeNeed {
         (Some("metrics"), false, "POST") => &["tableau:insight_metrics:create"],
         (Some("metrics"), false, "PATCH" | "PUT") => &["tableau:insight_metrics:update"],
         (Some("metrics"), false, "DELETE") => &["tableau:insight_metrics:delete"],
-        _ => {
-            return ScopeNeed {
-                api: Api::Pulse,
-                family: format!("{method} pulse/{family}"),
-                any_of: Vec::new(),
-                since: None,
-                known: false,
-            }
-        }
+        _ => &[],
     };
     ScopeNeed {
-        api: Api::Pulse,
-        family: format!("{method} pulse/{family}"),
-        any_of: any_of.iter().map(|s| s.to_string()).collect(),
-        since: None,
-        known: true,
+        known: !any_of.is_empty(),
+        ..special(Api::Pulse, method, &format!("pulse/{family}"), any_of, None)
     }
 }
 
