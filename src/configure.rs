@@ -17,7 +17,7 @@ use super::credentials;
 use super::errors::{config_error, IntoPy};
 use tca_core::client::Client as CoreClient;
 use tca_core::config::{
-    ca_bundle_from_env, ClientConfig, Seconds, TransportConfig, DEFAULT_API_VERSION,
+    ca_bundle_from_env, ClientConfig, Seconds, Service, TransportConfig, DEFAULT_API_VERSION,
     DEFAULT_CONNECT_TIMEOUT,
 };
 use tca_core::credentials::Credentials;
@@ -72,14 +72,8 @@ fn client_cert(arg: Option<&Bound<'_, PyAny>>) -> PyResult<Option<(String, Optio
     }
 }
 
-/// Build the configuration from constructor arguments, checking everything before any I/O.
-pub fn configure(
-    server: &Bound<'_, PyAny>,
-    site: &Bound<'_, PyAny>,
-    credentials: &Bound<'_, PyAny>,
-    a: ClientArgs<'_, '_>,
-) -> PyResult<(ClientConfig, Credentials)> {
-    let creds = credentials::extract(credentials)?;
+/// The transport settings (TLS, proxy, connect timeout) of the constructor arguments.
+fn transport(a: &ClientArgs<'_, '_>) -> PyResult<TransportConfig> {
     let mut ca_bundle = args::optional_string(a.ca_bundle, "ca_bundle")?;
     let insecure = match given(a.verify) {
         None => false,
@@ -98,6 +92,21 @@ pub fn configure(
     if ca_bundle.is_none() && !insecure {
         ca_bundle = ca_bundle_from_env();
     }
+    Ok(TransportConfig {
+        insecure,
+        ca_bundle,
+        proxy: args::optional_string(a.proxy, "proxy")?,
+        client_cert: client_cert(a.client_cert)?,
+        connect_timeout: seconds_or(
+            a.connect_timeout,
+            Seconds::CONNECT_TIMEOUT,
+            DEFAULT_CONNECT_TIMEOUT,
+        )?,
+    })
+}
+
+/// `retries=` and `timeout=`, as the core checks them.
+fn retries_and_timeout(a: &ClientArgs<'_, '_>) -> PyResult<(i64, f64)> {
     let retries = match given(a.retries) {
         None => 3,
         Some(r) if r.is_instance_of::<PyBool>() => {
@@ -111,30 +120,38 @@ pub fn configure(
         None => 30.0,
         Some(t) => args::seconds(t, "timeout")?,
     };
+    Ok((retries, timeout))
+}
+
+/// Build the configuration from constructor arguments, checking everything before any I/O.
+/// `site` is `None` for Tableau Cloud Manager.
+pub fn configure(
+    server: &Bound<'_, PyAny>,
+    site: Option<&Bound<'_, PyAny>>,
+    credentials: &Bound<'_, PyAny>,
+    a: ClientArgs<'_, '_>,
+) -> PyResult<(ClientConfig, Credentials)> {
+    let creds = credentials::extract(credentials)?;
+    let (retries, timeout) = retries_and_timeout(&a)?;
+    let transport = transport(&a)?;
     let string_or =
         |arg: Option<&Bound<'_, PyAny>>, name: &str, default: &str| -> PyResult<String> {
             given(arg).map_or(Ok(default.to_string()), |v| args::string(v, name))
         };
-    let mut cfg = ClientConfig::new(
-        &args::string(server, "server")?,
-        &args::string(site, "site")?,
-        &string_or(a.api_version, "api_version", DEFAULT_API_VERSION)?,
-        timeout,
-        retries,
-        &string_or(a.wire_format, "wire_format", "xml")?,
-        args::optional_string(a.impersonate, "impersonate")?.as_deref(),
-        TransportConfig {
-            insecure,
-            ca_bundle,
-            proxy: args::optional_string(a.proxy, "proxy")?,
-            client_cert: client_cert(a.client_cert)?,
-            connect_timeout: seconds_or(
-                a.connect_timeout,
-                Seconds::CONNECT_TIMEOUT,
-                DEFAULT_CONNECT_TIMEOUT,
-            )?,
-        },
-    )
+    let server = args::string(server, "server")?;
+    let mut cfg = match site {
+        None => ClientConfig::cloud_manager(&server, timeout, retries, transport),
+        Some(site) => ClientConfig::new(
+            &server,
+            &args::string(site, "site")?,
+            &string_or(a.api_version, "api_version", DEFAULT_API_VERSION)?,
+            timeout,
+            retries,
+            &string_or(a.wire_format, "wire_format", "xml")?,
+            args::optional_string(a.impersonate, "impersonate")?.as_deref(),
+            transport,
+        ),
+    }
     .py_err()?;
     cfg.max_session_age = seconds_or(
         a.max_session_age,
@@ -150,11 +167,9 @@ pub fn configure(
     Ok((cfg, creds))
 }
 
-/// The keyword arguments `Client(...)` and `AsyncClient(...)` take, besides `server`.
-const KEYWORDS: [&str; 15] = [
-    "site",
+/// The keyword arguments every client takes, besides `server`.
+const KEYWORDS: [&str; 11] = [
     "credentials",
-    "api_version",
     "timeout",
     "connect_timeout",
     "retries",
@@ -162,12 +177,14 @@ const KEYWORDS: [&str; 15] = [
     "ca_bundle",
     "client_cert",
     "proxy",
-    "wire_format",
-    "impersonate",
     "max_session_age",
     "rate_limit_max_wait",
     "cache",
 ];
+
+/// Those only `Client(...)` and `AsyncClient(...)` take: Tableau Cloud Manager has no site,
+/// API version, wire format or impersonation.
+const SITE_KEYWORDS: [&str; 4] = ["site", "api_version", "wire_format", "impersonate"];
 
 /// The core client of a `Client` or an `AsyncClient`.
 pub fn core_of(client: &Bound<'_, PyAny>) -> Option<Arc<CoreClient>> {
@@ -188,9 +205,8 @@ pub fn core_client(
     server: &Bound<'_, PyAny>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Arc<CoreClient>> {
-    let given_keys = kwargs.map_or(0, |k| k.len());
     if let Some(core) = core_of(server) {
-        if given_keys > 0 {
+        if kwargs.map_or(0, |k| k.len()) > 0 {
             return Err(PyTypeError::new_err(format!(
                 "{class}(other_client) makes a twin of another client and takes no other \
                  arguments"
@@ -198,13 +214,30 @@ pub fn core_client(
         }
         return Ok(core);
     }
+    new_core_client(class, server, kwargs, Service::Site)
+}
+
+/// A new core client for `service`, from `class(server, **kwargs)`.
+pub fn new_core_client(
+    class: &str,
+    server: &Bound<'_, PyAny>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+    service: Service,
+) -> PyResult<Arc<CoreClient>> {
     let empty = PyDict::new(server.py());
     let kwargs = kwargs.unwrap_or(&empty);
     for key in kwargs.keys() {
         let key: String = key.extract()?;
-        if !KEYWORDS.contains(&key.as_str()) {
+        let for_sites = SITE_KEYWORDS.contains(&key.as_str());
+        let taken = KEYWORDS.contains(&key.as_str()) || (for_sites && service == Service::Site);
+        if !taken {
+            let why = if for_sites {
+                " (Tableau Cloud Manager has no site, API version, wire format or impersonation)"
+            } else {
+                ""
+            };
             return Err(PyTypeError::new_err(format!(
-                "{class}() got an unexpected keyword argument '{key}'"
+                "{class}() got an unexpected keyword argument '{key}'{why}"
             )));
         }
     }
@@ -216,7 +249,11 @@ pub fn core_client(
             ))
         })
     };
-    let (site, credentials) = (required("site")?, required("credentials")?);
+    let site = match service {
+        Service::Site => Some(required("site")?),
+        Service::CloudManager => None,
+    };
+    let credentials = required("credentials")?;
     let (api_version, timeout, connect_timeout) = (
         item("api_version")?,
         item("timeout")?,
@@ -236,7 +273,7 @@ pub fn core_client(
     let cache = cache_choice(server.py(), &cache)?;
     let (cfg, creds) = configure(
         server,
-        &site,
+        site.as_ref(),
         &credentials,
         ClientArgs {
             api_version: api_version.as_ref(),

@@ -68,39 +68,53 @@ impl Handle {
 
     /// `cache`: "memory", None, or the DiskCache / RedisCache.
     pub fn cache(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(match self.core.cache() {
-            CacheChoice::Memory => PyString::new(py, "memory").into_any().unbind(),
-            CacheChoice::Off => py.None(),
-            CacheChoice::Shared(SharedCache::Disk(d)) => {
-                Py::new(py, DiskCache { inner: d.clone() })?.into_any()
-            }
-            CacheChoice::Shared(SharedCache::Redis(r)) => {
-                Py::new(py, RedisCache { inner: r.clone() })?.into_any()
-            }
-        })
+        cache_of(py, &self.core)
     }
 
     /// `Client(server=…, …)` or `AsyncClient(…)`: no secret, the Redis password masked.
     pub fn repr(&self, class: &str) -> String {
-        let cfg = self.core.config();
-        let cache = match self.core.cache() {
-            CacheChoice::Memory => String::new(),
-            CacheChoice::Off => ", cache=None".into(),
-            CacheChoice::Shared(SharedCache::Disk(d)) => {
-                format!(", cache=DiskCache(path={:?})", d.dir().to_string_lossy())
-            }
-            CacheChoice::Shared(SharedCache::Redis(r)) => {
-                format!(", cache=RedisCache(url={:?})", r.url())
-            }
-        };
-        format!(
-            "{class}(server={:?}, site={:?}, api_version={:?}, credentials={}{cache})",
-            cfg.server,
-            cfg.site,
-            cfg.api_version,
-            self.core.credentials().describe()
-        )
+        repr_of(&self.core, class)
     }
+}
+
+/// A client's `cache`: "memory", None, or the DiskCache / RedisCache.
+pub fn cache_of(py: Python<'_>, core: &CoreClient) -> PyResult<Py<PyAny>> {
+    Ok(match core.cache() {
+        CacheChoice::Memory => PyString::new(py, "memory").into_any().unbind(),
+        CacheChoice::Off => py.None(),
+        CacheChoice::Shared(SharedCache::Disk(d)) => {
+            Py::new(py, DiskCache { inner: d.clone() })?.into_any()
+        }
+        CacheChoice::Shared(SharedCache::Redis(r)) => {
+            Py::new(py, RedisCache { inner: r.clone() })?.into_any()
+        }
+    })
+}
+
+/// A client's repr: no secret, the Redis password masked (no site or version for Tableau
+/// Cloud Manager, which has neither).
+pub fn repr_of(core: &CoreClient, class: &str) -> String {
+    let cfg = core.config();
+    let cache = match core.cache() {
+        CacheChoice::Memory => String::new(),
+        CacheChoice::Off => ", cache=None".into(),
+        CacheChoice::Shared(SharedCache::Disk(d)) => {
+            format!(", cache=DiskCache(path={:?})", d.dir().to_string_lossy())
+        }
+        CacheChoice::Shared(SharedCache::Redis(r)) => {
+            format!(", cache=RedisCache(url={:?})", r.url())
+        }
+    };
+    let site = if cfg.is_cloud_manager() {
+        String::new()
+    } else {
+        format!(", site={:?}, api_version={:?}", cfg.site, cfg.api_version)
+    };
+    format!(
+        "{class}(server={:?}{site}, credentials={}{cache})",
+        cfg.server,
+        core.credentials().describe()
+    )
 }
 
 /// The token of a `Session` or a token string.

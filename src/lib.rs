@@ -13,6 +13,7 @@ mod async_client;
 mod caches;
 mod calls;
 mod client;
+mod cloud_manager;
 mod configure;
 mod credentials;
 mod errors;
@@ -41,6 +42,9 @@ fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::UnifiedAccessToken>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<async_client::AsyncClient>()?;
+    m.add_class::<cloud_manager::CloudManagerClient>()?;
+    m.add_class::<cloud_manager::AsyncCloudManagerClient>()?;
+    m.add_class::<cloud_manager::CloudManagerSession>()?;
     m.add_class::<caches::DiskCache>()?;
     m.add_class::<caches::RedisCache>()?;
     m.add_class::<session::Session>()?;

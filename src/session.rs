@@ -7,7 +7,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use tca_core::session::Session as CoreSession;
-use tca_core::signin::AUTH_HEADER;
 
 /// A signed-in session. `headers` go on every REST call; `url("workbooks")` builds a
 /// site-scoped URL.
@@ -22,7 +21,7 @@ fn epoch_seconds(t: SystemTime) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn to_datetime<'py>(py: Python<'py>, t: SystemTime) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_datetime<'py>(py: Python<'py>, t: SystemTime) -> PyResult<Bound<'py, PyAny>> {
     let datetime = py.import("datetime")?;
     let utc = datetime.getattr("timezone")?.getattr("utc")?;
     datetime
@@ -40,12 +39,12 @@ impl Session {
 
     #[getter]
     fn site_id(&self) -> &str {
-        &self.inner.site_id
+        self.inner.site_id()
     }
 
     #[getter]
     fn site_content_url(&self) -> &str {
-        &self.inner.site_content_url
+        self.inner.site_content_url()
     }
 
     #[getter]
@@ -83,7 +82,7 @@ impl Session {
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item(AUTH_HEADER, self.inner.token.expose())?;
+        d.set_item(self.inner.header_name(), self.inner.token.expose())?;
         Ok(d)
     }
 
@@ -96,7 +95,11 @@ impl Session {
         let s = &self.inner;
         format!(
             "Session(server={:?}, site={:?}, site_id={:?}, user_id={:?}, api_version={:?}, token=***)",
-            s.server, s.site_content_url, s.site_id, s.user_id, s.api_version
+            s.server,
+            s.site_content_url(),
+            s.site_id(),
+            s.user_id,
+            s.api_version
         )
     }
 

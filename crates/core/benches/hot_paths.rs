@@ -82,5 +82,5 @@ fn cached_session_hit(bencher: divan::Bencher) {
         .build()
         .expect("runtime");
     runtime.block_on(client.session()).expect("signed in");
-    bencher.bench_local(|| client.with_fresh(|s| s.site_id.len()));
+    bencher.bench_local(|| client.with_fresh(|s| s.site_id().len()));
 }

@@ -8,11 +8,13 @@ use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue, ACCEPT};
 use reqwest::Method;
 
+use super::cloud_manager;
 use super::config::ClientConfig;
+use super::config::Service;
 use super::error::{Error, Result};
 use super::retry;
 use super::session::Session;
-use super::signin::{self, AUTH_HEADER};
+use super::signin;
 use super::transport::{self, Reply};
 
 use super::wire;
@@ -98,6 +100,8 @@ impl ApiRequest {
 pub struct ApiReply {
     pub url: String,
     pub reply: Reply,
+    /// Who answered: a site's REST API or Tableau Cloud Manager (their errors differ).
+    pub service: Service,
 }
 
 impl ApiReply {
@@ -106,7 +110,12 @@ impl ApiReply {
         if (200..300).contains(&self.reply.status) {
             Ok(())
         } else {
-            Err(signin::failure(&self.reply, super::error::Call::Other))
+            Err(match self.service {
+                Service::Site => signin::failure(&self.reply, super::error::Call::Other),
+                Service::CloudManager => {
+                    cloud_manager::failure(&self.reply, super::error::Call::CloudManager)
+                }
+            })
         }
     }
 
@@ -135,15 +144,23 @@ impl ApiReply {
 /// error at all. Other 401s (401001: the sign-in itself failed) are not: signing in again
 /// would not help. The one rule for this ([`dead_session`] says it with the error read).
 pub fn says_session_dead(status: u16, body: &[u8]) -> bool {
-    dead_session(status, body).is_some()
+    dead_session(Service::Site, status, body).is_some()
 }
 
 /// The error of an answer that says the session is dead ([`says_session_dead`]), read once
 /// for whoever needs its code (a 401 without a Tableau error gives an empty code); `None`
-/// for any other answer.
-pub fn dead_session(status: u16, body: &[u8]) -> Option<wire::TableauErrorBody> {
+/// for any other answer. Tableau Cloud Manager's codes are not documented: every 401 to a
+/// call with its session says the session is dead (as Tableau's own TCM client reads it).
+pub fn dead_session(service: Service, status: u16, body: &[u8]) -> Option<wire::TableauErrorBody> {
     if status != 401 {
         return None;
+    }
+    if service == Service::CloudManager {
+        return Some(wire::TableauErrorBody {
+            code: String::new(),
+            summary: String::new(),
+            detail: String::new(),
+        });
     }
     match wire::parse_error(body) {
         Some(e) if e.code == "401000" || e.code == "401002" => Some(e),
@@ -170,7 +187,7 @@ pub(crate) async fn send(
     loop {
         let mut builder = http
             .request(request.method.clone(), &url)
-            .header(AUTH_HEADER, signin::auth_header(&session.token)?);
+            .header(session.header_name(), signin::auth_header(&session.token)?);
         if !request
             .headers
             .iter()
@@ -204,6 +221,7 @@ pub(crate) async fn send(
         return Ok(ApiReply {
             url,
             reply: outcome?,
+            service: cfg.service,
         });
     }
 }

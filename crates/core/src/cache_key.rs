@@ -4,10 +4,10 @@
 
 use aws_lc_rs::digest;
 
-use super::config::ClientConfig;
+use super::config::{ClientConfig, Service};
 use super::credentials::Credentials;
 
-/// A SHA-256 digest of (server, site, API version, impersonation, identity, trust settings).
+/// A SHA-256 digest of (service, server, site, API version, impersonation, identity, trust settings).
 pub type CacheKey = [u8; 32];
 
 /// The key for a configuration and credentials. Holds no secret: the identity part is
@@ -17,7 +17,12 @@ pub fn cache_key(cfg: &ClientConfig, creds: &Credentials) -> CacheKey {
     let mut ctx = digest::Context::new(&digest::SHA256);
     let identity = creds.identity_digest();
     let trust = cfg.transport.trust_identity();
-    let fields: [&[u8]; 6] = [
+    let service: &[u8] = match cfg.service {
+        Service::Site => b"site",
+        Service::CloudManager => b"cloud-manager",
+    };
+    let fields: [&[u8]; 7] = [
+        service,
         cfg.server.as_bytes(),
         cfg.site.as_bytes(),
         cfg.api_version.as_bytes(),

@@ -233,8 +233,9 @@ impl Client {
         retried: bool,
     ) -> Result<bool> {
         let memory = self.entry.missing_scopes();
-        let limited = self.creds.limited_by_scopes();
-        let Some(error) = api::dead_session(status, body) else {
+        // (Tableau Cloud Manager's scope refusals are not 401s.)
+        let limited = self.creds.limited_by_scopes() && !self.cfg.is_cloud_manager();
+        let Some(error) = api::dead_session(self.cfg.service, status, body) else {
             if retried && limited {
                 // Its 401002 (if it had one) was a dead session after all.
                 memory.worked(&scopes::needed(method, &api::path_of(url)).key());
@@ -351,8 +352,15 @@ impl Client {
     /// it, in this process or, with a shared cache, in others). Switching to the site the
     /// session is already on returns the current session.
     pub async fn switch_site(&self, content_url: String) -> Result<Arc<Session>> {
+        if self.cfg.is_cloud_manager() {
+            return Err(Error::Configuration(
+                "a Tableau Cloud Manager session has no site to switch: use a Client for the \
+                 site"
+                    .into(),
+            ));
+        }
         let current = self.session().await?;
-        if current.site_content_url == content_url {
+        if current.site_content_url() == content_url {
             return Ok(current);
         }
         let target = ClientConfig {

@@ -157,9 +157,25 @@ impl TransportConfig {
     }
 }
 
+/// What a client signs in to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// A site of Tableau Server or Tableau Cloud: the REST API (`/api/{version}/auth/signin`).
+    Site,
+    /// Tableau Cloud Manager: tenant administration (`/api/v1/pat/login`, `/api/v1/jwt/login`).
+    CloudManager,
+}
+
+/// Tableau Cloud Manager's address.
+pub const CLOUD_MANAGER_SERVER: &str = "https://cloudmanager.tableau.com";
+/// The version in every Tableau Cloud Manager path (`/api/v1/...`).
+pub const CLOUD_MANAGER_API_VERSION: &str = "v1";
+
 /// Everything about where and how a client signs in, except the credentials.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientConfig {
+    /// A site (the REST API) or Tableau Cloud Manager.
+    pub service: Service,
     /// "https://host[:port]", no trailing slash.
     pub server: String,
     /// The site's contentUrl ("" for the Server default site).
@@ -193,6 +209,7 @@ impl ClientConfig {
     ) -> Result<Self> {
         transport.check()?;
         Ok(ClientConfig {
+            service: Service::Site,
             server: normalize_server(server)?,
             site: check_site(site)?,
             api_version: check_api_version(api_version)?,
@@ -204,6 +221,35 @@ impl ClientConfig {
             rate_limit_max_wait: Duration::from_secs(60),
             transport,
         })
+    }
+
+    /// A Tableau Cloud Manager client's configuration: no site, API `v1`, JSON. Its session
+    /// is kept apart from every site session (the service is part of the cache key).
+    pub fn cloud_manager(
+        server: &str,
+        timeout: f64,
+        retries: i64,
+        transport: TransportConfig,
+    ) -> Result<Self> {
+        transport.check()?;
+        Ok(ClientConfig {
+            service: Service::CloudManager,
+            server: normalize_server(server)?,
+            site: String::new(),
+            api_version: CLOUD_MANAGER_API_VERSION.to_string(),
+            timeout: Seconds::TIMEOUT.check(timeout)?,
+            retries: check_retries(retries)?,
+            wire_format: WireFormat::Json,
+            impersonate: None,
+            max_session_age: Duration::from_secs(4 * 3600),
+            rate_limit_max_wait: Duration::from_secs(60),
+            transport,
+        })
+    }
+
+    /// True for a Tableau Cloud Manager client.
+    pub fn is_cloud_manager(&self) -> bool {
+        self.service == Service::CloudManager
     }
 
     /// `{server}/api/{version}/{path}`.

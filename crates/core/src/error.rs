@@ -112,6 +112,12 @@ pub enum Call {
     SignOut,
     SwitchSite,
     Other,
+    /// Tableau Cloud Manager's PAT login (`/api/v1/pat/login`).
+    CloudManagerPatLogin,
+    /// Tableau Cloud Manager's unified-access-token login (`/api/v1/jwt/login`).
+    CloudManagerJwtLogin,
+    /// A call with a Tableau Cloud Manager session.
+    CloudManager,
 }
 
 /// The connected-app sub-code Tableau puts at the end of `detail`, as in
@@ -132,6 +138,9 @@ pub fn hint_for(status: u16, code: &str, subcode: Option<u32>, during: Call) -> 
         if let Some(h) = subcode_hint(sub) {
             return h;
         }
+    }
+    if let Some(h) = cloud_manager_hint(status, during) {
+        return h;
     }
     match (code, during) {
         ("401001", _) => {
@@ -174,6 +183,38 @@ pub fn hint_for(status: u16, code: &str, subcode: Option<u32>, during: Call) -> 
         }
         _ => "",
     }
+}
+
+/// Tableau Cloud Manager's error codes are not documented: its hints go by status and call.
+fn cloud_manager_hint(status: u16, during: Call) -> Option<&'static str> {
+    use Call::{CloudManager, CloudManagerJwtLogin as Jwt, CloudManagerPatLogin as Pat};
+    Some(match (status, during) {
+        (401, Pat) => {
+            "Tableau Cloud Manager refused the personal access token: make the PAT in Tableau \
+             Cloud Manager (My Account Settings), as a site's personal access token does not \
+             work here; its login sends only the secret, so check the whole secret was given"
+        }
+        (401, Jwt) => {
+            "Tableau Cloud Manager refused the unified access token: check the UAT \
+             configuration's issuer and key, the https://tableau.com/tenantId claim, the \
+             username claim, that the configuration is enabled and lists the tenant, and this \
+             machine's clock"
+        }
+        (403, Pat | Jwt | CloudManager) => {
+            "only cloud administrators can use the Tableau Cloud Manager API; a unified access \
+             token also needs the tableau:tcm_* scope of the call"
+        }
+        (401, CloudManager) => {
+            "the Tableau Cloud Manager session is gone (expired, idle or signed out): sign in \
+             again"
+        }
+        (404, CloudManager) => {
+            "Tableau Cloud Manager does not know this path: a relative path is under your \
+             tenant (\"sites\" is /api/v1/tenants/{tenant_id}/sites); give other paths whole, \
+             as \"/api/v1/...\""
+        }
+        _ => return None,
+    })
 }
 
 fn subcode_hint(sub: u32) -> Option<&'static str> {

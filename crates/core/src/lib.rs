@@ -3,6 +3,7 @@
 pub mod api;
 mod cache_key;
 pub mod client;
+pub mod cloud_manager;
 pub mod config;
 pub mod credentials;
 pub mod error;

@@ -1,7 +1,7 @@
 //! Paging through lists, one page per call on the client's session: REST lists
 //! (`pageSize`/`pageNumber`, following `pagination`'s `totalAvailable`), Pulse lists
-//! (`page_size`/`page_token`, following `next_page_token`) and Metadata API connections
-//! (`first`/`after`, following `pageInfo`).
+//! (`page_size`/`page_token`, following `next_page_token`), Metadata API connections
+//! (`first`/`after`, following `pageInfo`) and Tableau Cloud Manager lists (`cloud_manager/`).
 //!
 //! Each page is one `Client::call`, so a session that dies mid-list is replaced and the same
 //! page is asked again: no item is repeated or skipped.
@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::api::{ApiRequest, Target};
 use super::client::Client;
+use super::cloud_manager;
 use super::error::{Error, Result};
 use super::metadata;
 use super::pulse;
@@ -37,6 +38,7 @@ enum Paging {
     },
     Pulse(pulse::Listing),
     Metadata(metadata::Connection),
+    CloudManager(cloud_manager::Listing),
 }
 
 impl Pager {
@@ -73,6 +75,15 @@ impl Pager {
         Pager {
             client,
             paging: Paging::Pulse(listing),
+            finished: false,
+        }
+    }
+
+    /// A Tableau Cloud Manager list (`pageNumber` or `pageToken` style).
+    pub fn cloud_manager(client: Arc<Client>, listing: cloud_manager::Listing) -> Pager {
+        Pager {
+            client,
+            paging: Paging::CloudManager(listing),
             finished: false,
         }
     }
@@ -143,6 +154,7 @@ impl Pager {
             }
             Paging::Pulse(listing) => listing.next(&self.client).await?,
             Paging::Metadata(connection) => connection.next(&self.client).await?,
+            Paging::CloudManager(listing) => listing.next(&self.client).await?,
         };
         self.finished = !more;
         Ok(items)

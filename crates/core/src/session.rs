@@ -5,12 +5,34 @@ use std::time::{Duration, SystemTime};
 
 use super::redact::Secret;
 
+/// What a session is signed in to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Realm {
+    /// A site (REST API): calls carry `X-Tableau-Auth`.
+    Site {
+        /// The site LUID.
+        id: String,
+        /// The site's URL name ("" for the Server default site).
+        content_url: String,
+    },
+    /// A Tableau Cloud Manager tenant: calls carry `x-tableau-session-token`.
+    Tenant {
+        /// The tenant id.
+        id: String,
+    },
+}
+
+/// The header a site session's token travels in.
+pub const AUTH_HEADER: &str = "X-Tableau-Auth";
+/// The header a Tableau Cloud Manager session's token travels in.
+pub const CLOUD_MANAGER_HEADER: &str = "x-tableau-session-token";
+
 /// What a sign-in gives back. The token is a [`Secret`]: `Debug` never shows it.
 #[derive(Clone)]
 pub struct Session {
     pub token: Secret,
-    pub site_id: String,
-    pub site_content_url: String,
+    /// The site (or Tableau Cloud Manager tenant) it is signed in to.
+    pub realm: Realm,
     pub user_id: String,
     /// "https://host[:port]".
     pub server: String,
@@ -67,13 +89,50 @@ pub fn refresh_margin(life: Duration) -> Duration {
 }
 
 impl Session {
-    /// `{server}/api/{version}/sites/{site_id}/{path}`.
+    /// `{server}/api/{version}/sites/{site_id}/{path}`; for a Tableau Cloud Manager session,
+    /// `{server}/api/v1/tenants/{tenant_id}/{path}`.
     pub fn url(&self, path: &str) -> String {
         let path = path.trim_start_matches('/');
+        let (kind, id) = match &self.realm {
+            Realm::Site { id, .. } => ("sites", id),
+            Realm::Tenant { id } => ("tenants", id),
+        };
         format!(
-            "{}/api/{}/sites/{}/{}",
-            self.server, self.api_version, self.site_id, path
+            "{}/api/{}/{kind}/{id}/{path}",
+            self.server, self.api_version
         )
+    }
+
+    /// The site LUID ("" for a Tableau Cloud Manager session).
+    pub fn site_id(&self) -> &str {
+        match &self.realm {
+            Realm::Site { id, .. } => id,
+            Realm::Tenant { .. } => "",
+        }
+    }
+
+    /// The site's URL name ("" for the default site, and for a Tableau Cloud Manager session).
+    pub fn site_content_url(&self) -> &str {
+        match &self.realm {
+            Realm::Site { content_url, .. } => content_url,
+            Realm::Tenant { .. } => "",
+        }
+    }
+
+    /// The Tableau Cloud Manager tenant id, for a Tableau Cloud Manager session.
+    pub fn tenant_id(&self) -> Option<&str> {
+        match &self.realm {
+            Realm::Tenant { id } => Some(id),
+            Realm::Site { .. } => None,
+        }
+    }
+
+    /// The header the token travels in.
+    pub fn header_name(&self) -> &'static str {
+        match self.realm {
+            Realm::Site { .. } => AUTH_HEADER,
+            Realm::Tenant { .. } => CLOUD_MANAGER_HEADER,
+        }
     }
 
     /// Still worth handing out (not past its refresh point); `now` is [`monotonic_ns`].
@@ -86,8 +145,7 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("server", &self.server)
-            .field("site_content_url", &self.site_content_url)
-            .field("site_id", &self.site_id)
+            .field("realm", &self.realm)
             .field("user_id", &self.user_id)
             .field("api_version", &self.api_version)
             .field("token", &self.token)

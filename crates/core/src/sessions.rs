@@ -380,8 +380,10 @@ mod tests {
     fn session(token: &str, fresh_for: Duration) -> Session {
         Session {
             token: Secret::new(token),
-            site_id: "sid".into(),
-            site_content_url: "s".into(),
+            realm: crate::session::Realm::Site {
+                id: "sid".into(),
+                content_url: "s".into(),
+            },
             user_id: "uid".into(),
             server: "https://h".into(),
             api_version: "3.24".into(),

@@ -7,23 +7,24 @@ use std::time::SystemTime;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::Method;
 
+use super::cloud_manager;
 use super::config::{
     parse_version, ClientConfig, DEFAULT_API_VERSION, FIRST_JWT_VERSION, FIRST_PAT_VERSION,
     FIRST_UAT_VERSION,
 };
-use super::credentials::Credentials;
+use super::credentials::{Credentials, SignInSecret};
 use super::error::{Call, Error, Result, TableauFailure};
 use super::redact::Secret;
 use super::retry::{self, retry_after};
-use super::session::{deadline_ns, refresh_margin, Session};
+use super::session::{deadline_ns, refresh_margin, Realm, Session};
 use super::transport::{self, Reply, MAX_AUTH_BODY};
 use super::wire::{self, SignInRequest, WireError};
 
 /// At most this many redirects are followed on sign-in.
 const MAX_REDIRECTS: usize = 5;
 
-/// The header every authenticated call carries.
-pub const AUTH_HEADER: &str = "X-Tableau-Auth";
+/// The header every authenticated REST call carries.
+pub use super::session::AUTH_HEADER;
 
 /// The `X-Tableau-Auth` value for `token`, marked sensitive (the HTTP stack never logs it, and
 /// HTTP/2 never indexes it in its header compression table).
@@ -39,6 +40,9 @@ pub fn auth_header(token: &Secret) -> Result<HeaderValue> {
 /// Refuse before any I/O what the configured REST API version cannot do ("auto" is checked
 /// once the server said its version).
 pub fn check_version_supports(cfg: &ClientConfig, creds: &Credentials) -> Result<()> {
+    if cfg.is_cloud_manager() {
+        return cloud_manager::check_credentials(creds);
+    }
     if cfg.auto_version() {
         return Ok(());
     }
@@ -129,6 +133,9 @@ pub async fn resolve_version(cfg: &ClientConfig, http: &reqwest::Client) -> Resu
 
 /// Sign in once (with retries for transient failures); every attempt mints a fresh JWT.
 pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session> {
+    if cfg.is_cloud_manager() {
+        return cloud_manager::sign_in(cfg, creds).await;
+    }
     check_version_supports(cfg, creds)?;
     let http = transport::process().http(&cfg.transport)?;
     let version = resolve_version(cfg, &http).await?;
@@ -137,15 +144,7 @@ pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session>
     }
     let mut attempt = 0u32;
     loop {
-        let secret = if let Credentials::Jwt(_) = creds {
-            // A JWT source may call into a secrets manager: keep it off the runtime's workers.
-            let creds = creds.clone();
-            tokio::task::spawn_blocking(move || creds.for_sign_in())
-                .await
-                .map_err(|e| Error::Configuration(format!("the JWT source failed: {e}")))??
-        } else {
-            creds.for_sign_in()?
-        };
+        let secret = secret_for_attempt(creds).await?;
         let body = wire::sign_in_body(
             &SignInRequest {
                 credentials: secret.as_wire(),
@@ -166,6 +165,18 @@ pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session>
         let reply = outcome?;
         return answer_to_session(cfg, &version, &reply, started, Call::SignIn);
     }
+}
+
+/// What one sign-in attempt sends (a fresh JWT each time). A JWT source may call into a
+/// secrets manager: it runs off the runtime's workers.
+pub(crate) async fn secret_for_attempt(creds: &Credentials) -> Result<SignInSecret> {
+    if let Credentials::Jwt(_) = creds {
+        let creds = creds.clone();
+        return tokio::task::spawn_blocking(move || creds.for_sign_in())
+            .await
+            .map_err(|e| Error::Configuration(format!("the JWT source failed: {e}")))?;
+    }
+    creds.for_sign_in()
 }
 
 /// Turn a sign-in (or switchSite) answer into a session or the fitting error.
@@ -194,8 +205,10 @@ fn answer_to_session(
     );
     Ok(Session {
         token: Secret::new(answer.token),
-        site_id: answer.site_id,
-        site_content_url: answer.site_content_url,
+        realm: Realm::Site {
+            id: answer.site_id,
+            content_url: answer.site_content_url,
+        },
         user_id: answer.user_id,
         server: cfg.server.clone(),
         api_version: version.to_string(),
@@ -207,6 +220,9 @@ fn answer_to_session(
 
 /// Sign a session out. A session that is already dead (401) counts as signed out.
 pub async fn sign_out(cfg: &ClientConfig, session: &Session) -> Result<()> {
+    if cfg.is_cloud_manager() {
+        return cloud_manager::sign_out(cfg, session).await;
+    }
     let http = transport::process().http(&cfg.transport)?;
     let request = http
         .post(cfg.url(&session.api_version, "auth/signout"))
@@ -243,7 +259,7 @@ pub async fn switch_site(cfg: &ClientConfig, from: &Session, content_url: &str) 
 
 /// POST an auth call, re-sending the same POST to `Location` on 301/302/303/307/308 when the
 /// target may receive the credentials (see [`redirect_target`]).
-async fn post_following_redirects(
+pub(crate) async fn post_following_redirects(
     cfg: &ClientConfig,
     http: &reqwest::Client,
     mut url: String,

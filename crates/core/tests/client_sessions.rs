@@ -319,8 +319,8 @@ fn switch_site_caches_the_new_session_under_that_sites_key() {
 
     let switched = run(home.switch_site(String::new())).expect("switch to the default site");
     let t2 = token(&switched);
-    assert_eq!(switched.site_content_url, "");
-    assert_eq!(Some(switched.site_id.clone()), fake.site_luid(""));
+    assert_eq!(switched.site_content_url(), "");
+    assert_eq!(Some(switched.site_id().to_string()), fake.site_luid(""));
     assert!(!fake.is_session_alive(&t1), "Tableau ended the old session");
     assert!(fake.is_session_alive(&t2));
     // A client for the default site finds it without signing in.

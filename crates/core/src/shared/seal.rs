@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache_key::CacheKey;
 use crate::redact::Secret;
-use crate::session::{deadline_ns, monotonic_ns, Session};
+use crate::session::{deadline_ns, monotonic_ns, Realm, Session};
 
 /// Format version 2 of a sealed session (version 1 stretched passwords with fewer PBKDF2
 /// rounds; its entries simply miss and are replaced).
@@ -46,6 +46,10 @@ struct Stored {
     token: String,
     site_id: String,
     site_content_url: String,
+    /// Set for a Tableau Cloud Manager session (then the site fields are empty). Entries
+    /// written before it existed are site sessions.
+    #[serde(default)]
+    tenant_id: Option<String>,
     user_id: String,
     server: String,
     api_version: String,
@@ -125,8 +129,9 @@ impl Sealer {
         let left = Duration::from_nanos(session.refresh_after_ns.saturating_sub(now_mono));
         let stored = Stored {
             token: session.token.expose().to_string(),
-            site_id: session.site_id.clone(),
-            site_content_url: session.site_content_url.clone(),
+            site_id: session.site_id().to_string(),
+            site_content_url: session.site_content_url().to_string(),
+            tenant_id: session.tenant_id().map(str::to_string),
             user_id: session.user_id.clone(),
             server: session.server.clone(),
             api_version: session.api_version.clone(),
@@ -174,8 +179,13 @@ impl Sealer {
         }
         Some(Session {
             token: Secret::new(stored.token),
-            site_id: stored.site_id,
-            site_content_url: stored.site_content_url,
+            realm: match stored.tenant_id {
+                Some(id) => Realm::Tenant { id },
+                None => Realm::Site {
+                    id: stored.site_id,
+                    content_url: stored.site_content_url,
+                },
+            },
             user_id: stored.user_id,
             server: stored.server,
             api_version: stored.api_version,
@@ -198,8 +208,10 @@ mod tests {
     pub fn session(token: &str, fresh_for: Duration) -> Session {
         Session {
             token: Secret::new(token),
-            site_id: "site-luid".into(),
-            site_content_url: "sales".into(),
+            realm: Realm::Site {
+                id: "site-luid".into(),
+                content_url: "sales".into(),
+            },
             user_id: "user-luid".into(),
             server: "https://h".into(),
             api_version: "3.24".into(),
@@ -210,6 +222,23 @@ mod tests {
     }
 
     const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_tenant_session_comes_back_as_one() {
+        let sealer = Sealer::new(b"secret-one", [2; 32]);
+        let mut s = session("tcm-token", Duration::from_secs(600));
+        s.realm = Realm::Tenant {
+            id: "tenant-1".into(),
+        };
+        let back = sealer.open(&sealer.seal(&s), HOUR).expect("opens");
+        assert_eq!(
+            back.realm,
+            Realm::Tenant {
+                id: "tenant-1".into()
+            }
+        );
+        assert_eq!(back.header_name(), crate::session::CLOUD_MANAGER_HEADER);
+    }
 
     #[test]
     fn entries_of_the_previous_format_version_miss() {
@@ -231,8 +260,8 @@ mod tests {
         assert!(!sealed.windows(5).any(|w| w == b"sales"));
         let back = sealer.open(&sealed, HOUR).expect("opens");
         assert_eq!(back.token.expose(), "token-abcdef-123456");
-        assert_eq!(back.site_id, "site-luid");
-        assert_eq!(back.site_content_url, "sales");
+        assert_eq!(back.site_id(), "site-luid");
+        assert_eq!(back.site_content_url(), "sales");
         assert_eq!(back.user_id, "user-luid");
         assert_eq!(back.api_version, "3.24");
         assert!(back.expires_at.is_some());
