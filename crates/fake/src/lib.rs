@@ -145,6 +145,7 @@
 //! [`FakeTableau::stats`] counts everything.
 
 mod apis;
+mod clock;
 mod content;
 mod content_bodies;
 mod content_routes;

@@ -47,12 +47,12 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use hyper::Method;
 use serde_json::{json, Map, Value};
 
 use super::apis::{self, Answer, Call};
+use super::clock;
 use super::model::{DEFAULT_DATASOURCE_LUID, DEFAULT_DATASOURCE_NAME};
 use super::state::State;
 
@@ -742,28 +742,7 @@ impl Ord for SortKey {
 
 /// Now as `2026-12-01T00:45:57.123Z`.
 fn rfc3339_now() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        now.subsec_millis()
-    )
+    clock::rfc3339_now_millis()
 }
 
 #[cfg(test)]
