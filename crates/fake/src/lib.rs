@@ -32,6 +32,24 @@
 //! | `GET /api/v1/vizql-data-service/simple-request` | none | `vds.rs` |
 //! | `/api/-/pulse/{definitions, definitions:batchGet, definitions/{id}/metrics, metrics:batchGet}` | `X-Tableau-Auth`; JWT: `tableau:insight_definitions_metrics:read` / `tableau:insight_metrics:read` | `pulse.rs` |
 //!
+//! # Tableau Cloud Manager (TCM), on the same server
+//!
+//! | path | auth | module |
+//! |---|---|---|
+//! | `POST /api/v1/pat/login`, `POST /api/v1/jwt/login` | a TCM PAT secret / a unified access token in `{"token": …}` | `cloud_manager_login.rs` |
+//! | `DELETE /api/v2/sessions` | `x-tableau-session-token` | `cloud_manager_login.rs` |
+//! | `GET /api/v1/tenants/{tenantId}/{sites, users, activitylog}` | `x-tableau-session-token`; UAT: `tableau:tcm_sites:read`, `tableau:tcm_users:read`, `tableau:tcm_activity_log:read` | `cloud_manager.rs` |
+//!
+//! One tenant ([`FakeTableau::tenant_id`]) whose sites are the fake's sites, with users of its
+//! own (only cloud administrators may log in), TCM PATs and UAT configurations
+//! ([`Setup::add_cloud_manager_user`], [`Setup::add_cloud_manager_pat`],
+//! [`Setup::add_cloud_manager_uat_configuration`]; the data in `tenant.rs`). TCM sessions are
+//! not site sessions: a TCM token is unknown to the site API and the reverse. They live the
+//! session ttl, else 4 hours, and [`FakeTableau::expire_all_sessions`] ends them too. Errors
+//! are JSON `{"message", "errorCode"}`, misbehaviours included; misbehaviours and delays pick
+//! TCM routes by the names `"tcm/login"` (both logins) and `"tcm"` (every other TCM call). TCM
+//! counts in its own [`Stats`] (`cloud_manager_*`), never in the site's sign-in counters.
+//!
 //! Each module documents its wire shapes, errors and the grade of each (from Tableau's docs,
 //! from Tableau's own code, or guessed). Settings: [`Setup::set_metadata_api_enabled`] and
 //! the other `Setup::set_metadata_*`, `set_vds_*` and `set_pulse_*` methods;
@@ -123,7 +141,10 @@
 //! paging matters; `"mysite"` has a third published data source, "Superstore Datasource",
 //! whose LUID is always [`DEFAULT_DATASOURCE_LUID`] ([`FakeTableau::datasource_id`]); the default connected app on both
 //! (enabled, no on-demand access); PAT `fake-pat` for `me@example.com` on `mysite`. All
-//! secrets are random per instance. `estimatedTimeToExpiration` is `"4:00:00"`. More sites,
+//! secrets are random per instance. `estimatedTimeToExpiration` is `"4:00:00"`. Tableau Cloud
+//! Manager: a tenant (random id) with user `cloudadmin@example.com`, a cloud administrator,
+//! and a TCM PAT of that user ([`FakeTableau::cloud_manager_pat_secret`]); no UAT
+//! configuration. More sites,
 //! users, apps, keys and PATs are registered with [`FakeTableau::configure`] ([`Setup`]).
 //!
 //! # TLS
@@ -146,6 +167,8 @@
 
 mod apis;
 mod clock;
+mod cloud_manager;
+mod cloud_manager_login;
 mod content;
 mod content_bodies;
 mod content_routes;
@@ -163,6 +186,7 @@ mod scopes;
 mod server;
 mod setup;
 mod state;
+mod tenant;
 mod tls;
 mod vds;
 
@@ -197,6 +221,8 @@ const DEFAULT_USERNAME: &str = "me@example.com";
 const ADMIN_USERNAME: &str = "admin";
 /// The default PAT's name.
 const DEFAULT_PAT_NAME: &str = "fake-pat";
+/// The default Tableau Cloud Manager user, a cloud administrator.
+const DEFAULT_CLOUD_MANAGER_USERNAME: &str = "cloudadmin@example.com";
 /// The workbooks of the default site `""` at start (three fixed ones, the rest generated).
 pub const DEFAULT_SITE_WORKBOOKS: usize = 260;
 
@@ -218,6 +244,8 @@ pub struct FakeTableau {
     app: AppSecret,
     pat: PatSecret,
     password: String,
+    /// The secret of the default Tableau Cloud Manager PAT.
+    cloud_manager_pat_secret: String,
     /// The CA's PEM when serving over TLS.
     ca_pem: Option<String>,
     /// Client certificate and key PEMs when client certificates are required.
@@ -257,6 +285,7 @@ impl FakeTableau {
             secret: new_pat_secret(),
         };
         let password = new_password();
+        let cloud_manager_pat_secret = new_pat_secret();
 
         let mut state = State::new();
         let mut setup = Setup::new(&mut state);
@@ -287,6 +316,13 @@ impl FakeTableau {
                 )
             })
             .and_then(|_| setup.add_workbooks("", DEFAULT_SITE_WORKBOOKS.saturating_sub(3)))
+            .and_then(|_| setup.add_cloud_manager_user(DEFAULT_CLOUD_MANAGER_USERNAME, true))
+            .and_then(|_| {
+                setup.add_cloud_manager_pat(
+                    DEFAULT_CLOUD_MANAGER_USERNAME,
+                    &cloud_manager_pat_secret,
+                )
+            })
             .map_err(std::io::Error::other)?;
 
         let shared = Arc::new(Shared::new(state));
@@ -303,6 +339,7 @@ impl FakeTableau {
             app,
             pat,
             password,
+            cloud_manager_pat_secret,
             ca_pem,
             client_identity,
         })
@@ -383,6 +420,23 @@ impl FakeTableau {
         self.pat.clone()
     }
 
+    /// The id (a UUID, random per instance) of the tenant Tableau Cloud Manager administers.
+    pub fn tenant_id(&self) -> String {
+        self.shared.lock().tenant.id.clone()
+    }
+
+    /// The default Tableau Cloud Manager user, `"cloudadmin@example.com"`, a cloud
+    /// administrator (not a user of any site).
+    pub fn cloud_manager_username(&self) -> String {
+        DEFAULT_CLOUD_MANAGER_USERNAME.to_string()
+    }
+
+    /// The secret of the default Tableau Cloud Manager PAT (of
+    /// [`FakeTableau::cloud_manager_username`]); random per instance, never a site PAT's.
+    pub fn cloud_manager_pat_secret(&self) -> String {
+        self.cloud_manager_pat_secret.clone()
+    }
+
     /// Registers sites, users, connected apps, external authorization servers, UAT
     /// configurations and PATs through [`Setup`], under the state's lock (the server waits
     /// meanwhile: make no request to this fake inside `f`). Returns what `f` returns, e.g.
@@ -422,12 +476,14 @@ impl FakeTableau {
         self.configure(|s| s.vds_datasource_id())
     }
 
-    /// A snapshot of the counters; `active_sessions` is the number of live sessions now.
+    /// A snapshot of the counters; `active_sessions` and `active_cloud_manager_sessions` are
+    /// the numbers of live site and Tableau Cloud Manager sessions now.
     pub fn stats(&self) -> Stats {
         let mut st = self.shared.lock();
         st.purge_expired(Instant::now());
         let mut stats = st.stats.clone();
         stats.active_sessions = st.sessions.len() as u64;
+        stats.active_cloud_manager_sessions = st.tcm_sessions.len() as u64;
         stats
     }
 
@@ -439,7 +495,10 @@ impl FakeTableau {
     /// Queues a misbehaviour for the next `times` requests whose path ends with `route`
     /// (`"auth/signin"`, `"auth/signout"`, `"serverinfo"` (TSC's spelling `"serverInfo"` is
     /// another suffix), `"sessions/current"`, `"workbooks"`, `"users"`, `"auth/switchSite"`, …),
-    /// or every request for `"*"`. Entries are used in
+    /// or every request for `"*"`. Tableau Cloud Manager paths match only `"*"` and their own
+    /// names: `"tcm/login"` (both logins), `"tcm"` (every other TCM call), and
+    /// `"tcm/pat/login"`, `"tcm/jwt/login"`, `"tcm/sessions"`, `"tcm/sites"`, `"tcm/users"`,
+    /// `"tcm/activitylog"`; their misbehaviours answer TCM's JSON errors. Entries are used in
     /// queue order: a request takes the first matching entry. `times == 0` queues nothing.
     pub fn misbehave(&self, route: &str, times: u32, what: Misbehaviour) {
         if times == 0 {
@@ -463,12 +522,14 @@ impl FakeTableau {
         }
     }
 
-    /// Sessions created after this call die `ttl` after their sign-in (`None`: never).
+    /// Sessions created after this call die `ttl` after their sign-in (`None`: never; a
+    /// Tableau Cloud Manager session then lives 4 hours).
     pub fn set_session_ttl(&self, ttl: Option<Duration>) {
         self.shared.lock().ttl = ttl;
     }
 
-    /// Kills every live session now (their tokens get 401002).
+    /// Kills every live session now, Tableau Cloud Manager's too (their tokens get 401002,
+    /// TCM's a 401).
     pub fn expire_all_sessions(&self) {
         self.shared.lock().end_all_sessions();
     }
@@ -490,18 +551,23 @@ impl FakeTableau {
         }
     }
 
-    /// True while `token` names a live session.
+    /// True while `token` names a live session, site or Tableau Cloud Manager.
     pub fn is_session_alive(&self, token: &str) -> bool {
-        self.shared
-            .lock()
-            .live_session(token, Instant::now())
-            .is_some()
+        let now = Instant::now();
+        let mut st = self.shared.lock();
+        st.live_session(token, now).is_some() || st.tcm_sessions.live(token, now).is_some()
     }
 
     /// The Content-Type (`""` when absent) and the body (lossy UTF-8) of the last
     /// `POST auth/signin` whose body was read.
     pub fn last_sign_in_request(&self) -> Option<(String, String)> {
         self.shared.lock().last_sign_in.clone()
+    }
+
+    /// The path and the body (lossy UTF-8) of the last Tableau Cloud Manager login (`pat/login`
+    /// or `jwt/login`) whose body was read.
+    pub fn last_cloud_manager_login(&self) -> Option<(String, String)> {
+        self.shared.lock().last_cloud_manager_login.clone()
     }
 
     /// The payload JSON (as received, decoded from base64url) of the last sign-in JWT that

@@ -67,6 +67,11 @@ impl fmt::Debug for PatSecret {
 /// `sign_in_failures` count the sign-ins that Tableau's rules accepted / rejected (a sign-in
 /// answered by a misbehaviour other than `Truncate` is neither). `rejections` counts every
 /// Tableau error the rules produced, by code (`"401001/16"` with a JWT sub-code).
+///
+/// Tableau Cloud Manager has counters of its own (`cloud_manager_*`, see `cloud_manager.rs`):
+/// its logins, sessions and calls never count in `sign_in_attempts`, `sign_ins`,
+/// `sign_in_failures`, `sign_outs` or `active_sessions`. Its errors count in `rejections` under
+/// their `errorCode` (`"E_401_TCM_INVALID_CREDENTIALS"`, …).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// `POST auth/signin` requests.
@@ -109,6 +114,21 @@ pub struct Stats {
     pub rejections: BTreeMap<String, u64>,
     /// TLS connections whose handshake failed or timed out (always 0 without TLS).
     pub tls_handshake_failures: u64,
+    /// Tableau Cloud Manager: `POST /api/v1/pat/login` and `POST /api/v1/jwt/login` requests,
+    /// whatever the answer (misbehaviours included).
+    pub cloud_manager_sign_in_attempts: u64,
+    /// Tableau Cloud Manager logins that succeeded (a TCM session was created).
+    pub cloud_manager_sign_ins: u64,
+    /// Tableau Cloud Manager logins rejected by the rules (400, 401, 403).
+    pub cloud_manager_sign_in_failures: u64,
+    /// Tableau Cloud Manager sign-outs (`DELETE /api/v2/sessions`) that ended a live session.
+    pub cloud_manager_sign_outs: u64,
+    /// Tableau Cloud Manager calls other than login and sign-out that passed the session,
+    /// tenant and scope checks and were answered by the rules (200, or 400 for bad paging).
+    pub cloud_manager_requests: u64,
+    /// Live Tableau Cloud Manager sessions when the stats were taken (not reset by
+    /// `reset_stats`).
+    pub active_cloud_manager_sessions: u64,
 }
 
 /// An answer that is not Tableau's, queued with [`FakeTableau::misbehave`](crate::FakeTableau::misbehave).

@@ -1,4 +1,5 @@
-//! Random values: LUIDs, session tokens, and the secrets and password made at start.
+//! Random values: LUIDs, session tokens (REST and Tableau Cloud Manager), and the secrets and
+//! password made at start.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -44,6 +45,12 @@ pub(crate) fn new_token(site_luid: &str) -> String {
         random_alnum(32),
         site_luid
     )
+}
+
+/// A Tableau Cloud Manager session token: 43 characters of base64url (32 random bytes). Its
+/// shape is the fake's own [guess]; it shares nothing with a site session token.
+pub(crate) fn new_session_token() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes(32))
 }
 
 /// A connected-app secret value: 44 characters of standard base64 (33 random bytes).

@@ -1,6 +1,7 @@
 //! The HTTP side: a hyper 1 HTTP/1.1 server (plain, or behind a tokio-rustls acceptor) on its
 //! own thread and current-thread tokio runtime, routing, authentication of calls, delays and
-//! misbehaviours.
+//! misbehaviours. Tableau Cloud Manager's paths go to `cloud_manager.rs` first, then the other
+//! APIs' (`apis.rs`), then REST's.
 
 use std::convert::Infallible;
 use std::io;
@@ -26,6 +27,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::apis;
 use super::clock::now_unix;
+use super::cloud_manager::{self, Endpoint};
+use super::cloud_manager_login;
 use super::content_routes::{self, ContentRoute};
 use super::model::Misbehaviour;
 use super::requests::{parse_sign_in, parse_switch_site};
@@ -253,6 +256,8 @@ struct ReadRequest {
     format: Format,
     content_type: Option<String>,
     auth: Auth,
+    /// The `x-tableau-session-token` header (Tableau Cloud Manager), `""` when unreadable.
+    session_token: Option<String>,
     body: Result<Bytes, BodyError>,
 }
 
@@ -326,10 +331,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let api = split_path(&path);
+    let tcm = Endpoint::parse(&path);
+    let tcm_login = tcm.as_ref().is_some_and(Endpoint::is_login) && parts.method == Method::POST;
     let counted_route = api
         .route
         .method()
-        .is_some_and(|m| m == parts.method)
+        .is_some_and(|m| m == parts.method && tcm.is_none())
         .then(|| api.route.clone());
 
     let (misbehaviour, delay) = {
@@ -352,6 +359,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         if let Some(other) = apis::Api::parse(&path) {
             other.count(&mut st.stats);
         }
+        if tcm_login {
+            st.stats.cloud_manager_sign_in_attempts += 1;
+        }
         (st.take_misbehaviour(&path), st.delay_for(&path))
     };
 
@@ -364,6 +374,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
             None => Auth::Missing,
             Some(v) => Auth::Token(v.to_str().map(str::to_string).unwrap_or_default()),
         },
+        session_token: parts
+            .headers
+            .get(cloud_manager::SESSION_HEADER)
+            .map(|v| v.to_str().map(str::to_string).unwrap_or_default()),
         body: read_body(body, declared).await,
         path: path.clone(),
         query: parts.uri.query().map(str::to_string),
@@ -377,15 +391,25 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
             ));
         }
     }
+    if tcm_login {
+        if let Ok(bytes) = &incoming.body {
+            shared.lock().last_cloud_manager_login =
+                Some((path.clone(), String::from_utf8_lossy(bytes).into_owned()));
+        }
+    }
+    let shape = match tcm {
+        Some(_) => Shape::CloudManager,
+        None => Shape::Rest(incoming.format),
+    };
 
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
 
     let reply = match misbehaviour {
-        None => normal(&shared, &incoming, counted_route.is_some()),
+        None => normal(&shared, &incoming, counted_route.is_some(), tcm.as_ref()),
         Some(Misbehaviour::Truncate) => {
-            let mut reply = normal(&shared, &incoming, counted_route.is_some());
+            let mut reply = normal(&shared, &incoming, counted_route.is_some(), tcm.as_ref());
             let half = reply.body.len() / 2;
             reply.body.truncate(half);
             reply
@@ -393,12 +417,21 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         Some(other) => {
             // A server that fails late has already read and checked the sign-in: its JWT's
             // jti is spent, so a client that re-sends the same JWT must fail.
-            if counted_route == Some(Route::SignIn)
-                && !matches!(other, Misbehaviour::Redirect { .. })
-            {
-                spend_jwt(&shared, &incoming);
+            if !matches!(other, Misbehaviour::Redirect { .. }) {
+                if counted_route == Some(Route::SignIn) {
+                    spend_jwt(&shared, &incoming);
+                }
+                if tcm_login && tcm == Some(Endpoint::JwtLogin) {
+                    if let Ok(body) = &incoming.body {
+                        cloud_manager_login::spend_jwt(
+                            &mut shared.lock(),
+                            incoming.content_type.as_deref(),
+                            body,
+                        );
+                    }
+                }
             }
-            misbehaviour_reply(&other, incoming.format)
+            misbehaviour_reply(&other, shape)
         }
     };
     reply.into_response()
@@ -415,8 +448,11 @@ fn spend_jwt(shared: &Shared, req: &ReadRequest) {
 }
 
 /// The normal answer, with its statistics.
-fn normal(shared: &Shared, req: &ReadRequest, counted: bool) -> Reply {
+fn normal(shared: &Shared, req: &ReadRequest, counted: bool, tcm: Option<&Endpoint>) -> Reply {
     let mut st = shared.lock();
+    if let Some(endpoint) = tcm {
+        return cloud_manager_reply(&mut st, req, endpoint);
+    }
     let api = split_path(&req.path);
     let outcome = answer(&mut st, req, &api);
     let is_sign_in = counted && api.route == Route::SignIn;
@@ -435,6 +471,34 @@ fn normal(shared: &Shared, req: &ReadRequest, counted: bool) -> Reply {
             Reply::error(&err, req.format)
         }
     }
+}
+
+/// Tableau Cloud Manager's answer (`cloud_manager.rs`), with its statistics.
+fn cloud_manager_reply(st: &mut State, req: &ReadRequest, endpoint: &Endpoint) -> Reply {
+    let call = cloud_manager::Call {
+        method: &req.method,
+        query: req.query.as_deref(),
+        content_type: req.content_type.as_deref(),
+        body: match &req.body {
+            Ok(bytes) => cloud_manager::Body::Read(bytes),
+            Err(BodyError::TooLarge) => cloud_manager::Body::TooLarge(MAX_BODY),
+            Err(BodyError::Broken) => cloud_manager::Body::Broken,
+        },
+        session_token: req.session_token.as_deref(),
+        now: Instant::now(),
+        now_unix: now_unix(),
+    };
+    let answer = cloud_manager::answer(st, endpoint, &call);
+    let mut reply = match answer.body {
+        Some(body) => Reply::new(answer.status, Some(cloud_manager::JSON), body),
+        None => Reply::new(answer.status, None, Bytes::new()),
+    };
+    if answer.status == 405 {
+        if let Some(method) = endpoint.method() {
+            reply.headers.push((ALLOW, method.to_string()));
+        }
+    }
+    reply
 }
 
 /// Tableau's rules, in the order a request meets them.
@@ -560,8 +624,28 @@ fn usable_status(status: u16) -> u16 {
     }
 }
 
-fn misbehaviour_reply(what: &Misbehaviour, format: Format) -> Reply {
+/// Whose error shapes a misbehaviour imitates: the REST API's (in a body format) or Tableau
+/// Cloud Manager's (JSON `{"message", "errorCode"}`).
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    Rest(Format),
+    CloudManager,
+}
+
+fn misbehaviour_reply(what: &Misbehaviour, shape: Shape) -> Reply {
+    let format = match shape {
+        Shape::Rest(format) => format,
+        Shape::CloudManager => Format::Json,
+    };
     match what {
+        Misbehaviour::Fail { status, code } if matches!(shape, Shape::CloudManager) => {
+            let status = usable_status(*status);
+            Reply::new(
+                status,
+                Some(cloud_manager::JSON),
+                cloud_manager::injected_failure_body(status, code.as_deref()),
+            )
+        }
         Misbehaviour::Fail { status, code } => {
             let status = usable_status(*status);
             let code = code
@@ -585,6 +669,12 @@ fn misbehaviour_reply(what: &Misbehaviour, format: Format) -> Reply {
         Misbehaviour::RateLimit { retry_after, html } => {
             let mut reply = if *html {
                 Reply::new(429, Some(HTML_CONTENT_TYPE), rate_limit_html_page())
+            } else if matches!(shape, Shape::CloudManager) {
+                Reply::new(
+                    429,
+                    Some(cloud_manager::JSON),
+                    cloud_manager::rate_limited_body(*retry_after),
+                )
             } else {
                 let detail = match retry_after {
                     Some(secs) => format!(

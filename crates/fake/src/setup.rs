@@ -1,5 +1,6 @@
 //! [`Setup`]: what a test registers in the fake's world (sites, users, connected apps, external
-//! authorization servers, UAT configurations, PATs, more workbooks and data sources). Written once, used by
+//! authorization servers, UAT configurations, PATs, more workbooks and data sources; Tableau
+//! Cloud Manager's users, PATs and UAT configurations). Written once, used by
 //! [`FakeTableau::configure`](crate::FakeTableau::configure), by the defaults made at start and
 //! by the Python binding.
 
@@ -11,6 +12,7 @@ use super::metadata::BackfillWarning;
 use super::model::{App, AudienceRule, Eas, Pat, Site, Uat, User};
 use super::random::new_luid;
 use super::state::State;
+use super::tenant::{TcmPat, TcmUser};
 
 /// The fake's world, open for registration while the server waits: see
 /// [`FakeTableau::configure`](crate::FakeTableau::configure).
@@ -366,5 +368,97 @@ impl Setup<'_> {
             .iter()
             .find(|d| d.id == definition_id)
             .map(|d| d.metric_ids.clone())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tableau Cloud Manager (see `tenant.rs`, `cloud_manager.rs`)
+
+impl Setup<'_> {
+    /// The tenant's id (a UUID, random per fake): what TCM's login answers as `tenantId`, what
+    /// its paths name, and the tenant id a UAT's `https://tableau.com/tenantId` must carry.
+    pub fn tenant_id(&self) -> String {
+        self.state.tenant.id.clone()
+    }
+
+    /// Adds a user to the tenant (a cloud administrator when `cloud_admin`) and returns its id
+    /// (uuid4); an existing user keeps its id and takes the new `cloud_admin`. `Err` for an
+    /// empty username.
+    pub fn add_cloud_manager_user(
+        &mut self,
+        username: &str,
+        cloud_admin: bool,
+    ) -> Result<String, String> {
+        if username.is_empty() {
+            return Err("the username must not be empty".into());
+        }
+        let user = self
+            .state
+            .tenant
+            .users
+            .entry(username.to_string())
+            .or_insert_with(|| TcmUser {
+                id: new_luid(),
+                email: username.to_string(),
+                cloud_admin,
+            });
+        user.cloud_admin = cloud_admin;
+        Ok(user.id.clone())
+    }
+
+    /// Adds a TCM personal access token of a user of the tenant; a secret already registered
+    /// now belongs to `username`. `Err` if the user is not the tenant's or the secret is empty.
+    pub fn add_cloud_manager_pat(&mut self, username: &str, secret: &str) -> Result<(), String> {
+        if secret.is_empty() {
+            return Err("the PAT secret must not be empty".into());
+        }
+        let tenant = &mut self.state.tenant;
+        if !tenant.users.contains_key(username) {
+            return Err(format!(
+                "unknown Tableau Cloud Manager user {username:?} (add_cloud_manager_user first)"
+            ));
+        }
+        match tenant.pats.iter_mut().find(|p| p.secret == secret) {
+            Some(pat) => pat.username = username.to_string(),
+            None => tenant.pats.push(TcmPat {
+                id: new_luid(),
+                username: username.to_string(),
+                secret: secret.to_string(),
+            }),
+        }
+        Ok(())
+    }
+
+    /// Registers (or replaces) a tenant-level unified-access-token configuration, the one
+    /// TCM's `jwt/login` checks: JWTs whose `iss` is `issuer` are verified with
+    /// `public_key_pem` (SubjectPublicKeyInfo PEM of an RSA key, 2048 bits or more; RS256),
+    /// need `https://tableau.com/tenantId` = [`Setup::tenant_id`], and log in the tenant user
+    /// named by the claim `username_claim` (Tableau's default is `"email"`). A site's UAT
+    /// configuration ([`Setup::add_uat_configuration`]) is separate: register both to use one
+    /// issuer and key for a site sign-in and TCM. `Err` if a string is empty or the key does
+    /// not parse or is not RSA.
+    pub fn add_cloud_manager_uat_configuration(
+        &mut self,
+        issuer: &str,
+        public_key_pem: &str,
+        username_claim: &str,
+    ) -> Result<(), String> {
+        if issuer.is_empty() || username_claim.is_empty() {
+            return Err("issuer and username claim must not be empty".into());
+        }
+        let key = parse_public_key_pem(public_key_pem)?;
+        if key.kind != KeyKind::Rsa {
+            return Err("a UAT configuration needs an RSA key (UATs are RS256)".into());
+        }
+        let tenant_id = self.state.tenant.id.clone();
+        self.state.tenant.uat.insert(
+            issuer.to_string(),
+            Uat {
+                key,
+                tenant_id,
+                username_claim: username_claim.to_string(),
+            },
+        );
+        Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! The fake server's world: sites (registered through [`Setup`](crate::Setup)), sessions,
-//! counters and the misbehaviour queue, and the rules of sign-in, switch-site and sessions.
+//! the Tableau Cloud Manager tenant and its sessions (`tenant.rs`), counters and the
+//! misbehaviour queue, and the rules of sign-in, switch-site and sessions.
 //! Everything sits behind one mutex in [`Shared`]; no lock is ever held across an `.await`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -7,11 +8,13 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::apis::ApisConfig;
+use super::cloud_manager::Endpoint;
 use super::jwt_rules;
 use super::model::{Misbehaviour, Site, Stats, User};
 use super::random::new_token;
 use super::requests::{Credentials, SignInRequest};
 use super::responses::ApiError;
+use super::tenant::{TcmSessions, Tenant};
 
 /// A REST API version such as `3.28`, ordered numerically (3.5 < 3.28).
 pub(crate) type ApiVersion = (u32, u32);
@@ -80,6 +83,12 @@ pub(crate) struct State {
     pub last_jwt_claims: Option<String>,
     /// The Metadata API, VizQL Data Service and Pulse (`apis.rs`).
     pub apis: ApisConfig,
+    /// What Tableau Cloud Manager administers (its sites are `sites`).
+    pub tenant: Tenant,
+    /// Tableau Cloud Manager's sessions (never in `sessions`).
+    pub tcm_sessions: TcmSessions,
+    /// (path, body as lossy UTF-8) of the last TCM login whose body was read.
+    pub last_cloud_manager_login: Option<(String, String)>,
 }
 
 /// The state plus its lock discipline, shared by the handle and the server thread.
@@ -121,6 +130,9 @@ impl State {
             last_sign_in: None,
             last_jwt_claims: None,
             apis: ApisConfig::new(),
+            tenant: Tenant::new(),
+            tcm_sessions: TcmSessions::default(),
+            last_cloud_manager_login: None,
         }
     }
 
@@ -130,8 +142,9 @@ impl State {
 
     // -- sessions ---------------------------------------------------------------------------
 
-    /// Removes every session whose ttl has passed.
+    /// Removes every session (site or Tableau Cloud Manager) whose time has passed.
     pub fn purge_expired(&mut self, now: Instant) {
+        self.tcm_sessions.purge_expired(now);
         let dead: Vec<String> = self
             .sessions
             .iter()
@@ -164,9 +177,11 @@ impl State {
         }
     }
 
+    /// Ends every session, site and Tableau Cloud Manager.
     pub fn end_all_sessions(&mut self) {
         self.sessions.clear();
         self.pat_sessions.clear();
+        self.tcm_sessions.end_all();
     }
 
     /// Creates a session; when it is backed by a PAT, the PAT's previous session ends.
@@ -376,9 +391,17 @@ impl Default for State {
     }
 }
 
-/// `"*"` matches every path; any other route matches paths ending with it.
+/// `"*"` matches every path. A Tableau Cloud Manager path matches only its own route names
+/// (`"tcm/login"`, `"tcm"`, …: [`Endpoint::route_names`]); any other path matches a route it
+/// ends with.
 pub(crate) fn route_matches(route: &str, path: &str) -> bool {
-    route == "*" || path.ends_with(route)
+    if route == "*" {
+        return true;
+    }
+    match Endpoint::parse(path) {
+        Some(endpoint) => endpoint.route_names().contains(&route),
+        None => path.ends_with(route),
+    }
 }
 
 /// Compares secrets without an early exit on the first differing byte.

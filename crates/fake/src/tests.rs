@@ -1677,6 +1677,12 @@ async fn stats_count_everything() {
         active_sessions: 1,
         rejections: Default::default(),
         tls_handshake_failures: 0,
+        cloud_manager_sign_in_attempts: 0,
+        cloud_manager_sign_ins: 0,
+        cloud_manager_sign_in_failures: 0,
+        cloud_manager_sign_outs: 0,
+        cloud_manager_requests: 0,
+        active_cloud_manager_sessions: 0,
     };
     expected.rejections.insert("401001/10084".into(), 1);
     expected.rejections.insert("404000".into(), 1);
