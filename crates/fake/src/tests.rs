@@ -2949,4 +2949,5 @@ async fn misbehaviours_and_stop_work_over_tls() {
 // and Pulse: tests/apis.rs
 
 mod apis;
+mod cloud_manager;
 mod content;
