@@ -12,6 +12,10 @@ use tca_fake::{
 
 /// A stand-in for Tableau on 127.0.0.1 that enforces Tableau's sign-in rules. It starts at
 /// construction with a default site ("mysite"), user, connected app, PAT and admin password.
+/// It also serves Tableau Cloud Manager (TCM: `/api/v1/pat/login`, `/api/v1/jwt/login`,
+/// `DELETE /api/v2/sessions`, `/api/v1/tenants/{tenant_id}/sites|users|activitylog`) for one
+/// tenant (`tenant_id`) whose sites are the fake's, with a cloud administrator
+/// (`cloud_manager_username`) and a TCM PAT (`cloud_manager_pat_secret`).
 /// Use it as a context manager: `with FakeTableau() as t: ...`.
 #[pyclass(
     frozen,
@@ -127,6 +131,65 @@ impl FakeTableau {
     #[getter]
     fn admin_password(&self) -> String {
         self.inner.default_password()
+    }
+
+    /// The id (a UUID, random per fake) of the tenant Tableau Cloud Manager administers: TCM's
+    /// login answers it as `tenantId`, its paths name it, and a unified access token's claim
+    /// `https://tableau.com/tenantId` must carry it.
+    #[getter]
+    fn tenant_id(&self) -> String {
+        self.inner.tenant_id()
+    }
+
+    /// The default Tableau Cloud Manager user, "cloudadmin@example.com", a cloud administrator
+    /// (not a user of any site).
+    #[getter]
+    fn cloud_manager_username(&self) -> String {
+        self.inner.cloud_manager_username()
+    }
+
+    /// The secret of the default Tableau Cloud Manager PAT (of `cloud_manager_username`);
+    /// random per fake, and not a site PAT (`pat_secret` does not log in to TCM).
+    #[getter]
+    fn cloud_manager_pat_secret(&self) -> String {
+        self.inner.cloud_manager_pat_secret()
+    }
+
+    /// Add a user to the Tableau Cloud Manager tenant; returns its id (a UUID). Only a cloud
+    /// administrator may log in to TCM. An existing user keeps its id and takes `cloud_admin`.
+    #[pyo3(signature = (username, *, cloud_admin = true))]
+    fn add_cloud_manager_user(&self, username: &str, cloud_admin: bool) -> PyResult<String> {
+        self.configure(|s| s.add_cloud_manager_user(username, cloud_admin))
+    }
+
+    /// Register a Tableau Cloud Manager PAT (TCM's PAT login sends the secret alone) for a user
+    /// of the tenant (default: `cloud_manager_username`).
+    #[pyo3(signature = (secret, *, username = "cloudadmin@example.com"))]
+    fn add_cloud_manager_pat(&self, secret: &str, username: &str) -> PyResult<()> {
+        self.configure(|s| s.add_cloud_manager_pat(username, secret))
+    }
+
+    /// Register (or replace) the tenant-level unified-access-token configuration that TCM's
+    /// `jwt/login` checks: RS256 JWTs whose `iss` is `issuer`, verified with `public_key`
+    /// (SubjectPublicKeyInfo PEM of an RSA key), carrying `https://tableau.com/tenantId` =
+    /// `tenant_id`, and naming a TCM user in the claim `username_claim`. For one issuer and key
+    /// on a site too, also call `add_uat_configuration(issuer, public_key, fake.tenant_id)`.
+    #[pyo3(signature = (issuer, public_key, *, username_claim = "email"))]
+    fn add_cloud_manager_uat_configuration(
+        &self,
+        issuer: &str,
+        public_key: &str,
+        username_claim: &str,
+    ) -> PyResult<()> {
+        self.configure(|s| {
+            s.add_cloud_manager_uat_configuration(issuer, public_key, username_claim)
+        })
+    }
+
+    /// (path, body) of the last Tableau Cloud Manager login request (`/api/v1/pat/login` or
+    /// `/api/v1/jwt/login`), or None.
+    fn last_cloud_manager_login(&self) -> Option<(String, String)> {
+        self.inner.last_cloud_manager_login()
     }
 
     /// Add a site; returns its LUID.
@@ -338,7 +401,13 @@ impl FakeTableau {
             .ok_or_else(|| config_error(format!("no Pulse definition {definition_id:?}")))
     }
 
-    /// What the server has served so far, as a dict of counters.
+    /// What the server has served so far, as a dict of counters. Tableau Cloud Manager has its
+    /// own (never counted in `sign_in_attempts`, `sign_ins`, `sign_outs`, `active_sessions`):
+    /// `cloud_manager_sign_in_attempts` (POSTs to a login path, any answer),
+    /// `cloud_manager_sign_ins`, `cloud_manager_sign_in_failures` (logins the rules refused),
+    /// `cloud_manager_sign_outs` (sign-outs that ended a session), `cloud_manager_requests`
+    /// (calls that passed the session, tenant and scope checks), and
+    /// `active_cloud_manager_sessions`; TCM errors count in `rejections` by `errorCode`.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.inner.stats();
         let d = PyDict::new(py);
@@ -362,6 +431,21 @@ impl FakeTableau {
         d.set_item("active_sessions", s.active_sessions)?;
         d.set_item("tls_handshake_failures", s.tls_handshake_failures)?;
         d.set_item(
+            "cloud_manager_sign_in_attempts",
+            s.cloud_manager_sign_in_attempts,
+        )?;
+        d.set_item("cloud_manager_sign_ins", s.cloud_manager_sign_ins)?;
+        d.set_item(
+            "cloud_manager_sign_in_failures",
+            s.cloud_manager_sign_in_failures,
+        )?;
+        d.set_item("cloud_manager_sign_outs", s.cloud_manager_sign_outs)?;
+        d.set_item("cloud_manager_requests", s.cloud_manager_requests)?;
+        d.set_item(
+            "active_cloud_manager_sessions",
+            s.active_cloud_manager_sessions,
+        )?;
+        d.set_item(
             "rejections",
             s.rejections
                 .into_iter()
@@ -376,6 +460,14 @@ impl FakeTableau {
     }
 
     /// Answer the next `times` calls on `route` with `status` and a Tableau error body.
+    ///
+    /// `route` (here and in the other `*_next` methods and `set_delay`): a site path suffix
+    /// ("auth/signin", the default; "serverinfo", "users", …), "*" for every request, or a
+    /// Tableau Cloud Manager route: "tcm/login" (both logins), "tcm" (every other TCM call:
+    /// sign-out, sites, users, activity log), or one of "tcm/pat/login", "tcm/jwt/login",
+    /// "tcm/sessions", "tcm/sites", "tcm/users", "tcm/activitylog". TCM calls match only "*"
+    /// and these names, and answer TCM's JSON `{"message", "errorCode"}` (errorCode `code`,
+    /// default "E_<status>_TCM_INJECTED"; a 429 is "E_429_TCM_TOO_MANY_REQUESTS").
     #[pyo3(signature = (status, *, times = 1, code = None, route = None))]
     fn fail_next(&self, status: u16, times: u32, code: Option<String>, route: Option<&str>) {
         self.inner.misbehave(
@@ -448,21 +540,23 @@ impl FakeTableau {
         )
     }
 
-    /// Delay every answer on `route` ("*": all) by `seconds`; 0 clears.
+    /// Delay every answer on `route` ("*": all; "tcm/login", "tcm", … for Tableau Cloud
+    /// Manager, as in `fail_next`) by `seconds`; 0 clears.
     #[pyo3(signature = (seconds, *, route = "*"))]
     fn set_delay(&self, seconds: f64, route: &str) -> PyResult<()> {
         self.inner.set_delay(route, duration(seconds, "seconds")?);
         Ok(())
     }
 
-    /// Sessions signed in from now on die `seconds` after sign-in (None: never).
+    /// Sessions signed in from now on die `seconds` after sign-in (None: never; a Tableau
+    /// Cloud Manager session then lives 4 hours).
     fn set_session_ttl(&self, seconds: Option<f64>) -> PyResult<()> {
         let ttl = seconds.map(|s| duration(s, "seconds")).transpose()?;
         self.inner.set_session_ttl(ttl);
         Ok(())
     }
 
-    /// Kill every live session now, as an idle timeout would.
+    /// Kill every live session now, as an idle timeout would (Tableau Cloud Manager's too).
     fn expire_all_sessions(&self) {
         self.inner.expire_all_sessions()
     }
@@ -477,6 +571,7 @@ impl FakeTableau {
         self.inner.set_max_api_version(version)
     }
 
+    /// True while `token` names a live session, site or Tableau Cloud Manager.
     fn is_session_alive(&self, token: &str) -> bool {
         self.inner.is_session_alive(token)
     }
