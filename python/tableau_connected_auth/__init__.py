@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import logging as _logging
 from . import _core
-from ._clients import AsyncClient, Client
+from ._clients import AsyncClient, AsyncCloudManagerClient, Client, CloudManagerClient
 from ._core import (
     DEFAULT_API_VERSION,
     AsyncPages,
+    CloudManagerSession,
     ConnectedApp,
     ConnectedAppCredentials,
     CurrentSession,
@@ -58,8 +59,11 @@ __version__: str = _core.__version__
 __all__ = [
     "DEFAULT_API_VERSION",
     "AsyncClient",
+    "AsyncCloudManagerClient",
     "AsyncPages",
     "Client",
+    "CloudManagerClient",
+    "CloudManagerSession",
     "ConnectedApp",
     "ConnectedAppCredentials",
     "CurrentSession",

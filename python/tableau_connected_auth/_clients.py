@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Type, TypeVar
 
 from . import _core
-from ._core import Session
+from ._core import CloudManagerSession, Session
 
 if TYPE_CHECKING:
     from .auth import HttpxAuth, RequestsAuth
 
-__all__ = ["AsyncClient", "Client"]
+__all__ = ["AsyncClient", "AsyncCloudManagerClient", "Client", "CloudManagerClient"]
 
 _C = TypeVar("_C", bound="Client")
 _A = TypeVar("_A", bound="AsyncClient")
+_M = TypeVar("_M", bound="CloudManagerClient")
+_N = TypeVar("_N", bound="AsyncCloudManagerClient")
 
 
 class Client(_core.Client):
@@ -99,3 +101,46 @@ class AsyncClient(_core.AsyncClient):
     def client(self) -> Client:
         """The blocking twin of this client (same configuration, same cache)."""
         return Client(self)
+
+
+class CloudManagerClient(_core.CloudManagerClient):
+    """A client for Tableau Cloud Manager (tenant administration of Tableau Cloud).
+
+    ``CloudManagerClient(server="https://cloudmanager.tableau.com", credentials=..., ...)`` with
+    a personal access token made in Tableau Cloud Manager (its login sends only the secret; a
+    site's PAT does not work here) or ``UnifiedAccessToken(...).credentials(user,
+    scopes=["tableau:tcm_..."])``. Takes the transport settings of :class:`Client` (timeouts,
+    retries, TLS, proxy, cache); its session is cached like a ``Client``'s and never shared
+    with a site session.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def from_env(cls: Type[_M], **overrides: Any) -> _M:
+        """A client configured from ``TABLEAU_CLOUD_MANAGER_*`` (or ``TABLEAU_UAT_*``)
+        variables; keyword arguments win. See :mod:`tableau_connected_auth._env`."""
+        from ._env import cloud_manager_arguments
+
+        server, kwargs = cloud_manager_arguments(**overrides)
+        return cls(server, **kwargs)
+
+
+class AsyncCloudManagerClient(_core.AsyncCloudManagerClient):
+    """:class:`CloudManagerClient` for asyncio: the same arguments and the same process-wide
+    session cache; concurrent tasks that miss wait on one sign-in."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_env(cls: Type[_N], **overrides: Any) -> _N:
+        """An ``AsyncCloudManagerClient`` configured from the environment, like
+        :meth:`CloudManagerClient.from_env`."""
+        from ._env import cloud_manager_arguments
+
+        server, kwargs = cloud_manager_arguments(**overrides)
+        return cls(server, **kwargs)
+
+    async def session(self) -> CloudManagerSession:
+        """The cached session, signing in only when there is no live one."""
+        return self.cached_session() or await super().session()

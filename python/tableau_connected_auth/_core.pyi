@@ -32,6 +32,9 @@ __all__ = [
     "UnifiedAccessToken",
     "Client",
     "AsyncClient",
+    "CloudManagerClient",
+    "AsyncCloudManagerClient",
+    "CloudManagerSession",
     "judge_answer",
     "DiskCache",
     "RedisCache",
@@ -466,6 +469,174 @@ class AsyncClient:
     ) -> Coroutine[Any, Any, List[Any]]: ...
     def switch_site(self, content_url: str) -> Coroutine[Any, Any, Session]: ...
     def invalidate(self, session: Union[Session, str]) -> bool: ...
+    def sign_out(self) -> Coroutine[Any, Any, None]: ...
+    def aclose(self) -> Coroutine[Any, Any, None]: ...
+    def __aenter__(self) -> Coroutine[Any, Any, Self]: ...
+    def __aexit__(
+        self,
+        *_exc: Union[Optional[Type[BaseException]], Optional[BaseException], Optional[TracebackType]],
+    ) -> Coroutine[Any, Any, Literal[False]]: ...
+
+_CloudManagerCredentials = Union[ConnectedAppCredentials, PersonalAccessToken, Jwt]
+
+@final
+class CloudManagerSession:
+    """A Tableau Cloud Manager session (tenant administration)."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def server(self) -> str: ...
+    @property
+    def signed_in_at(self) -> datetime.datetime: ...
+    @property
+    def expires_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def headers(self) -> Dict[str, str]: ...
+    def url(self, path: str) -> str: ...
+
+@disjoint_base
+class CloudManagerClient:
+    """A client for Tableau Cloud Manager, with a process-wide session cache."""
+
+    def __new__(
+        cls,
+        server: str = "https://cloudmanager.tableau.com",
+        *,
+        credentials: _CloudManagerCredentials,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        retries: Optional[int] = None,
+        verify: Optional[Union[bool, str]] = None,
+        ca_bundle: Optional[str] = None,
+        client_cert: Optional[Union[str, Tuple[str, str]]] = None,
+        proxy: Optional[str] = None,
+        max_session_age: Optional[float] = None,
+        rate_limit_max_wait: Optional[float] = None,
+        cache: _Cache = "memory",
+    ) -> Self: ...
+    @property
+    def server(self) -> str: ...
+    @property
+    def cache(self) -> _Cache: ...
+    def cached_session(self) -> Optional[CloudManagerSession]: ...
+    def session(self) -> CloudManagerSession: ...
+    def sign_in(self) -> CloudManagerSession: ...
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, object]] = None,
+        json: object = None,
+        data: Optional[Union[bytes, str]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Response: ...
+    def get(
+        self,
+        path: str,
+        *,
+        params: Optional[Mapping[str, object]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Response: ...
+    def post(
+        self,
+        path: str,
+        *,
+        json: object = None,
+        data: Optional[Union[bytes, str]] = None,
+        params: Optional[Mapping[str, object]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Response: ...
+    def paginate(
+        self,
+        path: str,
+        *,
+        page_size: int = 100,
+        params: Optional[Mapping[str, object]] = None,
+        items: Optional[str] = None,
+    ) -> Pages: ...
+    def invalidate(self, session: Union[CloudManagerSession, str]) -> bool: ...
+    def sign_out(self) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        *_exc: Union[Optional[Type[BaseException]], Optional[BaseException], Optional[TracebackType]],
+    ) -> Literal[False]: ...
+
+@disjoint_base
+class AsyncCloudManagerClient:
+    """CloudManagerClient for asyncio: the same arguments, the same session cache."""
+
+    def __new__(
+        cls,
+        server: str = "https://cloudmanager.tableau.com",
+        *,
+        credentials: _CloudManagerCredentials,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        retries: Optional[int] = None,
+        verify: Optional[Union[bool, str]] = None,
+        ca_bundle: Optional[str] = None,
+        client_cert: Optional[Union[str, Tuple[str, str]]] = None,
+        proxy: Optional[str] = None,
+        max_session_age: Optional[float] = None,
+        rate_limit_max_wait: Optional[float] = None,
+        cache: _Cache = "memory",
+    ) -> Self: ...
+    @property
+    def server(self) -> str: ...
+    @property
+    def cache(self) -> _Cache: ...
+    def cached_session(self) -> Optional[CloudManagerSession]: ...
+    def session(self) -> Coroutine[Any, Any, CloudManagerSession]: ...
+    def sign_in(self) -> Coroutine[Any, Any, CloudManagerSession]: ...
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, object]] = None,
+        json: object = None,
+        data: Optional[Union[bytes, str]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Coroutine[Any, Any, Response]: ...
+    def get(
+        self,
+        path: str,
+        *,
+        params: Optional[Mapping[str, object]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Coroutine[Any, Any, Response]: ...
+    def post(
+        self,
+        path: str,
+        *,
+        json: object = None,
+        data: Optional[Union[bytes, str]] = None,
+        params: Optional[Mapping[str, object]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Coroutine[Any, Any, Response]: ...
+    def paginate(
+        self,
+        path: str,
+        *,
+        page_size: int = 100,
+        params: Optional[Mapping[str, object]] = None,
+        items: Optional[str] = None,
+    ) -> AsyncPages: ...
+    def invalidate(self, session: Union[CloudManagerSession, str]) -> bool: ...
     def sign_out(self) -> Coroutine[Any, Any, None]: ...
     def aclose(self) -> Coroutine[Any, Any, None]: ...
     def __aenter__(self) -> Coroutine[Any, Any, Self]: ...

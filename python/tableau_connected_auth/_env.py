@@ -16,6 +16,23 @@
                            ``redis://host:6379/0`` (or ``rediss://``), or ``none``
 =========================  ==================================================================
 
+For Tableau Cloud Manager (``CloudManagerClient.from_env()``, ``tableau-auth --cloud-manager``):
+
+====================================  =======================================================
+``TABLEAU_CLOUD_MANAGER_URL``         optional; ``https://cloudmanager.tableau.com`` by default
+``TABLEAU_CLOUD_MANAGER_PAT_SECRET``  a personal access token made in Tableau Cloud Manager
+``TABLEAU_CLOUD_MANAGER_PAT_NAME``    optional: its name (TCM's login sends only the secret;
+                                      the name is for messages)
+``TABLEAU_UAT_ISSUER``                or a unified access token configuration: its issuer,
+``TABLEAU_UAT_KEY_ID``                ... its key id,
+``TABLEAU_UAT_PRIVATE_KEY_FILE``      ... the PEM file of its private key,
+``TABLEAU_UAT_TENANT_ID``             ... the tenant id,
+``TABLEAU_UAT_USERNAME_CLAIM``        ... optional: the username claim (``email``),
+``TABLEAU_USERNAME``                  ... the user to sign in as,
+``TABLEAU_SCOPES``                    ... and the scopes (``tableau:tcm_*``)
+``TABLEAU_CACHE``                     as above
+====================================  =======================================================
+
 Exactly one sign-in method must be complete. Keyword overrides (``server=``, ``site=``,
 ``api_version=``, ``username=``, ``scopes=``, ``client_id=``, ``secret_id=``, ``secret_value=``,
 ``pat_name=``, ``pat_secret=``, or ready-made ``credentials=``) win over the environment; an
@@ -31,10 +48,18 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._core import ConnectedApp, DiskCache, PersonalAccessToken, RedisCache
+from ._core import ConnectedApp, DiskCache, PersonalAccessToken, RedisCache, UnifiedAccessToken
 from .exceptions import ConfigurationError
 
-__all__ = ["client_arguments", "connected_app_arguments", "parse_cache", "parse_scopes", "ENVIRONMENT_VARIABLES"]
+__all__ = [
+    "client_arguments",
+    "cloud_manager_arguments",
+    "connected_app_arguments",
+    "parse_cache",
+    "parse_scopes",
+    "ENVIRONMENT_VARIABLES",
+    "CLOUD_MANAGER_VARIABLES",
+]
 
 
 #: Keyword override -> environment variable.
@@ -272,3 +297,104 @@ def _connected_app_arguments(overrides: Mapping[str, Any], fix: Optional[str]) -
             _problem_message("a connected app from the environment", missing, [], _APP_KEYS, fix)
         )
     return pieces
+
+
+#: Keyword override -> environment variable, for Tableau Cloud Manager.
+CLOUD_MANAGER_VARIABLES: Dict[str, str] = {
+    "server": "TABLEAU_CLOUD_MANAGER_URL",
+    "pat_name": "TABLEAU_CLOUD_MANAGER_PAT_NAME",
+    "pat_secret": "TABLEAU_CLOUD_MANAGER_PAT_SECRET",
+    "uat_issuer": "TABLEAU_UAT_ISSUER",
+    "uat_key_id": "TABLEAU_UAT_KEY_ID",
+    "uat_private_key_file": "TABLEAU_UAT_PRIVATE_KEY_FILE",
+    "uat_tenant_id": "TABLEAU_UAT_TENANT_ID",
+    "uat_username_claim": "TABLEAU_UAT_USERNAME_CLAIM",
+    "username": "TABLEAU_USERNAME",
+    "scopes": "TABLEAU_SCOPES",
+}
+_UAT_KEYS = ("uat_issuer", "uat_key_id", "uat_private_key_file", "uat_tenant_id", "username", "scopes")
+_TCM_PAT_DEFAULT_NAME = "cloud-manager-pat"
+
+
+def cloud_manager_arguments(**overrides: Any) -> Tuple[str, Dict[str, Any]]:
+    """``(server, kwargs)`` for ``CloudManagerClient(server, **kwargs)``, from the
+    ``TABLEAU_CLOUD_MANAGER_*`` / ``TABLEAU_UAT_*`` variables and overrides (which win; an
+    override of ``None`` counts as not given, and ``credentials=`` replaces them all). Exactly one
+    sign-in method: a TCM personal access token or a unified access token. Raises one
+    :class:`ConfigurationError` naming every missing or conflicting variable (never a value).
+    """
+    environ = os.environ
+    given = {k: v for k, v in overrides.items() if k in CLOUD_MANAGER_VARIABLES and v is not None}
+
+    def get(key: str) -> Optional[str]:
+        if key in given:
+            return str(given[key])
+        value = environ.get(CLOUD_MANAGER_VARIABLES[key], "").strip()
+        return value or None
+
+    missing: List[str] = []
+    conflicts: List[str] = []
+    credentials = overrides.get("credentials")
+    uat_given = [k for k in _UAT_KEYS if k not in ("username", "scopes") and get(k) is not None]
+    if credentials is None:
+        if get("pat_secret") is not None and uat_given:
+            conflicts.append(
+                CLOUD_MANAGER_VARIABLES["pat_secret"]
+                + " (personal access token) with "
+                + ", ".join(CLOUD_MANAGER_VARIABLES[k] for k in uat_given)
+                + " (unified access token): choose one sign-in method"
+            )
+        elif get("pat_secret") is not None:
+            credentials = PersonalAccessToken(get("pat_name") or _TCM_PAT_DEFAULT_NAME, str(get("pat_secret")))
+        elif uat_given:
+            values = {k: get(k) for k in _UAT_KEYS}
+            missing.extend(CLOUD_MANAGER_VARIABLES[k] for k in _UAT_KEYS if values[k] is None)
+            scopes = parse_scopes(values["scopes"] or "")
+            if values["scopes"] is not None and not scopes:
+                missing.append(CLOUD_MANAGER_VARIABLES["scopes"] + " (it holds no scope)")
+            if not missing:
+                key_file = str(values["uat_private_key_file"])
+                try:
+                    with open(key_file, encoding="utf-8") as f:
+                        pem = f.read()
+                except OSError as e:
+                    raise ConfigurationError(
+                        f"{CLOUD_MANAGER_VARIABLES['uat_private_key_file']} cannot be read ({e.strerror})"
+                    ) from None
+                uat = UnifiedAccessToken(
+                    issuer=str(values["uat_issuer"]),
+                    key_id=str(values["uat_key_id"]),
+                    private_key=pem,
+                    tenant_id=str(values["uat_tenant_id"]),
+                    username_claim=get("uat_username_claim") or "email",
+                )
+                credentials = uat.credentials(str(values["username"]), scopes=scopes)
+        else:
+            missing.append(
+                "a sign-in method: either "
+                + CLOUD_MANAGER_VARIABLES["pat_secret"]
+                + " (a personal access token made in Tableau Cloud Manager), or "
+                + ", ".join(CLOUD_MANAGER_VARIABLES[k] for k in _UAT_KEYS)
+                + " (unified access token)"
+            )
+    if missing or conflicts:
+        raise ConfigurationError(
+            _problem_message(
+                "a CloudManagerClient from the environment",
+                missing,
+                conflicts,
+                list(CLOUD_MANAGER_VARIABLES),
+                None,
+            )
+        )
+    kwargs: Dict[str, Any] = {
+        k: v
+        for k, v in overrides.items()
+        if k not in CLOUD_MANAGER_VARIABLES and k != "credentials" and v is not None
+    }
+    if "cache" in overrides:
+        kwargs["cache"] = overrides["cache"]
+    elif environ.get("TABLEAU_CACHE", "").strip():
+        kwargs["cache"] = parse_cache(environ["TABLEAU_CACHE"])
+    kwargs["credentials"] = credentials
+    return get("server") or "https://cloudmanager.tableau.com", kwargs

@@ -2,9 +2,11 @@
 
 Commands:
     jwt     mint one connected-app JWT and print it (for curl, embedding, debugging)
-    token   sign in and print only the session token (for shell scripts)
+    token   sign in and print only the session token (for shell scripts); with
+            ``--cloud-manager``, a Tableau Cloud Manager session token
     whoami  sign in, show the session (token masked) and the user and site from
-            ``GET sessions/current``, then sign out
+            ``GET sessions/current``, then sign out; with ``--cloud-manager``, the Tableau Cloud
+            Manager tenant and user the login answered
     demo    start a FakeTableau on 127.0.0.1, sign in with a connected app, show the masked
             session, list workbooks with it, sign out
     fake    run a FakeTableau on 127.0.0.1 and print the TABLEAU_* variables that point the
@@ -13,7 +15,9 @@ Commands:
 All commands read the variables of ``Client.from_env()`` (TABLEAU_SERVER, TABLEAU_SITE,
 TABLEAU_API_VERSION, TABLEAU_CLIENT_ID, TABLEAU_SECRET_ID, TABLEAU_SECRET_VALUE,
 TABLEAU_USERNAME, TABLEAU_SCOPES, or TABLEAU_PAT_NAME and TABLEAU_PAT_SECRET); flags such as
-``--server`` and ``--site`` win over them. Secrets are read from the environment only, never from
+``--server`` and ``--site`` win over them. With ``--cloud-manager`` they read the variables of
+``CloudManagerClient.from_env()`` instead (TABLEAU_CLOUD_MANAGER_URL and
+TABLEAU_CLOUD_MANAGER_PAT_SECRET, or the TABLEAU_UAT_* variables). Secrets are read from the environment only, never from
 flags, which other users can see in the process list. ``--json`` prints one JSON object.
 
 Exit codes: 0 success, 1 a Tableau or network error, 2 bad usage or configuration, 130
@@ -34,9 +38,9 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from types import FrameType
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from . import Client, ConfigurationError, Session, TableauAuthError
+from . import Client, CloudManagerClient, CloudManagerSession, ConfigurationError, Session, TableauAuthError
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
@@ -61,7 +65,7 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, sort_keys=False))
 
 
-def _iso(session: Session) -> Optional[str]:
+def _iso(session: Union[Session, CloudManagerSession]) -> Optional[str]:
     return session.expires_at.isoformat() if session.expires_at is not None else None
 
 
@@ -88,6 +92,33 @@ def _client(args: argparse.Namespace) -> Client:
     if args.timeout is not None:
         kwargs["timeout"] = args.timeout
     return Client(server, **kwargs)
+
+
+_SITE_ONLY_FLAGS = ("site", "api_version", "client_id", "secret_id")
+
+
+def _cloud_manager_client(args: argparse.Namespace) -> CloudManagerClient:
+    from ._env import cloud_manager_arguments
+
+    given = [f"--{k.replace('_', '-')}" for k in _SITE_ONLY_FLAGS if getattr(args, k, None) is not None]
+    if given:
+        raise ConfigurationError(
+            ", ".join(given) + " cannot be used with --cloud-manager: Tableau Cloud Manager has no site, "
+            "API version or connected app"
+        )
+    server, kwargs = cloud_manager_arguments(**_overrides(args, ("server", "pat_name", "username", "scopes")))
+    if args.timeout is not None:
+        kwargs["timeout"] = args.timeout
+    return CloudManagerClient(server, **kwargs)
+
+
+def _cloud_manager_fields(session: CloudManagerSession) -> Dict[str, Any]:
+    return {
+        "server": session.server,
+        "tenant_id": session.tenant_id,
+        "user_id": session.user_id,
+        "expires_at": _iso(session),
+    }
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -122,12 +153,16 @@ def _jwt_part(token: str, index: int) -> Any:
 
 
 def _token(args: argparse.Namespace) -> int:
-    client = _client(args)
-    session = client.session()
-    if args.json:
-        _print_json({"token": session.token, **_session_fields(session)})
+    if args.cloud_manager:
+        tcm = _cloud_manager_client(args).session()
+        token, fields = tcm.token, _cloud_manager_fields(tcm)
     else:
-        print(session.token)
+        session = _client(args).session()
+        token, fields = session.token, _session_fields(session)
+    if args.json:
+        _print_json({"token": token, **fields})
+    else:
+        print(token)
     return EXIT_OK
 
 
@@ -142,7 +177,23 @@ def _session_fields(session: Session) -> Dict[str, Any]:
     }
 
 
+def _whoami_cloud_manager(args: argparse.Namespace) -> int:
+    with _cloud_manager_client(args) as client:
+        session = client.session()
+        if args.json:
+            _print_json(_cloud_manager_fields(session))
+        else:
+            print(f"server:   {session.server} (Tableau Cloud Manager)")
+            print(f"tenant:   {session.tenant_id}")
+            print(f"user:     {session.user_id}")
+            print(f"session:  {session!r}")
+            print(f"expires:  {_iso(session) or 'unknown'}")
+    return EXIT_OK
+
+
 def _whoami(args: argparse.Namespace) -> int:
+    if args.cloud_manager:
+        return _whoami_cloud_manager(args)
     with _client(args) as client:
         session = client.session()
         # Read (XML or JSON) by the Rust core's parser; raises the typed errors.
@@ -282,6 +333,16 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
     _app_flags(parser)
     pat = parser.add_argument_group("or a personal access token (secret from TABLEAU_PAT_SECRET)")
     pat.add_argument("--pat-name", metavar="NAME", help="personal access token name [TABLEAU_PAT_NAME]")
+    tcm = parser.add_argument_group(
+        "Tableau Cloud Manager (secret from TABLEAU_CLOUD_MANAGER_PAT_SECRET, or the TABLEAU_UAT_* variables)"
+    )
+    tcm.add_argument(
+        "--cloud-manager",
+        action="store_true",
+        help="sign in to Tableau Cloud Manager instead of a site; --server is then its address "
+        "[TABLEAU_CLOUD_MANAGER_URL, default https://cloudmanager.tableau.com] and --pat-name the "
+        "TCM token's name [TABLEAU_CLOUD_MANAGER_PAT_NAME]",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

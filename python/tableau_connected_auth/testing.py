@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from . import _core
-from ._clients import Client
+from ._clients import Client, CloudManagerClient
 from ._core import ConnectedApp, PersonalAccessToken
 
 __all__ = ["FakeTableau"]
@@ -56,3 +56,15 @@ class FakeTableau(_core.FakeTableau):
             username if username is not None else self.username, scopes=list(scopes)
         )
         return Client(self.url, site=self.site if site is None else site, credentials=credentials, **kwargs)
+
+    @property
+    def cloud_manager_pat(self) -> PersonalAccessToken:
+        """The default Tableau Cloud Manager personal access token (of a cloud administrator).
+        Its name is only a label: TCM's PAT login sends the secret alone."""
+        return PersonalAccessToken("cloud-manager-pat", self.cloud_manager_pat_secret)
+
+    def cloud_manager_client(self, **kwargs: Any) -> CloudManagerClient:
+        """A :class:`CloudManagerClient` for this fake with the default TCM PAT (keyword
+        arguments go to ``CloudManagerClient``)."""
+        kwargs.setdefault("credentials", self.cloud_manager_pat)
+        return CloudManagerClient(self.url, **kwargs)
