@@ -136,3 +136,17 @@ def threads_around_first_session(spec: Spec, results: Any) -> None:
     before = len(os.listdir("/proc/self/task"))
     token = client.session().token
     results.put((digest(token), before, len(os.listdir("/proc/self/task"))))
+
+
+def cloud_manager_session_then_call(spec: Spec, barrier: Any, results: Any) -> None:
+    """A CloudManagerClient over the spec's shared cache: wait for the others, take a session, list the
+    tenant's sites once; report (digest, status)."""
+    client = tca.CloudManagerClient(
+        spec["server"],
+        credentials=tca.PersonalAccessToken("cloud-manager-pat", spec["tcm_pat_secret"]),
+        cache=make_cache(spec),
+    )
+    barrier.wait()
+    token = client.session().token
+    status = client.get("sites").status_code
+    results.put((digest(token), status))

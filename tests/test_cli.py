@@ -261,3 +261,40 @@ def fake_env_names() -> List[str]:
         "TABLEAU_SERVER", "TABLEAU_SITE", "TABLEAU_CLIENT_ID", "TABLEAU_SECRET_ID", "TABLEAU_SECRET_VALUE",
         "TABLEAU_USERNAME", "TABLEAU_SCOPES",
     ]
+
+
+# --- Tableau Cloud Manager ------------------------------------------------------------------------
+
+
+def test_token_and_whoami_for_cloud_manager(env: pytest.MonkeyPatch, fake: FakeTableau, capsys: pytest.CaptureFixture[str]) -> None:
+    env.setenv("TABLEAU_CLOUD_MANAGER_PAT_SECRET", fake.cloud_manager_pat_secret)
+    code, out, err = run(capsys, "token", "--cloud-manager", "--server", fake.url)
+    assert code == 0, err
+    token = out.strip()
+    assert fake.is_session_alive(token) and fake.stats()["cloud_manager_sign_ins"] == 1
+    assert fake.stats()["sign_ins"] == 0  # the site variables in the environment were not used
+
+    env.setenv("TABLEAU_CLOUD_MANAGER_URL", fake.url)
+    code, out, err = run(capsys, "whoami", "--cloud-manager", "--json")
+    body = json.loads(out)
+    assert code == 0, err
+    assert body["tenant_id"] == fake.tenant_id and body["server"] == fake.url and body["user_id"]
+    assert "token" not in body
+    code, out, err = run(capsys, "whoami", "--cloud-manager")
+    assert code == 0 and fake.tenant_id in out and "token=***" in out
+    for text in (out, err):
+        assert fake.cloud_manager_pat_secret not in text and token not in text
+    assert fake.stats()["cloud_manager_sign_outs"] == 2  # whoami signs out; token leaves its session alive
+
+
+def test_cloud_manager_refuses_site_flags_and_names_missing_variables(env: pytest.MonkeyPatch, fake: FakeTableau, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "token", "--cloud-manager", "--site", "mysite")
+    assert (code, out) == (2, "") and "--site cannot be used with --cloud-manager" in err
+    code, out, err = run(capsys, "whoami", "--cloud-manager", "--server", fake.url)
+    assert (code, out) == (2, "") and "TABLEAU_CLOUD_MANAGER_PAT_SECRET" in err
+    env.setenv("TABLEAU_CLOUD_MANAGER_PAT_SECRET", "not-a-tcm-secret-" + fake.pat_secret)
+    code, out, err = run(capsys, "token", "--cloud-manager", "--server", fake.url, "--json")
+    assert code == 1 and out == ""
+    error = json.loads(err)
+    assert error["error"] == "SignInError" and "Tableau Cloud Manager" in error["hint"]
+    assert fake.pat_secret not in err

@@ -4,6 +4,7 @@ exception message or log record."""
 from __future__ import annotations
 
 import logging
+import uuid
 import subprocess
 import sys
 from typing import List
@@ -142,3 +143,23 @@ def test_no_secret_leaks_from_the_async_eas_uat_request_and_switch_paths(
     secrets += [fake.pat_secret]
     texts += [r.getMessage() for r in caplog.records]
     _assert_clean(texts, [s for s in secrets if s])
+
+
+def test_no_cloud_manager_pat_secret_or_token_in_any_repr_error_or_log(
+    fake: FakeTableau, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tableau_connected_auth")
+    client = fake.cloud_manager_client()
+    s = client.session()
+    fake.expire_all_sessions()
+    assert client.get("sites").ok  # a re-sign-in, logged
+    s2 = client.session()
+    aclient = tca.AsyncCloudManagerClient(fake.url, credentials=fake.cloud_manager_pat)
+    texts = [repr(client), str(client), repr(s), str(s), repr(s2), repr(aclient), repr(fake.cloud_manager_pat)]
+    wrong = "wrong-" + uuid.uuid4().hex
+    with pytest.raises(tca.SignInError) as e:
+        tca.CloudManagerClient(fake.url, credentials=tca.PersonalAccessToken("x", wrong)).session()
+    texts += [str(e.value), repr(e.value), str(vars(e.value))]
+    texts += [r.getMessage() for r in caplog.records]
+    assert any("Tableau Cloud Manager" in r.getMessage() for r in caplog.records)
+    _assert_clean(texts, [fake.cloud_manager_pat_secret, wrong, s.token, s2.token])

@@ -194,6 +194,27 @@ def test_two_pat_users_in_8_processes_sign_in_once_each_and_kill_no_session(
     assert sign_ins(fake) == 2
 
 
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_cloud_manager_session_is_shared_by_8_processes_and_kept_apart_from_site_sessions(
+    fake: FakeTableau, backend: Spec, method: str
+) -> None:
+    fake.set_delay(0.2, route="tcm/login")
+    spec = {**backend, "server": fake.url, "tcm_pat_secret": fake.cloud_manager_pat_secret}
+    ctx = multiprocessing.get_context(method)
+    barrier, results = ctx.Barrier(8), ctx.Queue()
+    run(ctx, w.cloud_manager_session_then_call, [(spec, barrier, results)] * 8)
+    answers = {results.get(timeout=10) for _ in range(8)}
+    assert len(answers) == 1, answers
+    digest, status = next(iter(answers))
+    assert status == 200
+    stats = fake.stats()
+    assert (stats["cloud_manager_sign_ins"], stats["sign_ins"]) == (1, 0)
+    # A site client with the same cache finds nothing of TCM's: it signs in to its site.
+    site = client_for(app_spec(fake, **backend))
+    assert w.digest(site.session().token) != digest and site.get("workbooks").ok
+    assert (fake.stats()["cloud_manager_sign_ins"], fake.stats()["sign_ins"]) == (1, 1)
+
+
 def test_a_lock_holder_killed_with_sigkill_does_not_block_the_others(fake: FakeTableau, backend: Spec) -> None:
     # Disk: the OS drops the flock when its holder dies, long before lock_timeout.
     # Redis: the lock key outlives its holder until its TTL (lock_timeout) ends.
