@@ -25,8 +25,9 @@ pub const MAX_API_BODY: usize = 512 << 20;
 /// Where a call goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    /// "workbooks" → `{server}/api/{v}/sites/{site_id}/workbooks`.
-    Site(String),
+    /// Under the session's site ("workbooks" → `{server}/api/{v}/sites/{site_id}/workbooks`)
+    /// or, for Tableau Cloud Manager, its tenant ("sites" → `/api/v1/tenants/{tenant_id}/sites`).
+    Relative(String),
     /// "/api/3.24/serverinfo" → `{server}/api/3.24/serverinfo`.
     Server(String),
 }
@@ -54,13 +55,13 @@ impl Target {
         if path.starts_with('/') {
             Ok(Target::Server(path.to_string()))
         } else {
-            Ok(Target::Site(path.to_string()))
+            Ok(Target::Relative(path.to_string()))
         }
     }
 
     fn url(&self, session: &Session) -> String {
         match self {
-            Target::Site(p) => session.url(p),
+            Target::Relative(p) => session.url(p),
             Target::Server(p) => format!("{}{}", session.server, p),
         }
     }
@@ -258,7 +259,7 @@ mod tests {
         let cfg = crate::config::test_config("s");
         assert_eq!(
             Target::parse(&cfg, "workbooks").unwrap(),
-            Target::Site("workbooks".into())
+            Target::Relative("workbooks".into())
         );
         assert_eq!(
             Target::parse(&cfg, "/api/3.24/serverinfo").unwrap(),

@@ -1,12 +1,15 @@
 //! Tableau Cloud Manager lists, page by page. TCM has two styles [code/community]:
 //!
-//! - `pageNumber` + `pageSize` (e.g. `tenants/{id}/sites`), 1-based [community];
+//! - `pageNumber` + `pageSize` (e.g. `tenants/{id}/sites`): 1-based in community code, 0-based
+//!   in the reference of another TCM list [doc/community];
 //! - `pageToken` + `pageSize` in, `nextPageToken` out (e.g. `tenants/{id}/activitylog`).
 //!
 //! The first page is asked with `pageSize` only, and the answer says which style the list
 //! uses: a `nextPageToken` member means tokens; otherwise page numbers, ending at the totals
 //! the answer gives (`totalAvailable`/`totalCount`, `totalPages`) or, without totals, at the
-//! first page that is not full. The items are the answer's one list-valued member (or the
+//! first page that is not full. When the first answer does not say its `pageNumber`, page 1 is
+//! asked next and compared with it: the same items mean numbering from 1 (they are not given
+//! twice), other items numbering from 0. Either way no page is skipped. The items are the answer's one list-valued member (or the
 //! member named by `items`); an answer with none, or several, fails and says what to pass.
 
 use std::collections::HashSet;
@@ -44,6 +47,8 @@ pub struct Listing {
     seen: u64,
     /// Tokens already followed: one given twice would loop for ever.
     tokens: HashSet<String>,
+    /// The first page's items, while page 1 is asked to learn where numbering starts.
+    probe: Option<Vec<Value>>,
 }
 
 enum Next {
@@ -84,11 +89,24 @@ impl Listing {
             next: Next::First,
             seen: 0,
             tokens: HashSet::new(),
+            probe: None,
         })
     }
 
     /// The next page's items, and whether more pages follow.
     pub async fn next(&mut self, client: &Client) -> Result<(Vec<Value>, bool)> {
+        let mut request = ApiRequest::json(Method::GET, self.target.clone(), None);
+        request.query = self.query_for_next();
+        let answer = client.call(request).await?;
+        let body = answer.json()?;
+        self.read(body).map_err(|message| Error::Protocol {
+            status: Some(answer.reply.status),
+            message: format!("{}: {message}", describe(&Method::GET, &answer.url)),
+        })
+    }
+
+    /// The query of the next page.
+    fn query_for_next(&self) -> Vec<(String, String)> {
         let mut query = self.query.clone();
         query.push(("pageSize".into(), self.page_size.to_string()));
         match &self.next {
@@ -96,28 +114,32 @@ impl Listing {
             Next::Page(n) => query.push(("pageNumber".into(), n.to_string())),
             Next::Token(t) => query.push(("pageToken".into(), t.clone())),
         }
-        let mut request = ApiRequest::json(Method::GET, self.target.clone(), None);
-        request.query = query;
-        let answer = client.call(request).await?;
-        let body = answer.json()?;
-        let what = describe(&Method::GET, &answer.url);
-        let protocol = |message: String| Error::Protocol {
-            status: Some(answer.reply.status),
-            message: format!("{what}: {message}"),
-        };
+        query
+    }
+
+    /// Read one answer: its items (none twice) and whether more pages follow.
+    fn read(&mut self, body: Value) -> std::result::Result<(Vec<Value>, bool), String> {
         let object = match body {
             // A bare list is the whole list.
             Value::Array(items) => return Ok((items, false)),
             Value::Object(o) => o,
-            _ => {
-                return Err(protocol(
-                    "the answer is neither a JSON object nor a list".into(),
-                ))
-            }
+            _ => return Err("the answer is neither a JSON object nor a list".into()),
         };
-        let items = self.items_of(&object).map_err(protocol)?;
+        let mut items = self.items_of(&object)?;
+        let count = items.len();
+        let first = matches!(self.next, Next::First);
+        if self
+            .probe
+            .take()
+            .is_some_and(|first_page| first_page == items)
+        {
+            items.clear(); // numbering from 1: page 1 is the first page again
+        }
         self.seen += items.len() as u64;
-        let more = self.advance(&object, items.len()).map_err(protocol)?;
+        let more = self.advance(&object, count)?;
+        if first && more && matches!(self.next, Next::Page(1)) {
+            self.probe = Some(items.clone());
+        }
         Ok((items, more))
     }
 
@@ -188,9 +210,10 @@ impl Listing {
                     })
             })
         };
+        // An unnumbered first page counts as 0: page 1 is asked next, and compared with it.
         let current = number(&["pageNumber"]).unwrap_or(match self.next {
             Next::Page(n) => n,
-            _ => 1,
+            _ => 0,
         });
         let more = if count == 0 {
             false
@@ -203,5 +226,133 @@ impl Listing {
         };
         self.next = Next::Page(current + 1);
         Ok(more)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn listing(page_size: u32) -> Listing {
+        Listing {
+            target: Target::Relative("sites".into()),
+            query: Vec::new(),
+            page_size,
+            items: None,
+            next: Next::First,
+            seen: 0,
+            tokens: HashSet::new(),
+            probe: None,
+        }
+    }
+
+    /// A server numbering its pages from `base`, answering `pageNumber` or the first page.
+    fn serve(all: &[u32], base: u64, query: &[(String, String)]) -> Value {
+        let size: usize = query
+            .iter()
+            .find(|(k, _)| k == "pageSize")
+            .unwrap()
+            .1
+            .parse()
+            .unwrap();
+        let number = query
+            .iter()
+            .find(|(k, _)| k == "pageNumber")
+            .map_or(base, |(_, v)| v.parse().unwrap());
+        let start = (number.saturating_sub(base)) as usize * size;
+        let page: Vec<Value> = all
+            .iter()
+            .skip(start)
+            .take(size)
+            .map(|i| json!({"id": i}))
+            .collect();
+        json!({ "sites": page })
+    }
+
+    fn list_all(
+        mut l: Listing,
+        server: impl Fn(&[(String, String)]) -> Value,
+    ) -> (Vec<Value>, usize) {
+        let (mut out, mut calls) = (Vec::new(), 0);
+        loop {
+            calls += 1;
+            let (items, more) = l.read(server(&l.query_for_next())).unwrap();
+            out.extend(items);
+            if !more {
+                return (out, calls);
+            }
+        }
+    }
+
+    #[test]
+    fn numbering_from_0_or_1_loses_and_repeats_nothing() {
+        let all: Vec<u32> = (0..11).collect();
+        let expected: Vec<Value> = all.iter().map(|i| json!({"id": i})).collect();
+        for base in [0, 1] {
+            let (got, calls) = list_all(listing(4), |q| serve(&all, base, q));
+            assert_eq!(got, expected, "numbering from {base}");
+            // Pages of 4, 4 and 3; from 1, page 1 is asked twice (the probe).
+            assert_eq!(calls, if base == 1 { 4 } else { 3 });
+        }
+    }
+
+    #[test]
+    fn a_numbered_answer_needs_no_probe_and_totals_end_the_list() {
+        let mut l = listing(2);
+        let page = |n: u64, ids: &[u32]| {
+            json!({"sites": ids.iter().map(|i| json!({"id": i})).collect::<Vec<_>>(),
+                   "pagination": {"pageNumber": n.to_string(), "totalAvailable": "3"}})
+        };
+        assert!(l.read(page(1, &[1, 2])).unwrap().1);
+        assert_eq!(
+            l.query_for_next().last().unwrap(),
+            &("pageNumber".to_string(), "2".to_string())
+        );
+        let (items, more) = l.read(page(2, &[3])).unwrap();
+        assert_eq!((items.len(), more), (1, false));
+    }
+
+    #[test]
+    fn tokens_are_followed_and_a_repeated_token_is_refused() {
+        let mut l = listing(2);
+        assert!(
+            l.read(json!({"files": [1, 2], "nextPageToken": "t1"}))
+                .unwrap()
+                .1
+        );
+        assert_eq!(
+            l.query_for_next().last().unwrap(),
+            &("pageToken".to_string(), "t1".to_string())
+        );
+        assert!(l
+            .read(json!({"files": [3], "nextPageToken": "t1"}))
+            .unwrap_err()
+            .contains("twice"));
+        let mut l = listing(2);
+        l.read(json!({"files": [1], "nextPageToken": "t"})).unwrap();
+        assert_eq!(
+            l.read(json!({"files": [2]})).unwrap(),
+            (vec![json!(2)], false)
+        );
+    }
+
+    #[test]
+    fn the_items_member_must_be_clear() {
+        let mut l = listing(10);
+        let e = l.read(json!({"sites": [], "regions": []})).unwrap_err();
+        assert!(e.contains("items=") && e.contains("regions, sites"), "{e}");
+        assert_eq!(
+            listing(10).read(json!({"nextPageToken": ""})).unwrap(),
+            (vec![], false)
+        );
+        assert!(listing(10).read(json!({"data": {"sites": []}})).is_err());
+        assert!(listing(10).read(json!("text")).is_err());
+        let mut named = listing(10);
+        named.items = Some("regions".into());
+        assert_eq!(
+            named.read(json!({"sites": [1], "regions": [2]})).unwrap(),
+            (vec![json!(2)], false)
+        );
     }
 }

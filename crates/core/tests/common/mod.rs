@@ -130,7 +130,7 @@ pub fn request(method: Method, path: &str) -> ApiRequest {
         target: if path.starts_with('/') {
             Target::Server(path.to_string())
         } else {
-            Target::Site(path.to_string())
+            Target::Relative(path.to_string())
         },
         query: Vec::new(),
         headers: Vec::new(),
