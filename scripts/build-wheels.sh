@@ -148,7 +148,8 @@ for minor in "${MINORS[@]}"; do
     tsc="tableauserverclient>=0.25"
     if [ "$minor" = 3.9 ]; then tsc="tableauserverclient>=0.25,<0.39"; fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "pytest>=7" "PyJWT[crypto]>=2.8" "requests>=2.25" "httpx>=0.23" "$tsc"
+        "pytest>=7" "PyJWT[crypto]>=2.8" "requests>=2.25" "httpx>=0.23" "$tsc" \
+        "opentelemetry-api>=1.20" "opentelemetry-sdk>=1.20"
     # Run from outside the checkout, so that only the installed wheel can be imported.
     (cd "$venv" && ./bin/python -c "import tableau_connected_auth as t, sys; \
 assert 'site-packages' in t.__file__, t.__file__; print('testing', t.__file__, 'on', sys.version.split()[0])")

@@ -33,9 +33,10 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     "maturin>=1.9.4,<2" "pytest>=7" "PyJWT[crypto]>=2.8" "mypy>=1.10"
 
-step "integrations: requests, httpx, tableauserverclient (the extras requests, httpx, tsc)"
+step "integrations: requests, httpx, tableauserverclient, OpenTelemetry (the extras requests, httpx, tsc, opentelemetry; the SDK for its in-memory exporters)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "requests>=2.25" "httpx>=0.23" "tableauserverclient>=0.25"
+    "requests>=2.25" "httpx>=0.23" "tableauserverclient>=0.25" \
+    "opentelemetry-api>=1.20" "opentelemetry-sdk>=1.20"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

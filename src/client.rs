@@ -63,7 +63,7 @@ impl Client {
         let core = &self.handle.core;
         let session = match py.detach(|| core.lookup()).py_err()? {
             Lookup::Hit(s) => s,
-            Lookup::Wait(pending) => wait(py, pending)?,
+            waiting => wait(py, waiting.session())?,
         };
         self.handle.wrap(py, session)
     }

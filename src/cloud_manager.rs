@@ -173,7 +173,7 @@ impl CloudManagerClient {
         let core = &self.core;
         let session = match py.detach(|| core.lookup()).py_err()? {
             Lookup::Hit(s) => s,
-            Lookup::Wait(pending) => wait(py, pending)?,
+            waiting => wait(py, waiting.session())?,
         };
         Ok(wrap(session))
     }

@@ -25,6 +25,7 @@ mod pages;
 mod response;
 mod scopes;
 mod session;
+mod stats;
 mod wait;
 
 fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -56,6 +57,9 @@ fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pages::AsyncPages>()?;
     m.add_function(wrap_pyfunction!(calls::judge_answer, m)?)?;
     m.add_function(wrap_pyfunction!(scopes::scopes_for, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::reset_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::set_telemetry, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_API_VERSION", tca_core::config::DEFAULT_API_VERSION)?;
     Ok(())

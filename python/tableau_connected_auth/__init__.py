@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging as _logging
 from . import _core
 from ._clients import AsyncClient, AsyncCloudManagerClient, Client, CloudManagerClient
+from ._stats import Stats
 from ._core import (
     DEFAULT_API_VERSION,
     AsyncPages,
@@ -38,7 +39,9 @@ from ._core import (
     Session,
     UnifiedAccessToken,
     UsernamePassword,
+    reset_stats,
     scopes_for,
+    stats,
 )
 from .exceptions import (
     ConfigurationError,
@@ -76,9 +79,12 @@ __all__ = [
     "Response",
     "ScopeNeed",
     "Session",
+    "Stats",
     "UnifiedAccessToken",
     "UsernamePassword",
+    "reset_stats",
     "scopes_for",
+    "stats",
     "ConfigurationError",
     "MetadataApiError",
     "MissingScopeError",

@@ -21,6 +21,8 @@ from typing import (
 
 from typing_extensions import Self, disjoint_base, final
 
+from ._stats import Stats
+
 __all__ = [
     "_JwtIssuer",
     "ConnectedApp",
@@ -45,6 +47,9 @@ __all__ = [
     "AsyncPages",
     "ScopeNeed",
     "scopes_for",
+    "stats",
+    "reset_stats",
+    "set_telemetry",
     "FakeTableau",
     "__version__",
     "DEFAULT_API_VERSION",
@@ -644,6 +649,16 @@ class AsyncCloudManagerClient:
         self,
         *_exc: Union[Optional[Type[BaseException]], Optional[BaseException], Optional[TracebackType]],
     ) -> Coroutine[Any, Any, Literal[False]]: ...
+
+def stats() -> Stats:
+    """This process's counters: sign-ins by service ("site", "cloud_manager"), method and outcome;
+    refreshes ahead of expiry; re-sign-ins after a dead session; cache hits and misses; waits."""
+
+def reset_stats() -> None:
+    """Every counter of ``stats()`` back to zero."""
+
+def set_telemetry(on: bool) -> None:
+    """Turn telemetry events on or off (``tableau_connected_auth.telemetry`` does it)."""
 
 @final
 class ScopeNeed:

@@ -27,6 +27,7 @@ pub use super::sessions::Lookup;
 use super::sessions::{self, Entry};
 use super::shared::{SharedCache, SharedSlot};
 use super::signin;
+use super::stats;
 use super::transport;
 use super::wire;
 
@@ -60,7 +61,7 @@ impl Client {
             CacheChoice::Memory => (sessions::entry(key, kept), None),
             CacheChoice::Shared(c) => (
                 sessions::entry(key, kept),
-                Some(Arc::new(SharedSlot::new(c.store(), &creds, key)?)),
+                Some(Arc::new(SharedSlot::new(c, &creds, key)?)),
             ),
             CacheChoice::Off => (Arc::new(Entry::private()), None),
         };
@@ -114,7 +115,11 @@ impl Client {
         if !self.reuses() || self.closed.load(Ordering::Relaxed) {
             return None;
         }
-        self.entry.with_fresh(f)
+        let found = self.entry.with_fresh(f);
+        if found.is_some() {
+            stats::memory_hit();
+        }
+        found
     }
 
     /// A fresh cached session, or a sign-in to wait for.
@@ -175,10 +180,45 @@ impl Client {
     /// ([`Client::judge`]) drops it here (compare-and-swap, so a burst of such 401s causes one
     /// re-sign-in) and sends the call once more with a fresh one; a missing scope is an error.
     pub async fn call(&self, request: ApiRequest) -> Result<ApiReply> {
+        let started = std::time::SystemTime::now();
+        let result = self.call_once_or_twice(&request).await;
+        if stats::telemetry_on() {
+            self.call_event(&request, started, &result);
+        }
+        result
+    }
+
+    /// The telemetry event of a call: method, path (no query), status, server and site.
+    fn call_event(
+        &self,
+        request: &ApiRequest,
+        started: std::time::SystemTime,
+        result: &Result<ApiReply>,
+    ) {
+        let (path, status) = match result {
+            Ok(answer) => (api::path_of(&answer.url), Some(answer.reply.status)),
+            Err(_) => (String::new(), None),
+        };
+        stats::event(
+            "tableau.request",
+            started,
+            std::time::SystemTime::now(),
+            result.as_ref().err(),
+            serde_json::json!({
+                "http.request.method": request.method.as_str(),
+                "url.path": path,
+                "http.response.status_code": status,
+                "server.address": self.cfg.server,
+                "tableau.site": self.cfg.site,
+            }),
+        );
+    }
+
+    async fn call_once_or_twice(&self, request: &ApiRequest) -> Result<ApiReply> {
         self.check_open()?;
         let http = transport::process().http(&self.cfg.transport)?;
         let session = self.session_for_call().await?;
-        let answer = api::send(&self.cfg, &http, &session, &request).await?;
+        let answer = api::send(&self.cfg, &http, &session, request).await?;
         let token = session.token.expose();
         let (status, body) = (answer.reply.status, &answer.reply.body);
         if !self.judge(
@@ -204,7 +244,7 @@ impl Client {
             }
         );
         let session = self.session_for_call().await?;
-        let again = api::send(&self.cfg, &http, &session, &request).await?;
+        let again = api::send(&self.cfg, &http, &session, request).await?;
         let (status, body) = (again.reply.status, &again.reply.body);
         self.judge(
             session.token.expose(),

@@ -20,6 +20,7 @@ pub mod session;
 mod sessions;
 pub mod shared;
 pub mod signin;
+pub mod stats;
 pub mod transport;
 pub mod vds;
 pub mod wire;

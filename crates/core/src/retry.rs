@@ -47,6 +47,9 @@ pub async fn again(
         return false;
     }
     *attempt += 1;
+    if matches!(outcome, Ok(reply) if reply.status == 429) {
+        super::stats::waited_for_rate_limit(wait);
+    }
     log::info!(
         "{what} on {} failed transiently (attempt {attempt}); retrying in {} ms",
         cfg.server,

@@ -27,6 +27,7 @@ use super::missing_scopes::MissingScopes;
 use super::redact::Secret;
 use super::session::{monotonic_ns, Session};
 use super::signin;
+use super::stats::{self, Why};
 use super::transport;
 
 /// The shared result of one sign-in.
@@ -61,6 +62,8 @@ struct Flight {
     /// The user (LUID) of this entry's first session: every later session must be the same
     /// user's, or it is refused (a `Jwt` source that changed who it mints for).
     owner: Option<String>,
+    /// The cached session was dropped as dead since the last sign-in started (for `stats.rs`).
+    dropped_as_dead: bool,
 }
 
 /// What a lookup found: a live session, or a sign-in to wait for.
@@ -70,11 +73,16 @@ pub enum Lookup {
 }
 
 impl Lookup {
-    /// The session, waiting for the sign-in if need be.
+    /// The session, waiting for the sign-in if need be (the wait is counted, `stats.rs`).
     pub async fn session(self) -> SignInResult {
         match self {
             Lookup::Hit(s) => Ok(s),
-            Lookup::Wait(pending) => pending.await,
+            Lookup::Wait(pending) => {
+                let started = std::time::Instant::now();
+                let result = pending.await;
+                stats::waited_for_sign_in(started.elapsed());
+                result
+            }
         }
     }
 }
@@ -203,9 +211,16 @@ impl Entry {
         // Looked with no lock held: a look may log, and a log record may wait for the GIL,
         // which a thread waiting on our lock could hold.
         let retired = match self.current_or_waiting(pid) {
-            Ok(found) => return found,
+            Ok(found) => {
+                match &found {
+                    Lookup::Hit(_) => stats::memory_hit(),
+                    Lookup::Wait(_) => stats::memory_miss(),
+                }
+                return found;
+            }
             Err(retired) => retired,
         };
+        stats::memory_miss();
         let (peeked, looked) = match peek(retired.as_ref()) {
             Some(found) => (found, true),
             None => (None, false),
@@ -224,6 +239,13 @@ impl Entry {
             return Lookup::Hit(s);
         }
         let retired = self.retired(&flight);
+        stats::sign_in_started(if self.ready.load().is_some() {
+            Why::Refresh
+        } else if std::mem::take(&mut flight.dropped_as_dead) {
+            Why::Dead
+        } else {
+            Why::First
+        });
         let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let task = {
             let entry = self.clone();
@@ -356,6 +378,7 @@ impl Entry {
             _ => false,
         };
         if dropped {
+            lock(&self.flight).dropped_as_dead = true;
             log::debug!("session invalidated; the next call signs in again");
         }
         dropped

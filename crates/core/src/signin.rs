@@ -17,6 +17,7 @@ use super::error::{Call, Error, Result, TableauFailure};
 use super::redact::Secret;
 use super::retry::{self, retry_after};
 use super::session::{deadline_ns, refresh_margin, Realm, Session};
+use super::stats;
 use super::transport::{self, Reply, MAX_AUTH_BODY};
 use super::wire::{self, SignInRequest, WireError};
 
@@ -132,10 +133,33 @@ pub async fn resolve_version(cfg: &ClientConfig, http: &reqwest::Client) -> Resu
 }
 
 /// Sign in once (with retries for transient failures); every attempt mints a fresh JWT.
+/// Counted (`stats.rs`) by service, method and outcome, and reported as a telemetry event.
 pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session> {
-    if cfg.is_cloud_manager() {
-        return cloud_manager::sign_in(cfg, creds).await;
-    }
+    let started = SystemTime::now();
+    let result = if cfg.is_cloud_manager() {
+        cloud_manager::sign_in(cfg, creds).await
+    } else {
+        sign_in_to_site(cfg, creds).await
+    };
+    let (method, outcome) = (stats::Method::of(creds), stats::Outcome::of(&result));
+    stats::sign_in_ended(cfg.service, method, outcome);
+    stats::event(
+        "tableau.sign_in",
+        started,
+        SystemTime::now(),
+        result.as_ref().err(),
+        serde_json::json!({
+            "tableau.service": if cfg.is_cloud_manager() { "cloud_manager" } else { "site" },
+            "server.address": cfg.server,
+            "tableau.site": cfg.site,
+            "tableau.sign_in.method": method.name(),
+            "tableau.sign_in.outcome": outcome.name(),
+        }),
+    );
+    result
+}
+
+async fn sign_in_to_site(cfg: &ClientConfig, creds: &Credentials) -> Result<Session> {
     check_version_supports(cfg, creds)?;
     let http = transport::process().http(&cfg.transport)?;
     let version = resolve_version(cfg, &http).await?;

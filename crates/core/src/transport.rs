@@ -230,6 +230,9 @@ pub async fn send(
     let run = async {
         let mut response = request.send().await.map_err(|e| map_error(&e, what))?;
         let status = response.status().as_u16();
+        if status == 429 {
+            super::stats::rate_limited();
+        }
         let headers = std::mem::take(response.headers_mut());
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| map_error(&e, what))? {

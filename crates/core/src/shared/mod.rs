@@ -43,6 +43,7 @@ use super::error::{Error, Result};
 use super::redact::Secret;
 use super::session::Session;
 use super::signin;
+use super::stats;
 
 /// The default `lock_timeout`: how long a lock holder that stopped working can block others.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -77,6 +78,8 @@ pub enum SharedCache {
 /// The shared cache as seen by one cache key and one credential secret.
 pub struct SharedSlot {
     store: Arc<dyn SharedStore>,
+    /// Which kind of store, for the counters (`stats.rs`).
+    kind: stats::Store,
     material: Material,
     key: CacheKey,
     /// Made on first use (see [`SharedSlot::sealer`]).
@@ -94,6 +97,14 @@ enum Turn {
 }
 
 impl SharedCache {
+    /// Which kind of store, for the counters.
+    pub fn kind(&self) -> stats::Store {
+        match self {
+            SharedCache::Disk(_) => stats::Store::Disk,
+            SharedCache::Redis(_) => stats::Store::Redis,
+        }
+    }
+
     /// The backend, behind the one interface the slot uses.
     pub fn store(&self) -> Arc<dyn SharedStore> {
         match self {
@@ -193,8 +204,13 @@ impl SharedSlot {
     /// The slot for `key`. Fails for credentials without a secret of their own (a `Jwt`
     /// minted elsewhere): there is nothing to seal the entry with. No slow work here: a
     /// password is stretched on first use, on a blocking thread.
-    pub fn new(
+    pub fn new(cache: &SharedCache, creds: &Credentials, key: CacheKey) -> Result<SharedSlot> {
+        SharedSlot::in_store(cache.store(), cache.kind(), creds, key)
+    }
+
+    fn in_store(
         store: Arc<dyn SharedStore>,
+        kind: stats::Store,
         creds: &Credentials,
         key: CacheKey,
     ) -> Result<SharedSlot> {
@@ -209,6 +225,7 @@ impl SharedSlot {
         })?;
         let slot = SharedSlot {
             store,
+            kind,
             material,
             key,
             sealer: OnceLock::new(),
@@ -243,7 +260,7 @@ impl SharedSlot {
 
     /// The same cache and secret for another key (after a site switch).
     pub fn for_key(&self, creds: &Credentials, key: CacheKey) -> Result<SharedSlot> {
-        SharedSlot::new(self.store.clone(), creds, key)
+        SharedSlot::in_store(self.store.clone(), self.kind, creds, key)
     }
 
     /// The sealer, made here if an entry point did not await [`SharedSlot::sealer`] first.
@@ -281,7 +298,11 @@ impl SharedSlot {
         if self.sealer_now().is_none() {
             return Some(None);
         }
-        Some(self.open(cfg, self.store.load_now(self.id()), retired))
+        let found = self.open(cfg, self.store.load_now(self.id()), retired);
+        if found.is_some() {
+            stats::shared_lookup(self.kind, true);
+        }
+        Some(found)
     }
 
     /// A usable session from the shared cache.
@@ -416,28 +437,29 @@ impl SharedSlot {
     ) -> Result<Session> {
         self.sealer().await;
         let bound = sign_in_bound(cfg);
-        match self.turn(cfg, Some(retired), !looked, bound).await {
+        let held = match self.turn(cfg, Some(retired), !looked, bound).await {
             Turn::Found(s) => {
                 log::debug!(
                     "{}: using a session another process signed in",
                     self.store.name()
                 );
-                Ok(s)
+                stats::shared_lookup(self.kind, true);
+                return Ok(s);
             }
             Turn::Locked(held) => {
                 // Someone may have published between our last look and taking the lock.
                 if let Some(s) = self.load(cfg, retired).await {
                     self.store.release(held).await;
+                    stats::shared_lookup(self.kind, true);
                     return Ok(s);
                 }
-                self.sign_in_holding(Some(held), signin::sign_in(cfg, creds))
-                    .await
+                Some(held)
             }
-            Turn::Unavailable => {
-                self.sign_in_holding(None, signin::sign_in(cfg, creds))
-                    .await
-            }
-        }
+            Turn::Unavailable => None,
+        };
+        stats::shared_lookup(self.kind, false);
+        self.sign_in_holding(held, signin::sign_in(cfg, creds))
+            .await
     }
 
     /// Run `sign_in` (an explicit fresh sign-in, or a site switch that yields this key's

@@ -1,0 +1,438 @@
+//! The numbers an operator watches, process-wide and always on: sign-ins by service, method
+//! and outcome, refreshes ahead of expiry, re-sign-ins after a dead session, cache hits and
+//! misses (memory, disk, Redis), the time callers waited on a sign-in, and 429s with the time
+//! waited for them. Also the optional telemetry events (one per sign-in and per call), which
+//! travel to Python as DEBUG records of the `tableau_connected_auth.telemetry` logger.
+//!
+//! Cost: the cache-hit path adds one relaxed increment of a counter striped over cache lines
+//! (each thread has its stripe, so threads do not contend for one line); everything else is
+//! counted on paths that do I/O. Counters start at zero in each process; a forked child starts
+//! from its parent's numbers.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::time::{Duration, SystemTime};
+
+use super::config::Service;
+use super::credentials::Credentials;
+use super::error::{Error, Result};
+
+/// How a client signs in, as the counters name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    ConnectedApp,
+    ExternalAuthorizationServer,
+    UnifiedAccessToken,
+    Jwt,
+    PersonalAccessToken,
+    Password,
+}
+
+impl Method {
+    pub const ALL: [Method; 6] = [
+        Method::ConnectedApp,
+        Method::ExternalAuthorizationServer,
+        Method::UnifiedAccessToken,
+        Method::Jwt,
+        Method::PersonalAccessToken,
+        Method::Password,
+    ];
+
+    pub fn of(creds: &Credentials) -> Method {
+        match creds {
+            Credentials::ConnectedApp { .. } => Method::ConnectedApp,
+            Credentials::ExternalAuthorizationServer { .. } => Method::ExternalAuthorizationServer,
+            Credentials::UnifiedAccessToken { .. } => Method::UnifiedAccessToken,
+            Credentials::Jwt(_) => Method::Jwt,
+            Credentials::PersonalAccessToken { .. } => Method::PersonalAccessToken,
+            Credentials::Password { .. } => Method::Password,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::ConnectedApp => "connected_app",
+            Method::ExternalAuthorizationServer => "external_authorization_server",
+            Method::UnifiedAccessToken => "unified_access_token",
+            Method::Jwt => "jwt",
+            Method::PersonalAccessToken => "personal_access_token",
+            Method::Password => "password",
+        }
+    }
+}
+
+/// How a sign-in ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A session.
+    Ok,
+    /// Tableau refused it (a `SignInError`).
+    Refused,
+    /// Anything else: network, timeout, rate limit, an answer that is not Tableau's.
+    Failed,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Ok, Outcome::Refused, Outcome::Failed];
+
+    pub fn of<T>(result: &Result<T>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Ok,
+            Err(Error::SignIn(_)) => Outcome::Refused,
+            Err(_) => Outcome::Failed,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// A cache shared with other processes, as the counters name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    Disk,
+    Redis,
+}
+
+impl Store {
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::Disk => "disk",
+            Store::Redis => "redis",
+        }
+    }
+}
+
+/// Why a sign-in of a cached entry started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// The entry had no session yet (or its last one was signed out).
+    First,
+    /// The session reached its refresh point, ahead of its expiry.
+    Refresh,
+    /// The session was dropped as dead (a 401, or `invalidate()`).
+    Dead,
+}
+
+const STRIPES: usize = 16;
+
+#[repr(align(128))]
+struct Stripe(AtomicU64);
+
+/// A counter for the hot path: each thread adds to its own stripe.
+struct Striped([Stripe; STRIPES]);
+
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static MY_STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+impl Striped {
+    const fn new() -> Striped {
+        Striped([const { Stripe(AtomicU64::new(0)) }; STRIPES])
+    }
+
+    #[inline]
+    fn add_one(&self) {
+        let stripe = MY_STRIPE.with(|s| {
+            if s.get() == usize::MAX {
+                s.set(NEXT_STRIPE.fetch_add(1, Relaxed) % STRIPES);
+            }
+            s.get()
+        });
+        self.0[stripe].0.fetch_add(1, Relaxed);
+    }
+
+    fn sum(&self) -> u64 {
+        self.0.iter().map(|s| s.0.load(Relaxed)).sum()
+    }
+
+    fn reset(&self) {
+        for s in &self.0 {
+            s.0.store(0, Relaxed);
+        }
+    }
+}
+
+const METHODS: usize = Method::ALL.len();
+const OUTCOMES: usize = Outcome::ALL.len();
+
+struct Counters {
+    /// [service][method][outcome].
+    sign_ins: [[[AtomicU64; OUTCOMES]; METHODS]; 2],
+    refreshes_ahead_of_expiry: AtomicU64,
+    re_sign_ins_after_dead_session: AtomicU64,
+    memory_hits: Striped,
+    memory_misses: AtomicU64,
+    /// [store][hit, miss].
+    shared: [[AtomicU64; 2]; 2],
+    sign_in_waits: AtomicU64,
+    sign_in_wait_ns: AtomicU64,
+    rate_limited: AtomicU64,
+    rate_limit_waits: AtomicU64,
+    rate_limit_wait_ns: AtomicU64,
+}
+
+static COUNTERS: Counters = Counters {
+    sign_ins: [const { [const { [const { AtomicU64::new(0) }; OUTCOMES] }; METHODS] }; 2],
+    refreshes_ahead_of_expiry: AtomicU64::new(0),
+    re_sign_ins_after_dead_session: AtomicU64::new(0),
+    memory_hits: Striped::new(),
+    memory_misses: AtomicU64::new(0),
+    shared: [const { [const { AtomicU64::new(0) }; 2] }; 2],
+    sign_in_waits: AtomicU64::new(0),
+    sign_in_wait_ns: AtomicU64::new(0),
+    rate_limited: AtomicU64::new(0),
+    rate_limit_waits: AtomicU64::new(0),
+    rate_limit_wait_ns: AtomicU64::new(0),
+};
+
+fn service_index(service: Service) -> usize {
+    match service {
+        Service::Site => 0,
+        Service::CloudManager => 1,
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    d.as_nanos().min(u64::MAX as u128) as u64
+}
+
+/// A sign-in ended (`signin::sign_in`, the one function every sign-in goes through).
+pub fn sign_in_ended(service: Service, method: Method, outcome: Outcome) {
+    let (s, m, o) = (
+        service_index(service),
+        Method::ALL.iter().position(|x| *x == method).unwrap_or(0),
+        Outcome::ALL.iter().position(|x| *x == outcome).unwrap_or(0),
+    );
+    COUNTERS.sign_ins[s][m][o].fetch_add(1, Relaxed);
+}
+
+/// A cached entry started a sign-in, for `why`.
+pub fn sign_in_started(why: Why) {
+    match why {
+        Why::First => {}
+        Why::Refresh => {
+            COUNTERS.refreshes_ahead_of_expiry.fetch_add(1, Relaxed);
+        }
+        Why::Dead => {
+            COUNTERS
+                .re_sign_ins_after_dead_session
+                .fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// The in-memory cache had a fresh session (the hot path).
+#[inline]
+pub fn memory_hit() {
+    COUNTERS.memory_hits.add_one();
+}
+
+/// The in-memory cache had none: the caller looks further, or waits on a sign-in.
+pub fn memory_miss() {
+    COUNTERS.memory_misses.fetch_add(1, Relaxed);
+}
+
+/// A shared cache gave a session (`true`) or did not, so this process signed in.
+pub fn shared_lookup(store: Store, hit: bool) {
+    let s = match store {
+        Store::Disk => 0,
+        Store::Redis => 1,
+    };
+    COUNTERS.shared[s][usize::from(!hit)].fetch_add(1, Relaxed);
+}
+
+/// A caller waited `waited` for a sign-in (its own, or one in flight).
+pub fn waited_for_sign_in(waited: Duration) {
+    COUNTERS.sign_in_waits.fetch_add(1, Relaxed);
+    COUNTERS.sign_in_wait_ns.fetch_add(nanos(waited), Relaxed);
+}
+
+/// Tableau answered 429 (any call).
+pub fn rate_limited() {
+    COUNTERS.rate_limited.fetch_add(1, Relaxed);
+}
+
+/// A 429 was waited out for `waited` before trying again.
+pub fn waited_for_rate_limit(waited: Duration) {
+    COUNTERS.rate_limit_waits.fetch_add(1, Relaxed);
+    COUNTERS
+        .rate_limit_wait_ns
+        .fetch_add(nanos(waited), Relaxed);
+}
+
+/// The counters at one moment (each read on its own: a snapshot taken while others count is
+/// not one instant, but every number in it is exact).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// (service, method, outcome, count), every combination, zeros included.
+    pub sign_ins: Vec<(Service, Method, Outcome, u64)>,
+    pub refreshes_ahead_of_expiry: u64,
+    pub re_sign_ins_after_dead_session: u64,
+    pub memory_hits: u64,
+    pub memory_misses: u64,
+    /// (store, hits, misses).
+    pub shared: Vec<(Store, u64, u64)>,
+    pub sign_in_waits: u64,
+    pub sign_in_wait: Duration,
+    pub rate_limited: u64,
+    pub rate_limit_waits: u64,
+    pub rate_limit_wait: Duration,
+}
+
+pub fn snapshot() -> Snapshot {
+    let c = &COUNTERS;
+    let mut sign_ins = Vec::with_capacity(2 * METHODS * OUTCOMES);
+    for service in [Service::Site, Service::CloudManager] {
+        for (m, method) in Method::ALL.iter().enumerate() {
+            for (o, outcome) in Outcome::ALL.iter().enumerate() {
+                let n = c.sign_ins[service_index(service)][m][o].load(Relaxed);
+                sign_ins.push((service, *method, *outcome, n));
+            }
+        }
+    }
+    Snapshot {
+        sign_ins,
+        refreshes_ahead_of_expiry: c.refreshes_ahead_of_expiry.load(Relaxed),
+        re_sign_ins_after_dead_session: c.re_sign_ins_after_dead_session.load(Relaxed),
+        memory_hits: c.memory_hits.sum(),
+        memory_misses: c.memory_misses.load(Relaxed),
+        shared: [Store::Disk, Store::Redis]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    *s,
+                    c.shared[i][0].load(Relaxed),
+                    c.shared[i][1].load(Relaxed),
+                )
+            })
+            .collect(),
+        sign_in_waits: c.sign_in_waits.load(Relaxed),
+        sign_in_wait: Duration::from_nanos(c.sign_in_wait_ns.load(Relaxed)),
+        rate_limited: c.rate_limited.load(Relaxed),
+        rate_limit_waits: c.rate_limit_waits.load(Relaxed),
+        rate_limit_wait: Duration::from_nanos(c.rate_limit_wait_ns.load(Relaxed)),
+    }
+}
+
+/// Every counter back to zero (for tests and for a process that reports and restarts).
+pub fn reset() {
+    let c = &COUNTERS;
+    c.sign_ins
+        .iter()
+        .flatten()
+        .flatten()
+        .for_each(|a| a.store(0, Relaxed));
+    c.shared.iter().flatten().for_each(|a| a.store(0, Relaxed));
+    c.memory_hits.reset();
+    for a in [
+        &c.refreshes_ahead_of_expiry,
+        &c.re_sign_ins_after_dead_session,
+        &c.memory_misses,
+        &c.sign_in_waits,
+        &c.sign_in_wait_ns,
+        &c.rate_limited,
+        &c.rate_limit_waits,
+        &c.rate_limit_wait_ns,
+    ] {
+        a.store(0, Relaxed);
+    }
+}
+
+// --- telemetry events ---------------------------------------------------------------------------
+
+/// The `log` target of telemetry events (the Python logger `tableau_connected_auth.telemetry`).
+pub const TELEMETRY_TARGET: &str = "tableau_connected_auth::telemetry";
+
+static TELEMETRY: AtomicBool = AtomicBool::new(false);
+
+/// Turn telemetry events on or off (off by default: nothing is made for them then).
+pub fn set_telemetry(on: bool) {
+    TELEMETRY.store(on, Relaxed);
+}
+
+pub fn telemetry_on() -> bool {
+    TELEMETRY.load(Relaxed)
+}
+
+fn epoch_ns(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(nanos)
+        .unwrap_or(0)
+}
+
+/// One finished piece of work, for a span: its name, start and end, and attributes (never a
+/// secret: no token, JWT, credential secret or query string).
+pub fn event(
+    name: &str,
+    started: SystemTime,
+    ended: SystemTime,
+    error: Option<&Error>,
+    attributes: serde_json::Value,
+) {
+    if !telemetry_on() {
+        return;
+    }
+    let record = serde_json::json!({
+        "name": name,
+        "start_ns": epoch_ns(started),
+        "end_ns": epoch_ns(ended),
+        "error": error.map(error_kind),
+        "attributes": attributes,
+    });
+    log::debug!(target: TELEMETRY_TARGET, "{record}");
+}
+
+/// The kind of an error, for a span's status (the message may hold details; the kind never
+/// holds a secret).
+fn error_kind(e: &Error) -> &'static str {
+    match e {
+        Error::Configuration(_) => "ConfigurationError",
+        Error::SignIn(_) => "SignInError",
+        Error::SessionExpired(_) => "SessionExpiredError",
+        Error::RateLimited { .. } => "RateLimitedError",
+        Error::Api(_) => "TableauApiError",
+        Error::MissingScope(_) => "MissingScopeError",
+        Error::Metadata(_) => "MetadataApiError",
+        Error::Transport(_) | Error::Tls(_) => "TransportError",
+        Error::Timeout(_) => "TableauTimeoutError",
+        Error::Protocol { .. } => "ProtocolError",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn striped_counts_add_up_across_threads() {
+        let counter = Striped::new();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| (0..1000).for_each(|_| counter.add_one()));
+            }
+        });
+        assert_eq!(counter.sum(), 8000);
+        counter.reset();
+        assert_eq!(counter.sum(), 0);
+    }
+
+    #[test]
+    fn outcomes_follow_the_error() {
+        assert_eq!(Outcome::of(&Ok::<(), Error>(())), Outcome::Ok);
+        let refused = Error::SignIn(Box::default());
+        assert_eq!(Outcome::of::<()>(&Err(refused)), Outcome::Refused);
+        assert_eq!(
+            Outcome::of::<()>(&Err(Error::Timeout("t".into()))),
+            Outcome::Failed
+        );
+    }
+}
