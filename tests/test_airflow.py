@@ -189,3 +189,21 @@ def test_a_disk_cache_extra_shares_one_session_among_task_processes(fake: FakeTa
         assert p.exitcode == 0
     assert sorted(results.get(timeout=10) for _ in range(3)) == [200, 200, 200]
     assert fake.stats()["sign_ins"] == 1
+
+
+def test_the_hook_shows_this_processs_counters(fake: FakeTableau, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import tableau_connected_auth as tca
+
+    tca.reset_stats()
+    hook = TableauConnectedAppHook(connection=connection(fake))
+    hook.get_conn().session()
+    hook.get_conn().session()
+    caplog.set_level(logging.INFO)
+    counters = hook.log_stats()
+    assert counters["sign_ins"]["site"]["connected_app"]["ok"] == 1
+    assert counters["memory"] == {"hits": 1, "misses": 1} == hook.stats()["memory"]
+    line = [r.getMessage() for r in caplog.records if r.getMessage().startswith("tableau_connected_auth: ")]
+    assert line and "sign-ins: 1 ok, 0 refused, 0 failed (site connected_app 1)" in line[0]
+    assert "memory 1 hits 1 misses" in line[0]

@@ -298,3 +298,18 @@ def test_cloud_manager_refuses_site_flags_and_names_missing_variables(env: pytes
     error = json.loads(err)
     assert error["error"] == "SignInError" and "Tableau Cloud Manager" in error["hint"]
     assert fake.pat_secret not in err
+
+
+def test_stats_flag_shows_the_counters(env: pytest.MonkeyPatch, fake: FakeTableau, capsys: pytest.CaptureFixture[str]) -> None:
+    import tableau_connected_auth as tca
+
+    tca.reset_stats()
+    code, out, err = run(capsys, "token", "--stats")
+    assert code == 0 and fake.is_session_alive(out.strip())  # stdout holds only the token
+    assert err.startswith("tableau-auth: stats: sign-ins: 1 ok, 0 refused, 0 failed (site connected_app 1)")
+    code, out, err = run(capsys, "whoami", "--json", "--stats")
+    body = json.loads(out)
+    assert code == 0 and err == ""
+    assert body["stats"]["sign_ins"]["site"]["connected_app"]["ok"] == 1  # the token's session, reused
+    assert body["stats"]["memory"]["hits"] >= 1
+    assert_no_secret(fake, out, err)

@@ -103,6 +103,8 @@ except ImportError:  # pragma: no cover - Airflow 2
     from airflow.hooks.base import BaseHook  # type: ignore[import-not-found, no-redef, unused-ignore]
 
 from ._clients import Client
+from ._core import stats
+from ._stats import Stats, summary
 from ._env import parse_cache, parse_scopes
 from .exceptions import ConfigurationError, TableauAuthError
 
@@ -237,6 +239,18 @@ class TableauConnectedAppHook(BaseHook):  # type: ignore[misc, unused-ignore]
     def get_client(self) -> Client:
         """The same as :meth:`get_conn`."""
         return self.get_conn()
+
+    def stats(self) -> Stats:
+        """This worker process's counters (``tableau_connected_auth.stats()``): sign-ins by
+        method and outcome, cache hits and misses, waits, 429s."""
+        return stats()
+
+    def log_stats(self) -> Stats:
+        """Log this process's counters in one line on the task log (INFO), and return them:
+        call it at the end of a task to see what the task cost Tableau."""
+        counters = stats()
+        self.log.info("tableau_connected_auth: %s", summary(counters))
+        return counters
 
     def test_connection(self) -> Tuple[bool, str]:
         """Sign in and out once (the UI's "Test" button); returns ``(ok, message)``."""

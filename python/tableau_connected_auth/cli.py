@@ -19,6 +19,8 @@ TABLEAU_USERNAME, TABLEAU_SCOPES, or TABLEAU_PAT_NAME and TABLEAU_PAT_SECRET); f
 ``CloudManagerClient.from_env()`` instead (TABLEAU_CLOUD_MANAGER_URL and
 TABLEAU_CLOUD_MANAGER_PAT_SECRET, or the TABLEAU_UAT_* variables). Secrets are read from the environment only, never from
 flags, which other users can see in the process list. ``--json`` prints one JSON object.
+``--stats`` (``token``, ``whoami``) adds the counters of ``tableau_connected_auth.stats()``: one
+line on stderr, or the key "stats" with ``--json``.
 
 Exit codes: 0 success, 1 a Tableau or network error, 2 bad usage or configuration, 130
 interrupted. Errors go to stderr without a traceback (as JSON with ``--json``). Only ``token`` and
@@ -40,7 +42,8 @@ import xml.etree.ElementTree as ET
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from . import Client, CloudManagerClient, CloudManagerSession, ConfigurationError, Session, TableauAuthError
+from . import Client, CloudManagerClient, CloudManagerSession, ConfigurationError, Session, TableauAuthError, stats
+from ._stats import summary
 
 __all__ = ["main", "EXIT_OK", "EXIT_ERROR", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
@@ -63,6 +66,19 @@ def _workbook_names(body: bytes) -> List[str]:
 
 def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, sort_keys=False))
+
+
+def _print_result(args: argparse.Namespace, body: Dict[str, Any]) -> None:
+    """The JSON object of ``--json`` (with the counters under "stats" for ``--stats``)."""
+    if getattr(args, "stats", False):
+        body = {**body, "stats": dict(stats())}
+    _print_json(body)
+
+
+def _print_stats(args: argparse.Namespace) -> None:
+    """``--stats`` without ``--json``: the counters on stderr (stdout stays the command's)."""
+    if getattr(args, "stats", False) and not args.json:
+        print(f"tableau-auth: stats: {summary(stats())}", file=sys.stderr)
 
 
 def _iso(session: Union[Session, CloudManagerSession]) -> Optional[str]:
@@ -160,9 +176,10 @@ def _token(args: argparse.Namespace) -> int:
         session = _client(args).session()
         token, fields = session.token, _session_fields(session)
     if args.json:
-        _print_json({"token": token, **fields})
+        _print_result(args, {"token": token, **fields})
     else:
         print(token)
+    _print_stats(args)
     return EXIT_OK
 
 
@@ -181,13 +198,14 @@ def _whoami_cloud_manager(args: argparse.Namespace) -> int:
     with _cloud_manager_client(args) as client:
         session = client.session()
         if args.json:
-            _print_json(_cloud_manager_fields(session))
+            _print_result(args, _cloud_manager_fields(session))
         else:
             print(f"server:   {session.server} (Tableau Cloud Manager)")
             print(f"tenant:   {session.tenant_id}")
             print(f"user:     {session.user_id}")
             print(f"session:  {session!r}")
             print(f"expires:  {_iso(session) or 'unknown'}")
+    _print_stats(args)
     return EXIT_OK
 
 
@@ -199,7 +217,8 @@ def _whoami(args: argparse.Namespace) -> int:
         # Read (XML or JSON) by the Rust core's parser; raises the typed errors.
         current = client.get(f"/api/{session.api_version}/sessions/current").current_session()
         if args.json:
-            _print_json(
+            _print_result(
+                args,
                 {
                     **_session_fields(session),
                     "site": {"id": current.site_id, "name": current.site_name, "content_url": current.site_content_url},
@@ -212,6 +231,7 @@ def _whoami(args: argparse.Namespace) -> int:
             print(f"user:     {current.user_name or '?'} ({current.user_site_role or '?'}, id {current.user_id})")
             print(f"session:  {session!r}")
             print(f"expires:  {_iso(session) or 'unknown'}")
+    _print_stats(args)
     return EXIT_OK
 
 
@@ -345,6 +365,15 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _stats_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="also show this process's counters (sign-ins, cache hits and misses, waits, 429s): "
+        'on stderr, or under "stats" with --json',
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tableau-auth",
@@ -363,10 +392,12 @@ def _parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", parents=[common], help="sign in and print only the session token")
     _server_flags(token)
+    _stats_flag(token)
     token.set_defaults(run=_token)
 
     whoami = commands.add_parser("whoami", parents=[common], help="sign in, show who and where (token masked), sign out")
     _server_flags(whoami)
+    _stats_flag(whoami)
     whoami.set_defaults(run=_whoami)
 
     demo = commands.add_parser("demo", parents=[common], help="sign in to a built-in FakeTableau and show what happens")
