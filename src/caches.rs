@@ -19,8 +19,8 @@ pub struct DiskCache {
     pub inner: Arc<shared::DiskCache>,
 }
 
-/// Sessions shared by processes on many machines through Redis, encrypted, with a lock key so
-/// they sign in once.
+/// Sessions shared by processes on many machines through Redis (one server, a Redis Cluster or
+/// Sentinel), encrypted, with a lock key so they sign in once.
 #[pyclass(frozen, module = "tableau_connected_auth")]
 pub struct RedisCache {
     pub inner: Arc<shared::RedisCache>,
@@ -82,7 +82,11 @@ impl DiskCache {
 
 #[pymethods]
 impl RedisCache {
-    /// `url`: `redis://[:password@]host:port/db` (or `rediss://` for TLS). No connection is
+    /// `url`: one server, `redis://[:password@]host:port/db` (`rediss://` for TLS,
+    /// `redis+unix://`); a Redis Cluster, `redis+cluster://[:password@]host:port,host:port`
+    /// (`rediss+cluster://`); or the primary Sentinel names,
+    /// `redis+sentinel://[:password@]host:26379,host:26379/master-name[/db]`
+    /// (`rediss+sentinel://`; `?sentinel_password=` for the sentinels' own). No connection is
     /// made here; Redis being down later never fails a call.
     #[new]
     #[pyo3(signature = (url, *, prefix = None, lock_timeout = None))]
@@ -104,7 +108,7 @@ impl RedisCache {
         })
     }
 
-    /// The URL, with any password shown as `***`.
+    /// The URL, with any password (user info, `sentinel_password`, `pass`) shown as `***`.
     #[getter]
     fn url(&self) -> &str {
         self.inner.url()

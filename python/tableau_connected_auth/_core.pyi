@@ -249,7 +249,21 @@ class DiskCache:
 
 @final
 class RedisCache:
-    """Sessions shared by processes on many machines through Redis (encrypted, lock key)."""
+    """Sessions shared by processes on many machines through Redis (encrypted, lock key).
+
+    ``url`` is one of:
+
+    - one server: ``redis://[[user]:password@]host:6379/0``, ``rediss://`` for TLS,
+      ``redis+unix:///path/redis.sock?db=0``;
+    - a Redis Cluster: ``redis+cluster://[[user]:password@]host1:6379,host2:6379`` (any reachable
+      nodes; the rest are discovered), ``rediss+cluster://`` for TLS;
+    - Sentinel: ``redis+sentinel://[[user]:password@]host1:26379,host2:26379/mymaster[/db]``: the
+      hosts are sentinels, ``mymaster`` the name they monitor the primary under; the password is
+      the primary's, ``?sentinel_password=...`` (and ``sentinel_username``) the sentinels' own;
+      ``rediss+sentinel://`` for TLS. After a failover the new primary is used.
+
+    ``url`` (and ``repr``) show every password as ``***``.
+    """
 
     def __new__(cls, url: str, *, prefix: Optional[str] = None, lock_timeout: Optional[float] = None) -> Self: ...
     @property

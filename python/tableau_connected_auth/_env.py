@@ -13,7 +13,9 @@
 ``TABLEAU_PAT_NAME``       or a personal access token: its name
 ``TABLEAU_PAT_SECRET``     ... and its secret
 ``TABLEAU_CACHE``          optional: ``memory`` (default), ``disk``, ``disk:/some/dir``,
-                           ``redis://host:6379/0`` (or ``rediss://``), or ``none``
+                           ``redis://host:6379/0`` (or ``rediss://``), a Redis Cluster
+                           ``redis+cluster://h1:6379,h2:6379``, Sentinel
+                           ``redis+sentinel://h1:26379,h2:26379/mymaster/0``, or ``none``
 =========================  ==================================================================
 
 For Tableau Cloud Manager (``CloudManagerClient.from_env()``, ``tableau-auth --cloud-manager``):
@@ -90,9 +92,17 @@ def parse_scopes(value: Union[str, Sequence[str]]) -> List[str]:
     return [s.strip() for s in items if s and s.strip()]
 
 
+#: The URL schemes ``RedisCache`` takes: one server, a Redis Cluster, Sentinel (each with TLS).
+_REDIS_SCHEMES = (
+    "redis://", "rediss://", "redis+unix://", "unix://",
+    "redis+cluster://", "rediss+cluster://", "redis+sentinel://", "rediss+sentinel://",
+)
+
+
 def parse_cache(value: str) -> Union[str, DiskCache, RedisCache, None]:
     """The ``cache=`` argument from a setting (``TABLEAU_CACHE``, an Airflow extra): ``memory``,
-    ``disk``, ``disk:/some/dir``, a ``redis://``/``rediss://`` URL, or ``none``."""
+    ``disk``, ``disk:/some/dir``, a Redis URL (``redis://``, ``rediss://``, ``redis+unix://``,
+    ``redis+cluster://``, ``redis+sentinel://``, and the last two with ``rediss+``), or ``none``."""
     text = value.strip()
     lowered = text.lower()
     if lowered in ("", "memory"):
@@ -103,10 +113,11 @@ def parse_cache(value: str) -> Union[str, DiskCache, RedisCache, None]:
         return DiskCache()
     if lowered.startswith("disk:"):
         return DiskCache(text[len("disk:"):])
-    if lowered.startswith(("redis://", "rediss://", "redis+unix://", "unix://")):
+    if lowered.startswith(_REDIS_SCHEMES):
         return RedisCache(text)
     raise ConfigurationError(
-        "the cache setting must be memory, disk, disk:/some/dir, a redis:// or rediss:// URL, or none"
+        "the cache setting must be memory, disk, disk:/some/dir, a Redis URL (redis://, rediss://, "
+        "redis+cluster://, redis+sentinel://), or none"
     )
 
 
