@@ -6,7 +6,8 @@
 # in examples/ runs against a FakeTableau, and the Airflow hook is tested with a real
 # apache-airflow in a virtualenv of its own ($AIRFLOW_VENV, default .venv-airflow; about a
 # minute to create, seconds to reuse), with the wheel built here. Last, pytest runs with a real
-# redis-server on 127.0.0.1 (apt-get installs it if missing; stopped when the script exits).
+# redis-server on 127.0.0.1 (apt-get installs it and redis-cli if missing; stopped when the
+# script exits); the Redis Cluster and Sentinel tests start their own servers from them.
 # Also: clippy for Windows and macOS targets (rustup targets, mingw-w64 from Debian and zig from
 # PyPI are installed when missing), and last the x86_64 manylinux2014 wheel, built with zig and
 # tested as a user installs it on CPython 3.9 and 3.13 (scripts/build-wheels.sh --quick).
@@ -105,6 +106,11 @@ rm -rf "$AIRFLOW_HOME_DIR"
 step "redis-server for the RedisCache tests (installed with apt-get if missing; on 127.0.0.1)"
 if ! command -v redis-server >/dev/null 2>&1; then
     apt_install redis-server
+fi
+# redis-cli joins the test Redis Cluster (tests/redis_server.py, RedisCluster); the cluster and
+# Sentinel tests start their own servers from these binaries, on 127.0.0.1.
+if ! command -v redis-cli >/dev/null 2>&1; then
+    apt_install redis-tools
 fi
 REDIS_PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 REDIS_DIR="$(mktemp -d)"
