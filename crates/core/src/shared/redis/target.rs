@@ -301,6 +301,15 @@ pub fn parse(url: &str, timeout: Duration) -> Result<(Target, String)> {
             mask_url(url)
         )));
     };
+    if parts.userinfo.is_none() && url.contains('@') {
+        // An `@` after the host list: most likely a password with an unencoded `/`, `?` or `#`,
+        // which must not be echoed back in pieces.
+        return Err(Error::Configuration(
+            "RedisCache url (not shown): its user info does not parse; percent-encode `/`, `?`, \
+             `#` and `@` in the password (%2F, %3F, %23, %40)"
+                .into(),
+        ));
+    }
     let shown = parts.shown();
     let target = match kind {
         Kind::Cluster => Target::Cluster(Box::new(cluster(&parts, &shown, timeout)?)),
@@ -495,6 +504,18 @@ mod tests {
         assert!(err("redis+cluster://h1:7000/#insecure").contains("#insecure"));
         let e = err("redis+cluster://u:pw-secret@h1:7000/?db=1");
         assert!(!e.contains("pw-secret"), "{e}");
+        for unencoded in [
+            "redis+cluster://:pw/secret@h1:7000",
+            "redis+sentinel://:pw?secret@s1/m",
+            "redis+cluster://:pw#secret@h1:7000",
+        ] {
+            let e = err(unencoded);
+            assert!(
+                e.contains("percent-encode") && !e.contains("secret@"),
+                "{e}"
+            );
+            assert!(!e.contains("pw"), "{e}");
+        }
     }
 
     #[test]
