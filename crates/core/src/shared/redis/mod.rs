@@ -2,13 +2,13 @@
 //! (`redis://`), a Redis Cluster (`redis+cluster://`) or the primary Sentinel names
 //! (`redis+sentinel://`); the URL formats are in [`target`].
 //!
-//! - Entries are sealed sessions under `{prefix}:session:{key}`, expiring at the session's
-//!   refresh point; the lock is `{prefix}:lock:{key}`. In a cluster the key part is a hash tag,
-//!   `{prefix}:session:{{key}}` and `{prefix}:lock:{{key}}`, so a session's entry and lock live
-//!   in one slot (one node) and the scripts below, which a cluster runs only on keys of one
-//!   slot, stay atomic wherever the slot moves. One server and Sentinel keep the names without
-//!   braces that earlier versions wrote, so their entries are still found.
-//! - Single-flight across machines: `SET {prefix}:lock:{key} <random> NX PX <ttl>`, released by
+//! - Entries are sealed sessions under `<prefix>:session:<id>` (`<id>`: the storage id in hex),
+//!   expiring at the session's refresh point; the lock is `<prefix>:lock:<id>`. In a cluster the
+//!   id is a hash tag, `<prefix>:session:{<id>}` and `<prefix>:lock:{<id>}`, so a session's
+//!   entry and lock live in one slot (one node) and the scripts below, which a cluster runs only
+//!   on keys of one slot, stay atomic wherever the slot moves. One server and Sentinel keep the
+//!   names without braces that earlier versions wrote, so their entries are still found.
+//! - Single-flight across machines: `SET <prefix>:lock:<id> <random> NX PX <ttl>`, released by
 //!   a script only if it still holds our random value; the TTL bounds how long a crashed holder
 //!   blocks the others.
 //! - Redis being down never fails a call: every operation gives up quickly, the outage is logged
