@@ -15,18 +15,7 @@ pub fn to_pyerr(e: Error) -> PyErr {
 }
 
 fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
-    let class = match e {
-        Error::Configuration(_) => "ConfigurationError",
-        Error::SignIn(_) => "SignInError",
-        Error::SessionExpired(_) => "SessionExpiredError",
-        Error::RateLimited { .. } => "RateLimitedError",
-        Error::Api(_) => "TableauApiError",
-        Error::MissingScope(_) => "MissingScopeError",
-        Error::Metadata(_) => "MetadataApiError",
-        Error::Transport(_) | Error::Tls(_) => "TransportError",
-        Error::Timeout(_) => "TableauTimeoutError",
-        Error::Protocol { .. } => "ProtocolError",
-    };
+    let class = e.kind();
     let kwargs = PyDict::new(py);
     if let Some(f) = e.failure() {
         kwargs.set_item("status", f.status)?;

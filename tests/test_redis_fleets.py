@@ -20,6 +20,7 @@ import pytest
 
 import fleet_workers as fw
 import shared_workers as w
+from processes import run, sign_ins
 import tableau_connected_auth as tca
 from redis_server import RedisCluster, RedisSentinel, RedisServer, info
 from tableau_connected_auth.testing import FakeTableau
@@ -69,18 +70,6 @@ def app_spec(fake: FakeTableau, url: str, **extra: Any) -> Spec:
     }
 
 
-def sign_ins(fake: FakeTableau) -> int:
-    n: int = fake.stats()["sign_ins"]
-    return n
-
-
-def run(ctx: Any, target: Any, args_list: List[Any], timeout: float = 120) -> None:
-    procs = [ctx.Process(target=target, args=args) for args in args_list]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout)
-        assert p.exitcode == 0, f"child exited with {p.exitcode}"
 
 
 def fresh_process(spec: Spec) -> Tuple[str, int, List[str]]:

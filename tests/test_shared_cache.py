@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 import shared_workers as w
+from processes import run, sign_ins
 import tableau_connected_auth as tca
 from redis_server import RedisServer, Resp, shared_url
 from tableau_connected_auth.testing import FakeTableau
@@ -68,18 +69,6 @@ def app_spec(fake: FakeTableau, **extra: Any) -> Spec:
     }
 
 
-def sign_ins(fake: FakeTableau) -> int:
-    n: int = fake.stats()["sign_ins"]
-    return n
-
-
-def run(ctx: Any, target: Any, args_list: List[Any], timeout: float = 90) -> None:
-    procs = [ctx.Process(target=target, args=args) for args in args_list]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout)
-        assert p.exitcode == 0, f"child exited with {p.exitcode}"
 
 
 def fresh_process_session(spec: Spec, method: str = "spawn") -> str:

@@ -249,6 +249,23 @@ fn subcode_hint(sub: u32) -> Option<&'static str> {
 }
 
 impl Error {
+    /// The kind of error by the name of the exception it is raised as (the binding raises the
+    /// class of this name from `exceptions.py`; telemetry reports it as `error.type`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Configuration(_) => "ConfigurationError",
+            Error::SignIn(_) => "SignInError",
+            Error::SessionExpired(_) => "SessionExpiredError",
+            Error::RateLimited { .. } => "RateLimitedError",
+            Error::Api(_) => "TableauApiError",
+            Error::MissingScope(_) => "MissingScopeError",
+            Error::Metadata(_) => "MetadataApiError",
+            Error::Transport(_) | Error::Tls(_) => "TransportError",
+            Error::Timeout(_) => "TableauTimeoutError",
+            Error::Protocol { .. } => "ProtocolError",
+        }
+    }
+
     /// The Tableau failure behind this error, if Tableau answered with one.
     pub fn failure(&self) -> Option<&TableauFailure> {
         match self {

@@ -454,27 +454,10 @@ pub fn event(
         "name": name,
         "start_ns": epoch_ns(started),
         "end_ns": epoch_ns(ended),
-        "error": error.map(error_kind),
+        "error": error.map(Error::kind),
         "attributes": attributes,
     });
     log::debug!(target: TELEMETRY_TARGET, "{record}");
-}
-
-/// The kind of an error, for a span's status (the message may hold details; the kind never
-/// holds a secret).
-fn error_kind(e: &Error) -> &'static str {
-    match e {
-        Error::Configuration(_) => "ConfigurationError",
-        Error::SignIn(_) => "SignInError",
-        Error::SessionExpired(_) => "SessionExpiredError",
-        Error::RateLimited { .. } => "RateLimitedError",
-        Error::Api(_) => "TableauApiError",
-        Error::MissingScope(_) => "MissingScopeError",
-        Error::Metadata(_) => "MetadataApiError",
-        Error::Transport(_) | Error::Tls(_) => "TransportError",
-        Error::Timeout(_) => "TableauTimeoutError",
-        Error::Protocol { .. } => "ProtocolError",
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,23 @@
+"""Parent-side helpers of the multi-process tests (test_shared_cache.py, test_redis_fleets.py)."""
+
+from __future__ import annotations
+
+from typing import Any, List
+
+from tableau_connected_auth.testing import FakeTableau
+
+
+def run(ctx: Any, target: Any, args_list: List[Any], timeout: float = 120) -> None:
+    """Start one process per argument tuple, wait for all, and require each to exit with 0."""
+    procs = [ctx.Process(target=target, args=args) for args in args_list]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout)
+        assert p.exitcode == 0, f"child exited with {p.exitcode}"
+
+
+def sign_ins(fake: FakeTableau) -> int:
+    """The site sign-ins the fake answered."""
+    n: int = fake.stats()["sign_ins"]
+    return n
