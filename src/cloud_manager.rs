@@ -32,7 +32,7 @@ use tca_core::session::Session as CoreSession;
     module = "tableau_connected_auth"
 )]
 pub struct CloudManagerSession {
-    inner: Arc<CoreSession>,
+    pub(crate) inner: Arc<CoreSession>,
 }
 
 #[pymethods]
@@ -265,10 +265,7 @@ impl CloudManagerClient {
     /// Drop `session` (a `CloudManagerSession` or its token) from the cache if it is still the
     /// cached one; with a shared cache, from there too. Returns True if it was dropped.
     fn invalidate(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let token = match session.cast::<CloudManagerSession>() {
-            Ok(s) => s.get().inner.token.expose().to_string(),
-            Err(_) => token_of(session)?,
-        };
+        let token = token_of(session)?;
         let core = self.core.clone();
         wait(py, async move { Ok(core.invalidate(&token).await) })
     }
@@ -444,10 +441,7 @@ impl AsyncCloudManagerClient {
     /// Drop `session` from the cache if it is still the cached one (compare-and-swap). Never
     /// blocks the event loop: a shared cache's entry is removed in the background.
     fn invalidate(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let token = match session.cast::<CloudManagerSession>() {
-            Ok(s) => s.get().inner.token.expose().to_string(),
-            Err(_) => token_of(session)?,
-        };
+        let token = token_of(session)?;
         let core = &self.core;
         Ok(py.detach(|| core.invalidate_in_background(token)))
     }

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use super::caches::{DiskCache, RedisCache};
+use super::cloud_manager::CloudManagerSession;
 use super::errors::config_error;
 use super::session::Session;
 use tca_core::client::{CacheChoice, Client as CoreClient};
@@ -117,15 +118,17 @@ pub fn repr_of(core: &CoreClient, class: &str) -> String {
     )
 }
 
-/// The token of a `Session` or a token string.
+/// The token of a `Session`, a `CloudManagerSession` or a token string.
 pub fn token_of(session: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(s) = session.cast::<Session>() {
+        Ok(s.get().inner.token.expose().to_string())
+    } else if let Ok(s) = session.cast::<CloudManagerSession>() {
         Ok(s.get().inner.token.expose().to_string())
     } else if session.is_instance_of::<PyString>() {
         session.extract::<String>()
     } else {
         Err(config_error(
-            "invalidate() takes a Session or a token string",
+            "invalidate() takes a Session, a CloudManagerSession or a token string",
         ))
     }
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, Dict, List
 
 from tableau_connected_auth.testing import FakeTableau
 
@@ -21,3 +21,16 @@ def sign_ins(fake: FakeTableau) -> int:
     """The site sign-ins the fake answered."""
     n: int = fake.stats()["sign_ins"]
     return n
+
+
+def app_spec(fake: FakeTableau, **extra: Any) -> Dict[str, Any]:
+    """A child's spec (see shared_workers.py): the fake's default connected app, user and site."""
+    return {
+        "server": fake.url,
+        "site": fake.site,
+        "client_id": fake.app_client_id,
+        "secret_id": fake.app_secret_id,
+        "secret_value": fake.app_secret_value,
+        "username": fake.username,
+        **extra,
+    }

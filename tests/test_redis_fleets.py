@@ -20,7 +20,7 @@ import pytest
 
 import fleet_workers as fw
 import shared_workers as w
-from processes import run, sign_ins
+from processes import app_spec, run, sign_ins
 import tableau_connected_auth as tca
 from redis_server import RedisCluster, RedisSentinel, RedisServer, info
 from tableau_connected_auth.testing import FakeTableau
@@ -55,21 +55,9 @@ def sentinel() -> Iterator[RedisSentinel]:
         s.close()
 
 
-def app_spec(fake: FakeTableau, url: str, **extra: Any) -> Spec:
-    return {
-        "server": fake.url,
-        "site": fake.site,
-        "client_id": fake.app_client_id,
-        "secret_id": fake.app_secret_id,
-        "secret_value": fake.app_secret_value,
-        "username": fake.username,
-        "cache": "redis",
-        "url": url,
-        "prefix": f"tca-fleet-{uuid.uuid4().hex[:12]}",
-        **extra,
-    }
-
-
+def redis_spec(fake: FakeTableau, url: str) -> Spec:
+    """The fake's default app, sharing through the Redis at `url` under a prefix of its own."""
+    return app_spec(fake, cache="redis", url=url, prefix=f"tca-fleet-{uuid.uuid4().hex[:12]}")
 
 
 def fresh_process(spec: Spec) -> Tuple[str, int, List[str]]:
@@ -130,7 +118,7 @@ def test_cluster_16_processes_starting_together_sign_in_once(
     fake: FakeTableau, cluster: RedisCluster, method: str
 ) -> None:
     fake.set_delay(0.2, route="auth/signin")
-    spec = app_spec(fake, cluster.url())
+    spec = redis_spec(fake, cluster.url())
     ctx = multiprocessing.get_context(method)
     barrier, results = ctx.Barrier(16), ctx.Queue()
     run(ctx, w.session_then_call, [(spec, barrier, results)] * 16)
@@ -143,7 +131,7 @@ def test_cluster_16_processes_starting_together_sign_in_once(
 def test_cluster_keys_are_hash_tagged_so_entry_and_lock_share_a_slot(
     fake: FakeTableau, cluster: RedisCluster
 ) -> None:
-    spec = app_spec(fake, cluster.url(seeds=1))  # one seed: the other nodes are discovered
+    spec = redis_spec(fake, cluster.url(seeds=1))  # one seed: the other nodes are discovered
     fake.set_delay(1.0, route="auth/signin")
     client = w.make_client(spec)
     holder = threading.Thread(target=client.session)
@@ -177,7 +165,7 @@ def test_cluster_keys_are_hash_tagged_so_entry_and_lock_share_a_slot(
 def test_cluster_slot_moved_mid_run_never_fails_a_call_and_sharing_goes_on(
     fake: FakeTableau, cluster: RedisCluster
 ) -> None:
-    spec = app_spec(fake, cluster.url())
+    spec = redis_spec(fake, cluster.url())
     _, status, warnings = fresh_process(spec)
     assert status == 200 and warnings == [] and sign_ins(fake) == 1
     ((entry, node),) = keys_of(cluster, spec).items()
@@ -229,7 +217,7 @@ def test_a_plain_redis_url_to_a_cluster_node_warns_once_to_use_redis_cluster(
     fake: FakeTableau, cluster: RedisCluster, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="tableau_connected_auth")
-    spec = app_spec(fake, cluster.url())
+    spec = redis_spec(fake, cluster.url())
     fresh_process(spec)  # learn the session's storage id from its cluster key
     ((entry,),) = [tuple(keys_of(cluster, spec))]
     plain_key = entry.replace("{", "").replace("}", "")  # the key a redis:// URL uses
@@ -255,7 +243,7 @@ def test_sentinel_16_processes_starting_together_sign_in_once(
     fake: FakeTableau, sentinel: RedisSentinel, method: str
 ) -> None:
     fake.set_delay(0.2, route="auth/signin")
-    spec = app_spec(fake, sentinel.url())
+    spec = redis_spec(fake, sentinel.url())
     ctx = multiprocessing.get_context(method)
     barrier, results = ctx.Barrier(16), ctx.Queue()
     run(ctx, w.session_then_call, [(spec, barrier, results)] * 16)
@@ -271,7 +259,7 @@ def test_a_sentinel_failover_mid_run_never_fails_a_call_and_sharing_resumes(
     fake: FakeTableau, sentinel: RedisSentinel, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="tableau_connected_auth")
-    spec = app_spec(fake, sentinel.url())
+    spec = redis_spec(fake, sentinel.url())
     here = w.make_client(spec)  # a long-lived process: this one; its connection is to the old primary
     first = here.session()
     assert fresh_process(spec)[0] == w.digest(first.token) and sign_ins(fake) == 1
@@ -324,7 +312,7 @@ def test_a_plain_redis_url_to_a_replica_warns_once_to_use_the_primary_or_sentine
     fake: FakeTableau, sentinel: RedisSentinel, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="tableau_connected_auth")
-    spec = app_spec(fake, sentinel.replica().url)
+    spec = redis_spec(fake, sentinel.replica().url)
     client = w.make_client(spec)
     for _ in range(2):
         s = client.session()

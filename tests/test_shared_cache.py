@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 import shared_workers as w
-from processes import run, sign_ins
+from processes import app_spec, run, sign_ins
 import tableau_connected_auth as tca
 from redis_server import RedisServer, Resp, shared_url
 from tableau_connected_auth.testing import FakeTableau
@@ -55,18 +55,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Spec:
         return {"cache": "disk", "path": str(tmp_path / "cache")}
     url = request.getfixturevalue("redis_url")
     return {"cache": "redis", "url": url, "prefix": f"tca-test-{uuid.uuid4().hex[:12]}"}
-
-
-def app_spec(fake: FakeTableau, **extra: Any) -> Spec:
-    return {
-        "server": fake.url,
-        "site": fake.site,
-        "client_id": fake.app_client_id,
-        "secret_id": fake.app_secret_id,
-        "secret_value": fake.app_secret_value,
-        "username": fake.username,
-        **extra,
-    }
 
 
 

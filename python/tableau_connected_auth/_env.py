@@ -249,6 +249,19 @@ def _credentials(settings: _Settings, overrides: Mapping[str, Any], missing: Lis
     return app.credentials(username, scopes=scopes)
 
 
+def _client_keywords(overrides: Mapping[str, Any], variables: Mapping[str, str]) -> Dict[str, Any]:
+    """The overrides that go to the client unchanged (not those of ``variables``, nor
+    ``credentials=``), and ``cache`` from ``TABLEAU_CACHE`` unless ``cache=`` is given."""
+    kwargs: Dict[str, Any] = {
+        k: v for k, v in overrides.items() if k not in variables and k != "credentials" and v is not None
+    }
+    if "cache" in overrides:  # cache=None means "no caching", not "not given"
+        kwargs["cache"] = overrides["cache"]
+    elif os.environ.get("TABLEAU_CACHE", "").strip():
+        kwargs["cache"] = parse_cache(os.environ["TABLEAU_CACHE"])
+    return kwargs
+
+
 def client_arguments(**overrides: Any) -> Tuple[str, Dict[str, Any]]:
     """``(server, kwargs)`` for ``Client(server, **kwargs)``, from the environment and overrides.
 
@@ -276,13 +289,7 @@ def _client_arguments(overrides: Mapping[str, Any], fix: Optional[str]) -> Tuple
             )
         )
 
-    kwargs: Dict[str, Any] = {
-        k: v for k, v in overrides.items() if k not in ENVIRONMENT_VARIABLES and k != "credentials" and v is not None
-    }
-    if "cache" in overrides:  # cache=None means "no caching", not "not given"
-        kwargs["cache"] = overrides["cache"]
-    elif os.environ.get("TABLEAU_CACHE", "").strip():
-        kwargs["cache"] = parse_cache(os.environ["TABLEAU_CACHE"])
+    kwargs = _client_keywords(overrides, ENVIRONMENT_VARIABLES)
     kwargs["site"] = site
     kwargs["credentials"] = credentials
     api_version = settings.get("api_version")
@@ -398,14 +405,6 @@ def cloud_manager_arguments(**overrides: Any) -> Tuple[str, Dict[str, Any]]:
                 None,
             )
         )
-    kwargs: Dict[str, Any] = {
-        k: v
-        for k, v in overrides.items()
-        if k not in CLOUD_MANAGER_VARIABLES and k != "credentials" and v is not None
-    }
-    if "cache" in overrides:
-        kwargs["cache"] = overrides["cache"]
-    elif environ.get("TABLEAU_CACHE", "").strip():
-        kwargs["cache"] = parse_cache(environ["TABLEAU_CACHE"])
+    kwargs = _client_keywords(overrides, CLOUD_MANAGER_VARIABLES)
     kwargs["credentials"] = credentials
     return get("server") or "https://cloudmanager.tableau.com", kwargs

@@ -140,18 +140,13 @@ impl ApiReply {
     }
 }
 
-/// Does this answer say the session is dead (so a fresh one may help)? A 401 with Tableau's
-/// code 401000 (expired or unknown session) or 401002 (invalid token), or with no Tableau
-/// error at all. Other 401s (401001: the sign-in itself failed) are not: signing in again
-/// would not help. The one rule for this ([`dead_session`] says it with the error read).
-pub fn says_session_dead(status: u16, body: &[u8]) -> bool {
-    dead_session(Service::Site, status, body).is_some()
-}
-
-/// The error of an answer that says the session is dead ([`says_session_dead`]), read once
-/// for whoever needs its code (a 401 without a Tableau error gives an empty code); `None`
-/// for any other answer. Tableau Cloud Manager's codes are not documented: every 401 to a
-/// call with its session says the session is dead (as Tableau's own TCM client reads it).
+/// Does this answer say the session is dead (so a fresh one may help)? The one rule for it:
+/// a 401 with Tableau's code 401000 (expired or unknown session) or 401002 (invalid token), or
+/// with no Tableau error at all. Other 401s (401001: the sign-in itself failed) are not:
+/// signing in again would not help. Its error is read once, for whoever needs its code (a 401
+/// without a Tableau error gives an empty code); `None` for any other answer. Tableau Cloud
+/// Manager's codes are not documented: every 401 to a call with its session says the session
+/// is dead (as Tableau's own TCM client reads it).
 pub fn dead_session(service: Service, status: u16, body: &[u8]) -> Option<wire::TableauErrorBody> {
     if status != 401 {
         return None;
@@ -276,15 +271,19 @@ mod tests {
 
     #[test]
     fn dead_session_answers_are_recognized() {
-        assert!(says_session_dead(
+        let dead = |service, status, body: &[u8]| dead_session(service, status, body).is_some();
+        let xml = |code: &str| {
+            format!("<tsResponse><error code=\"{code}\"><summary>x</summary></error></tsResponse>")
+        };
+        assert!(dead(Service::Site, 401, xml("401002").as_bytes()));
+        assert!(dead(Service::Site, 401, b""));
+        assert!(!dead(Service::Site, 401, xml("401001").as_bytes()));
+        assert!(!dead(Service::Site, 403, b""));
+        assert!(dead(
+            Service::CloudManager,
             401,
-            b"<tsResponse><error code=\"401002\"><summary>x</summary></error></tsResponse>"
+            br#"{"errorCode":"E_401","message":"x"}"#
         ));
-        assert!(says_session_dead(401, b""));
-        assert!(!says_session_dead(
-            401,
-            b"<tsResponse><error code=\"401001\"><summary>x</summary></error></tsResponse>"
-        ));
-        assert!(!says_session_dead(403, b""));
+        assert!(!dead(Service::CloudManager, 403, b"{}"));
     }
 }

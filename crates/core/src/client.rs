@@ -180,9 +180,9 @@ impl Client {
     /// ([`Client::judge`]) drops it here (compare-and-swap, so a burst of such 401s causes one
     /// re-sign-in) and sends the call once more with a fresh one; a missing scope is an error.
     pub async fn call(&self, request: ApiRequest) -> Result<ApiReply> {
-        let started = std::time::SystemTime::now();
+        let started = stats::telemetry_on().then(std::time::SystemTime::now);
         let result = self.call_once_or_twice(&request).await;
-        if stats::telemetry_on() {
+        if let Some(started) = started {
             self.call_event(&request, started, &result);
         }
         result
@@ -204,13 +204,15 @@ impl Client {
             started,
             std::time::SystemTime::now(),
             result.as_ref().err(),
-            serde_json::json!({
-                "http.request.method": request.method.as_str(),
-                "url.path": path,
-                "http.response.status_code": status,
-                "server.address": self.cfg.server,
-                "tableau.site": self.cfg.site,
-            }),
+            || {
+                serde_json::json!({
+                    "http.request.method": request.method.as_str(),
+                    "url.path": path,
+                    "http.response.status_code": status,
+                    "server.address": self.cfg.server,
+                    "tableau.site": self.cfg.site,
+                })
+            },
         );
     }
 

@@ -18,6 +18,11 @@ pub const FIRST_UAT_VERSION: (u32, u32) = (3, 27);
 /// The first version with personal access tokens.
 pub const FIRST_PAT_VERSION: (u32, u32) = (3, 6);
 
+/// A session older than this is refreshed when none is given (`max_session_age=`).
+pub const DEFAULT_MAX_SESSION_AGE: Duration = Duration::from_secs(4 * 3600);
+/// The longest 429 wait when none is given (`rate_limit_max_wait=`).
+pub const DEFAULT_RATE_LIMIT_MAX_WAIT: Duration = Duration::from_secs(60);
+
 /// The connect timeout when none is given.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -217,8 +222,8 @@ impl ClientConfig {
             retries: check_retries(retries)?,
             wire_format: parse_wire_format(wire_format)?,
             impersonate: impersonate.map(check_luid).transpose()?,
-            max_session_age: Duration::from_secs(4 * 3600),
-            rate_limit_max_wait: Duration::from_secs(60),
+            max_session_age: DEFAULT_MAX_SESSION_AGE,
+            rate_limit_max_wait: DEFAULT_RATE_LIMIT_MAX_WAIT,
             transport,
         })
     }
@@ -241,8 +246,8 @@ impl ClientConfig {
             retries: check_retries(retries)?,
             wire_format: WireFormat::Json,
             impersonate: None,
-            max_session_age: Duration::from_secs(4 * 3600),
-            rate_limit_max_wait: Duration::from_secs(60),
+            max_session_age: DEFAULT_MAX_SESSION_AGE,
+            rate_limit_max_wait: DEFAULT_RATE_LIMIT_MAX_WAIT,
             transport,
         })
     }

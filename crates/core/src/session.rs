@@ -77,6 +77,15 @@ fn fallback_ns() -> u64 {
         .as_nanos() as u64
 }
 
+/// How long a new session is handed out: `max_age`, or less when the server says it ends
+/// sooner (in `ends_in`), [`refresh_margin`] ahead of that end.
+pub fn life(max_age: Duration, ends_in: Option<Duration>) -> Duration {
+    match ends_in {
+        Some(left) => max_age.min(left.saturating_sub(refresh_margin(left))),
+        None => max_age,
+    }
+}
+
 /// `monotonic_ns()` + `d`, for deadlines.
 pub fn deadline_ns(d: Duration) -> u64 {
     monotonic_ns().saturating_add(d.as_nanos().min(u64::MAX as u128) as u64)

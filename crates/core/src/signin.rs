@@ -16,7 +16,7 @@ use super::credentials::{Credentials, SignInSecret};
 use super::error::{Call, Error, Result, TableauFailure};
 use super::redact::Secret;
 use super::retry::{self, retry_after};
-use super::session::{deadline_ns, refresh_margin, Realm, Session};
+use super::session::{self, deadline_ns, Realm, Session};
 use super::stats;
 use super::transport::{self, Reply, MAX_AUTH_BODY};
 use super::wire::{self, SignInRequest, WireError};
@@ -148,13 +148,15 @@ pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session>
         started,
         SystemTime::now(),
         result.as_ref().err(),
-        serde_json::json!({
-            "tableau.service": if cfg.is_cloud_manager() { "cloud_manager" } else { "site" },
-            "server.address": cfg.server,
-            "tableau.site": cfg.site,
-            "tableau.sign_in.method": method.name(),
-            "tableau.sign_in.outcome": outcome.name(),
-        }),
+        || {
+            serde_json::json!({
+                "tableau.service": if cfg.is_cloud_manager() { "cloud_manager" } else { "site" },
+                "server.address": cfg.server,
+                "tableau.site": cfg.site,
+                "tableau.sign_in.method": method.name(),
+                "tableau.sign_in.outcome": outcome.name(),
+            })
+        },
     );
     result
 }
@@ -215,12 +217,9 @@ fn answer_to_session(
         return Err(failure(reply, call));
     }
     let answer = wire::parse_sign_in_answer(&reply.body).map_err(|e| protocol(reply, &e))?;
-    let mut life = cfg.max_session_age;
-    let mut expires_at = None;
-    if let Some(estimate) = answer.estimated_time_to_expiration {
-        expires_at = Some(started + estimate);
-        life = life.min(estimate.saturating_sub(refresh_margin(estimate)));
-    }
+    let estimate = answer.estimated_time_to_expiration;
+    let expires_at = estimate.map(|e| started + e);
+    let life = session::life(cfg.max_session_age, estimate);
     log::info!(
         "signed in to {} site {:?} (user {})",
         cfg.server,

@@ -439,17 +439,18 @@ fn epoch_ns(t: SystemTime) -> u64 {
 }
 
 /// One finished piece of work, for a span: its name, start and end, and attributes (never a
-/// secret: no token, JWT, credential secret or query string).
+/// secret: no token, JWT, credential secret or query string), made only while telemetry is on.
 pub fn event(
     name: &str,
     started: SystemTime,
     ended: SystemTime,
     error: Option<&Error>,
-    attributes: serde_json::Value,
+    attributes: impl FnOnce() -> serde_json::Value,
 ) {
     if !telemetry_on() {
         return;
     }
+    let attributes = attributes();
     let record = serde_json::json!({
         "name": name,
         "start_ns": epoch_ns(started),

@@ -20,7 +20,7 @@ use crate::credentials::{Credentials, SignInSecret};
 use crate::error::{Call, Error, Result};
 use crate::redact::Secret;
 use crate::retry;
-use crate::session::{deadline_ns, refresh_margin, Realm, Session, CLOUD_MANAGER_HEADER};
+use crate::session::{self, deadline_ns, Realm, Session, CLOUD_MANAGER_HEADER};
 use crate::signin::{auth_header, post_following_redirects, secret_for_attempt};
 use crate::transport::{self, Reply, MAX_AUTH_BODY};
 
@@ -180,18 +180,22 @@ fn answer_to_session(
         status: Some(reply.status),
         message,
     })?;
-    let mut life = cfg.max_session_age;
-    match answer
+    let ends_in = match answer
         .expires_at
         .map(|end| end.duration_since(SystemTime::now()))
     {
-        Some(Ok(left)) => life = life.min(left.saturating_sub(refresh_margin(left))),
+        Some(Ok(left)) => Some(left),
         // Not trusted: a session refreshed at every call would sign in at every call.
-        Some(Err(_)) => log::warn!(
-            "Tableau Cloud Manager says the new session has already expired: check this              machine's clock; the session is refreshed by max_session_age instead"
-        ),
-        None => {}
-    }
+        Some(Err(_)) => {
+            log::warn!(
+                "Tableau Cloud Manager says the new session has already expired: check this \
+                 machine's clock; the session is refreshed by max_session_age instead"
+            );
+            None
+        }
+        None => None,
+    };
+    let life = session::life(cfg.max_session_age, ends_in);
     log::info!(
         "signed in to Tableau Cloud Manager {} (tenant {}, user {})",
         cfg.server,
