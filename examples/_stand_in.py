@@ -7,22 +7,9 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import Dict, Iterator, Optional
+from typing import Iterator, Optional
 
 from tableau_connected_auth.testing import FakeTableau
-
-
-def fake_environment(tableau: FakeTableau) -> Dict[str, str]:
-    """The TABLEAU_* variables for FakeTableau's default connected app, user and site."""
-    return {
-        "TABLEAU_SERVER": tableau.url,
-        "TABLEAU_SITE": tableau.site,
-        "TABLEAU_CLIENT_ID": tableau.app_client_id,
-        "TABLEAU_SECRET_ID": tableau.app_secret_id,
-        "TABLEAU_SECRET_VALUE": tableau.app_secret_value,
-        "TABLEAU_USERNAME": tableau.username,
-        "TABLEAU_SCOPES": "tableau:content:read",
-    }
 
 
 @contextmanager
@@ -33,7 +20,7 @@ def tableau_or_stand_in() -> Iterator[Optional[FakeTableau]]:
         return
     saved = dict(os.environ)
     with FakeTableau() as tableau:
-        os.environ.update(fake_environment(tableau))
+        os.environ.update(tableau.environment())
         try:
             yield tableau
         finally:

@@ -8,12 +8,5 @@ from tableau_connected_auth.testing import FakeTableau
 
 
 def fake_env(fake: FakeTableau) -> Dict[str, str]:
-    return {
-        "TABLEAU_SERVER": fake.url,
-        "TABLEAU_SITE": fake.site,
-        "TABLEAU_CLIENT_ID": fake.app_client_id,
-        "TABLEAU_SECRET_ID": fake.app_secret_id,
-        "TABLEAU_SECRET_VALUE": fake.app_secret_value,
-        "TABLEAU_USERNAME": fake.username,
-        "TABLEAU_SCOPES": "tableau:content:read",
-    }
+    """The site's variables of ``fake.environment()`` (without Tableau Cloud Manager's)."""
+    return {k: v for k, v in fake.environment().items() if not k.startswith("TABLEAU_CLOUD_MANAGER_")}

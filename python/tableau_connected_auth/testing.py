@@ -16,7 +16,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from . import _core
 from ._clients import Client, CloudManagerClient
@@ -56,6 +56,26 @@ class FakeTableau(_core.FakeTableau):
             username if username is not None else self.username, scopes=list(scopes)
         )
         return Client(self.url, site=self.site if site is None else site, credentials=credentials, **kwargs)
+
+    def environment(self) -> Dict[str, str]:
+        """The ``TABLEAU_*`` variables that point ``Client.from_env()``, ``AsyncClient.from_env()``,
+        ``CloudManagerClient.from_env()`` and ``tableau-auth`` at this fake: its default connected
+        app, user and site (scope ``tableau:content:read``), and its Tableau Cloud Manager PAT.
+
+        For example ``monkeypatch.setattr(os, "environ", {**os.environ, **fake.environment()})``,
+        or ``subprocess.run([...], env={**os.environ, **fake.environment()})``.
+        """
+        return {
+            "TABLEAU_SERVER": self.url,
+            "TABLEAU_SITE": self.site,
+            "TABLEAU_CLIENT_ID": self.app_client_id,
+            "TABLEAU_SECRET_ID": self.app_secret_id,
+            "TABLEAU_SECRET_VALUE": self.app_secret_value,
+            "TABLEAU_USERNAME": self.username,
+            "TABLEAU_SCOPES": "tableau:content:read",
+            "TABLEAU_CLOUD_MANAGER_URL": self.url,
+            "TABLEAU_CLOUD_MANAGER_PAT_SECRET": self.cloud_manager_pat_secret,
+        }
 
     @property
     def cloud_manager_pat(self) -> PersonalAccessToken:

@@ -1,0 +1,150 @@
+"""A griffe extension for the API reference (mkdocs.yml loads it into mkdocstrings).
+
+The Rust extension module ``tableau_connected_auth._core`` is read from its stubs (``_core.pyi``)
+for signatures and types, but its documentation is the Rust doc comments, which PyO3 turns into
+each object's ``__doc__``: what ``help()`` shows in a notebook. This extension puts those
+runtime docstrings on the stub objects, so the site and ``help()`` say the same thing, written in
+one place.
+
+Docstrings are written for ``help()``, in reStructuredText's small habits (``:class:`Client```,
+````literal````, a ``::`` literal block). :func:`markdown` turns those into Markdown with
+cross-references; ``tests/test_docs.py`` uses the same function to find and run the docstrings'
+code blocks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import textwrap
+from typing import Any, Callable, Iterator, List, Optional
+
+import griffe
+
+PACKAGE = "tableau_connected_auth"
+_ROLE = re.compile(r":(?:class|meth|func|attr|exc|mod|data):`~?([^`<>]+?)`")
+_LITERAL = re.compile(r"``([^`]+?)``")
+
+
+def _runtime(path: str) -> Any:
+    """The live object at a dotted path such as ``tableau_connected_auth._core.Client.session``,
+    or None."""
+    module_path, _, rest = path.partition("._core")
+    obj: Any = importlib.import_module(module_path + "._core")
+    for part in rest.strip(".").split(".") if rest else []:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _runtime_doc(path: str) -> Optional[str]:
+    obj = _runtime(path)
+    if obj is None:
+        return None
+    doc = getattr(obj, "__doc__", None)
+    if not isinstance(doc, str) or not doc.strip():
+        return None
+    # builtins (a property's getter without docs, str constants) carry their type's docstring
+    if doc == type(obj).__doc__ or doc.startswith(("str(", "int(", "float(", "Initialize self")):
+        return None
+    return doc
+
+
+def literal_blocks(text: str) -> Iterator[str]:
+    """The code of each ``::`` literal block in a docstring (what :func:`markdown` fences)."""
+    for fenced in re.finditer(r"```python\n(.*?)```", _fence_literal_blocks(text), re.S):
+        yield fenced.group(1)
+
+
+def _fence_literal_blocks(text: str) -> str:
+    lines = text.splitlines()
+    out: List[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.rstrip().endswith("::"):
+            lead = line.rstrip()[:-2].rstrip()
+            if lead:
+                out.append(lead + ":")
+            block: List[str] = []
+            j = i + 1
+            while j < len(lines) and (not lines[j].strip() or lines[j].startswith((" ", "\t"))):
+                block.append(lines[j])
+                j += 1
+            while block and not block[-1].strip():
+                block.pop()
+            code = textwrap.dedent("\n".join(block)).strip("\n")
+            out += ["", "```python", code, "```", ""]
+            i = j
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def markdown(text: str, resolve: Callable[[str], Optional[str]]) -> str:
+    """A ``help()``-style docstring as Markdown: literal blocks fenced, roles turned into
+    cross-references (``resolve`` maps a name to a documented path, or None for plain code)."""
+    text = _fence_literal_blocks(text)
+    parts = re.split(r"(```python\n.*?```)", text, flags=re.S)
+
+    def role(match: "re.Match[str]") -> str:
+        name = match.group(1).strip()
+        target = resolve(name)
+        short = name.rsplit(".", 1)[-1] if name.startswith(PACKAGE) else name
+        return f"[`{short}`][{target}]" if target else f"`{short}`"
+
+    for index in range(0, len(parts), 2):  # the even parts are prose
+        parts[index] = _LITERAL.sub(r"`\1`", _ROLE.sub(role, parts[index]))
+    return "".join(parts)
+
+
+class RuntimeDocstrings(griffe.Extension):
+    """Runtime docstrings for ``_core``'s stubs, then every docstring of the package as
+    Markdown."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        if pkg.path != PACKAGE:
+            return
+        for obj in _walk(pkg):
+            if obj.path.startswith(PACKAGE + "._core"):
+                doc = _runtime_doc(obj.path)
+                if doc is not None:
+                    obj.docstring = griffe.Docstring(_clean(doc), parent=obj)
+            if obj.docstring is not None:
+                resolver = _resolver(pkg)
+                obj.docstring = griffe.Docstring(markdown(obj.docstring.value, resolver), parent=obj)
+
+
+def _clean(doc: str) -> str:
+    """A runtime docstring without PyO3's text signature line (the stubs give the signature)."""
+    doc = textwrap.dedent(doc) if doc.startswith((" ", "\n")) else doc
+    first, _, rest = doc.partition("\n")
+    if re.match(r"^\w+\(.*\)$", first.strip()) and rest.startswith("--"):
+        doc = rest.partition("\n")[2]
+    return inspect.cleandoc(doc)
+
+
+def _walk(obj: griffe.Object) -> Iterator[griffe.Object]:
+    yield obj
+    for member in list(obj.members.values()):
+        if isinstance(member, griffe.Alias):
+            continue
+        yield from _walk(member)
+
+
+def _resolver(pkg: griffe.Module) -> Callable[[str], Optional[str]]:
+    """Maps a name in a docstring to the path the reference documents it under."""
+    exported = set(pkg.exports or [])
+
+    def resolve(name: str) -> Optional[str]:
+        if name.startswith(PACKAGE + "."):
+            return name
+        head, _, tail = name.partition(".")
+        if head in exported:
+            return f"{PACKAGE}.{name}"
+        return None
+
+    return resolve

@@ -1,0 +1,1 @@
+"""MkDocs hooks (mkdocs.yml): tables generated from the code itself, so they cannot drift."""
