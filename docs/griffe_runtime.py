@@ -23,6 +23,8 @@ from typing import Any, Callable, Iterator, List, Optional
 import griffe
 
 PACKAGE = "tableau_connected_auth"
+#: The package's modules that the reference documents (tests/test_docs.py checks their names).
+PUBLIC_MODULES = ("testing", "auth", "tsc", "airflow", "telemetry", "pytest_plugin")
 _ROLE = re.compile(r":(?:class|meth|func|attr|exc|mod|data):`~?([^`<>]+?)`")
 _LITERAL = re.compile(r"``([^`]+?)``")
 
@@ -140,11 +142,10 @@ def _resolver(pkg: griffe.Module) -> Callable[[str], Optional[str]]:
     exported = set(pkg.exports or [])
 
     def resolve(name: str) -> Optional[str]:
-        if name.startswith(PACKAGE + "."):
-            return name
-        head, _, tail = name.partition(".")
-        if head in exported:
-            return f"{PACKAGE}.{name}"
-        return None
+        relative = name[len(PACKAGE) + 1 :] if name.startswith(PACKAGE + ".") else name
+        head = relative.partition(".")[0]
+        if head in exported or head in PUBLIC_MODULES:
+            return f"{PACKAGE}.{relative}"
+        return None  # private, or not ours: shown as code
 
     return resolve
