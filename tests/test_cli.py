@@ -249,6 +249,11 @@ def test_fake_serves_until_stopped(tmp_path: Path) -> None:
         )
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["user"]["name"] == "me@example.com"
+        tcm = subprocess.run(
+            [sys.executable, "-m", "tableau_connected_auth", "whoami", "--cloud-manager", "--json"],
+            capture_output=True, text=True, timeout=60, env=environ,
+        )
+        assert tcm.returncode == 0, tcm.stderr
     finally:
         fake.send_signal(signal.SIGTERM)
         stdout, stderr = fake.communicate(timeout=30)
@@ -259,7 +264,7 @@ def test_fake_serves_until_stopped(tmp_path: Path) -> None:
 def fake_env_names() -> List[str]:
     return [
         "TABLEAU_SERVER", "TABLEAU_SITE", "TABLEAU_CLIENT_ID", "TABLEAU_SECRET_ID", "TABLEAU_SECRET_VALUE",
-        "TABLEAU_USERNAME", "TABLEAU_SCOPES",
+        "TABLEAU_USERNAME", "TABLEAU_SCOPES", "TABLEAU_CLOUD_MANAGER_URL", "TABLEAU_CLOUD_MANAGER_PAT_SECRET",
     ]
 
 

@@ -1,39 +1,9 @@
 """Client configuration from environment variables, for ``Client.from_env()``,
-``AsyncClient.from_env()`` and the ``tableau-auth`` command.
+``AsyncClient.from_env()``, ``CloudManagerClient.from_env()`` and the ``tableau-auth`` command.
 
-=========================  ==================================================================
-``TABLEAU_SERVER``         the server or pod, e.g. ``https://10ay.online.tableau.com``
-``TABLEAU_SITE``           the site's contentUrl; set it to an empty string for the default site
-``TABLEAU_API_VERSION``    optional, e.g. ``3.24`` or ``auto``
-``TABLEAU_CLIENT_ID``      connected app: its client ID,
-``TABLEAU_SECRET_ID``      ... one of its secrets' ID,
-``TABLEAU_SECRET_VALUE``   ... and that secret's value,
-``TABLEAU_USERNAME``       ... the user to sign in as,
-``TABLEAU_SCOPES``         ... and the scopes, separated by commas or spaces
-``TABLEAU_PAT_NAME``       or a personal access token: its name
-``TABLEAU_PAT_SECRET``     ... and its secret
-``TABLEAU_CACHE``          optional: ``memory`` (default), ``disk``, ``disk:/some/dir``,
-                           ``redis://host:6379/0`` (or ``rediss://``), a Redis Cluster
-                           ``redis+cluster://h1:6379,h2:6379``, Sentinel
-                           ``redis+sentinel://h1:26379,h2:26379/mymaster/0``, or ``none``
-=========================  ==================================================================
-
-For Tableau Cloud Manager (``CloudManagerClient.from_env()``, ``tableau-auth --cloud-manager``):
-
-====================================  =======================================================
-``TABLEAU_CLOUD_MANAGER_URL``         optional; ``https://cloudmanager.tableau.com`` by default
-``TABLEAU_CLOUD_MANAGER_PAT_SECRET``  a personal access token made in Tableau Cloud Manager
-``TABLEAU_CLOUD_MANAGER_PAT_NAME``    optional: its name (TCM's login sends only the secret;
-                                      the name is for messages)
-``TABLEAU_UAT_ISSUER``                or a unified access token configuration: its issuer,
-``TABLEAU_UAT_KEY_ID``                ... its key id,
-``TABLEAU_UAT_PRIVATE_KEY_FILE``      ... the PEM file of its private key,
-``TABLEAU_UAT_TENANT_ID``             ... the tenant id,
-``TABLEAU_UAT_USERNAME_CLAIM``        ... optional: the username claim (``email``),
-``TABLEAU_USERNAME``                  ... the user to sign in as,
-``TABLEAU_SCOPES``                    ... and the scopes (``tableau:tcm_*``)
-``TABLEAU_CACHE``                     as above
-====================================  =======================================================
+The variables and what each means are the tables below (:data:`SITE_VARIABLES`,
+:data:`CLOUD_MANAGER_VARIABLE_TABLE`, :data:`OTHER_VARIABLES`); the documentation's
+"Environment variables" page is generated from them.
 
 Exactly one sign-in method must be complete. Keyword overrides (``server=``, ``site=``,
 ``api_version=``, ``username=``, ``scopes=``, ``client_id=``, ``secret_id=``, ``secret_value=``,
@@ -61,22 +31,38 @@ __all__ = [
     "parse_scopes",
     "ENVIRONMENT_VARIABLES",
     "CLOUD_MANAGER_VARIABLES",
+    "SITE_VARIABLES",
+    "CLOUD_MANAGER_VARIABLE_TABLE",
+    "OTHER_VARIABLES",
 ]
 
 
-#: Keyword override -> environment variable.
-ENVIRONMENT_VARIABLES: Dict[str, str] = {
-    "server": "TABLEAU_SERVER",
-    "site": "TABLEAU_SITE",
-    "api_version": "TABLEAU_API_VERSION",
-    "client_id": "TABLEAU_CLIENT_ID",
-    "secret_id": "TABLEAU_SECRET_ID",
-    "secret_value": "TABLEAU_SECRET_VALUE",
-    "username": "TABLEAU_USERNAME",
-    "scopes": "TABLEAU_SCOPES",
-    "pat_name": "TABLEAU_PAT_NAME",
-    "pat_secret": "TABLEAU_PAT_SECRET",
-}
+#: ``(keyword, variable, meaning)`` for ``Client.from_env()``: the keyword argument that
+#: overrides the variable, the variable, and what it holds.
+SITE_VARIABLES: Tuple[Tuple[str, str, str], ...] = (
+    ("server", "TABLEAU_SERVER", "The server or Tableau Cloud pod, e.g. `https://10ay.online.tableau.com`."),
+    ("site", "TABLEAU_SITE", "The site's contentUrl (as in `/#/site/<contentUrl>/`); an empty value is the default site."),
+    ("api_version", "TABLEAU_API_VERSION", "Optional: the REST API version, e.g. `3.24`, or `auto` to ask the server."),
+    ("client_id", "TABLEAU_CLIENT_ID", "Connected app: its client ID."),
+    ("secret_id", "TABLEAU_SECRET_ID", "Connected app: the ID of one of its secrets."),
+    ("secret_value", "TABLEAU_SECRET_VALUE", "Connected app: that secret's value."),
+    ("username", "TABLEAU_USERNAME", "Connected app: the user to sign in as."),
+    ("scopes", "TABLEAU_SCOPES", "Connected app: the scopes, separated by commas or spaces."),
+    ("pat_name", "TABLEAU_PAT_NAME", "Or a personal access token: its name."),
+    ("pat_secret", "TABLEAU_PAT_SECRET", "The personal access token's secret."),
+    (
+        "cache",
+        "TABLEAU_CACHE",
+        "Optional: where sessions are cached. `memory` (the default), `disk`, `disk:/some/dir`, "
+        "a Redis URL (`redis://host:6379/0`, `rediss://`, a Redis Cluster "
+        "`redis+cluster://h1:6379,h2:6379`, Sentinel `redis+sentinel://h1:26379,h2:26379/mymaster/0`), "
+        "or `none`. Also read by `CloudManagerClient.from_env()`.",
+    ),
+)
+
+#: Keyword override -> environment variable (without ``TABLEAU_CACHE``, which ``cache=``
+#: replaces).
+ENVIRONMENT_VARIABLES: Dict[str, str] = {k: name for k, name, _ in SITE_VARIABLES if k != "cache"}
 
 _APP_KEYS = ("client_id", "secret_id", "secret_value", "username", "scopes")
 _APP_OWN_KEYS = ("client_id", "secret_id", "secret_value")  # what only a connected app uses
@@ -317,19 +303,44 @@ def _connected_app_arguments(overrides: Mapping[str, Any], fix: Optional[str]) -
     return pieces
 
 
+#: ``(keyword, variable, meaning)`` for ``CloudManagerClient.from_env()``.
+CLOUD_MANAGER_VARIABLE_TABLE: Tuple[Tuple[str, str, str], ...] = (
+    ("server", "TABLEAU_CLOUD_MANAGER_URL", "Optional: Tableau Cloud Manager's address; `https://cloudmanager.tableau.com` by default."),
+    ("pat_secret", "TABLEAU_CLOUD_MANAGER_PAT_SECRET", "A personal access token made in Tableau Cloud Manager (its secret)."),
+    ("pat_name", "TABLEAU_CLOUD_MANAGER_PAT_NAME", "Optional: its name. TCM's login sends only the secret; the name is for messages."),
+    ("uat_issuer", "TABLEAU_UAT_ISSUER", "Or a unified access token configuration: its issuer."),
+    ("uat_key_id", "TABLEAU_UAT_KEY_ID", "The configuration's key ID."),
+    ("uat_private_key_file", "TABLEAU_UAT_PRIVATE_KEY_FILE", "The PEM file of its private key."),
+    ("uat_tenant_id", "TABLEAU_UAT_TENANT_ID", "The tenant ID."),
+    ("uat_username_claim", "TABLEAU_UAT_USERNAME_CLAIM", "Optional: the username claim (`email` by default)."),
+    ("username", "TABLEAU_USERNAME", "The user to sign in as (with a unified access token)."),
+    ("scopes", "TABLEAU_SCOPES", "The scopes (`tableau:tcm_*`), separated by commas or spaces."),
+)
+
 #: Keyword override -> environment variable, for Tableau Cloud Manager.
-CLOUD_MANAGER_VARIABLES: Dict[str, str] = {
-    "server": "TABLEAU_CLOUD_MANAGER_URL",
-    "pat_name": "TABLEAU_CLOUD_MANAGER_PAT_NAME",
-    "pat_secret": "TABLEAU_CLOUD_MANAGER_PAT_SECRET",
-    "uat_issuer": "TABLEAU_UAT_ISSUER",
-    "uat_key_id": "TABLEAU_UAT_KEY_ID",
-    "uat_private_key_file": "TABLEAU_UAT_PRIVATE_KEY_FILE",
-    "uat_tenant_id": "TABLEAU_UAT_TENANT_ID",
-    "uat_username_claim": "TABLEAU_UAT_USERNAME_CLAIM",
-    "username": "TABLEAU_USERNAME",
-    "scopes": "TABLEAU_SCOPES",
-}
+CLOUD_MANAGER_VARIABLES: Dict[str, str] = {k: name for k, name, _ in CLOUD_MANAGER_VARIABLE_TABLE}
+
+#: ``(variables, meaning)``: what every client reads from the environment, whatever made it.
+OTHER_VARIABLES: Tuple[Tuple[Tuple[str, ...], str], ...] = (
+    (
+        ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"),
+        "A CA bundle (PEM) to trust when no `ca_bundle=` (or `verify=` path) is given and "
+        "`verify` is not False: the first one set is used, as requests and curl do.",
+    ),
+    (
+        ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"),
+        "The proxy (names in upper or lower case), when `proxy=` is not given; on macOS and "
+        "Windows the system's proxy settings fill in what these leave unset. `HTTP_PROXY` is "
+        "ignored when `REQUEST_METHOD` is set (CGI).",
+    ),
+    (
+        ("XDG_CACHE_HOME", "HOME", "LOCALAPPDATA"),
+        "Where `DiskCache()` keeps sessions when no directory is given: "
+        "`$XDG_CACHE_HOME/tableau_connected_auth`, else `~/.cache/tableau_connected_auth`; on "
+        "Windows `%LOCALAPPDATA%\\tableau_connected_auth`.",
+    ),
+)
+
 _UAT_KEYS = ("uat_issuer", "uat_key_id", "uat_private_key_file", "uat_tenant_id", "username", "scopes")
 _TCM_PAT_DEFAULT_NAME = "cloud-manager-pat"
 

@@ -10,7 +10,8 @@ Commands:
     demo    start a FakeTableau on 127.0.0.1, sign in with a connected app, show the masked
             session, list workbooks with it, sign out
     fake    run a FakeTableau on 127.0.0.1 and print the TABLEAU_* variables that point the
-            other commands at it, until interrupted
+            other commands at it (``FakeTableau.environment()``: its connected app and its
+            Tableau Cloud Manager PAT), until interrupted
 
 All commands read the variables of ``Client.from_env()`` (TABLEAU_SERVER, TABLEAU_SITE,
 TABLEAU_API_VERSION, TABLEAU_CLIENT_ID, TABLEAU_SECRET_ID, TABLEAU_SECRET_VALUE,
@@ -290,15 +291,7 @@ def _fake(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     with FakeTableau() as tableau:
-        env = {
-            "TABLEAU_SERVER": tableau.url,
-            "TABLEAU_SITE": tableau.site,
-            "TABLEAU_CLIENT_ID": tableau.app_client_id,
-            "TABLEAU_SECRET_ID": tableau.app_secret_id,
-            "TABLEAU_SECRET_VALUE": tableau.app_secret_value,
-            "TABLEAU_USERNAME": tableau.username,
-            "TABLEAU_SCOPES": "tableau:content:read",
-        }
+        env = tableau.environment()
         text = (
             json.dumps(env, indent=2) + "\n"
             if args.json
