@@ -99,18 +99,24 @@ def markdown(text: str, resolve: Callable[[str], Optional[str]]) -> str:
         return f"[`{short}`][{target}]" if target else f"`{short}`"
 
     for index in range(0, len(parts), 2):  # the even parts are prose
-        parts[index] = _LITERAL.sub(r"`\1`", _ROLE.sub(role, parts[index]))
+        prose = _LITERAL.sub(r"`\1`", _ROLE.sub(role, parts[index]))
+        # outside `code`, a "<site LUID>" would be taken for an HTML tag and vanish
+        pieces = re.split(r"(`[^`]*`)", prose)
+        pieces[::2] = [p.replace("<", "&lt;").replace(">", "&gt;") for p in pieces[::2]]
+        parts[index] = "".join(pieces)
     return "".join(parts)
 
 
 class RuntimeDocstrings(griffe.Extension):
     """Runtime docstrings for ``_core``'s stubs, then every docstring of the package as
-    Markdown."""
+    Markdown; and a class's ``__new__`` (how PyO3 classes are made) shown as its signature."""
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         if pkg.path != PACKAGE:
             return
         for obj in _walk(pkg):
+            if obj.is_class and "__new__" in obj.members and "__init__" not in obj.members:
+                _constructor_from_new(obj)
             if obj.path.startswith(PACKAGE + "._core"):
                 doc = _runtime_doc(obj.path)
                 if doc is not None:
@@ -118,6 +124,20 @@ class RuntimeDocstrings(griffe.Extension):
             if obj.docstring is not None:
                 resolver = _resolver(pkg)
                 obj.docstring = griffe.Docstring(markdown(obj.docstring.value, resolver), parent=obj)
+
+
+def _constructor_from_new(cls: griffe.Object) -> None:
+    """An ``__init__`` with ``__new__``'s parameters (without ``cls``), which mkdocstrings
+    shows as the class's signature (``merge_init_into_class``)."""
+    new = cls.members["__new__"]
+    if isinstance(new, griffe.Alias) or not isinstance(new, griffe.Function):
+        return
+    params = griffe.Parameters(griffe.Parameter("self", kind=griffe.ParameterKind.positional_or_keyword))
+    for p in list(new.parameters)[1:]:
+        params.add(p)
+    init = griffe.Function("__init__", parameters=params, returns="None", lineno=new.lineno, endlineno=new.endlineno)
+    init.docstring = new.docstring
+    cls.set_member("__init__", init)
 
 
 def _clean(doc: str) -> str:

@@ -1,14 +1,15 @@
 """Sign in to the Tableau REST API with Connected Apps and keep the session alive.
 
-Quick start::
+Quick start (``TABLEAU_SERVER``, ``TABLEAU_SITE``, ``TABLEAU_CLIENT_ID``, ``TABLEAU_SECRET_ID``,
+``TABLEAU_SECRET_VALUE``, ``TABLEAU_USERNAME`` and ``TABLEAU_SCOPES`` set)::
 
+    import requests
     import tableau_connected_auth as tca
 
-    app = tca.ConnectedApp(client_id="...", secret_id="...", secret_value="...")
-    client = tca.Client("https://10ay.online.tableau.com", site="mysite",
-                        credentials=app.credentials("me@corp.com", scopes=["tableau:content:read"]))
+    client = tca.Client.from_env()
     s = client.session()                 # signs in once, then answers from the cache
-    requests.get(s.url("workbooks"), headers=s.headers)
+    requests.get(s.url("workbooks"), headers=s.headers).raise_for_status()
+    client.get("workbooks").raise_for_status()   # or let the client send the call
     client.sign_out()
 
 Nothing secret (secret values, passwords, PAT secrets, JWTs, session tokens) ever appears in a

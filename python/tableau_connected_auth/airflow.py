@@ -1,26 +1,22 @@
 """Apache Airflow: :class:`TableauConnectedAppHook`, a :class:`~tableau_connected_auth.Client`
 built from an Airflow connection of type ``tableau_connected_app``.
 
-=================  ======================================================================
-Connection field   meaning
-=================  ======================================================================
-host               the server or pod, e.g. ``10ay.online.tableau.com`` (https) or
-                   ``http://tableau.internal`` (plain http must be spelled out)
-port               optional
-login              the Tableau user to sign in as
-password           the connected app's secret value
-extra ``site``     the site's contentUrl (absent or ``""``: the default site)
-extra ``client_id``, ``secret_id``   the connected app's client ID and secret ID
-extra ``scopes``   scopes, a list or a string separated by commas or spaces
-other extras       optional Client options: ``api_version``, ``timeout``,
-                   ``connect_timeout``, ``retries``, ``verify``, ``ca_bundle``, ``proxy``,
-                   ``wire_format``, ``impersonate``, and ``cache``: ``disk`` (or
-                   ``disk:/dir``) or a ``redis://`` URL shares one session among all
-                   task processes (see the README's "Shared caches")
-=================  ======================================================================
+The connection's fields:
+
+- ``host``: the server or pod, e.g. ``10ay.online.tableau.com`` (https) or
+  ``http://tableau.internal`` (plain http must be spelled out); ``port``: optional.
+- ``login``: the Tableau user to sign in as; ``password``: the connected app's secret value.
+- extra ``site``: the site's contentUrl (absent or ``""``: the default site).
+- extra ``client_id`` and ``secret_id``: the connected app's client ID and secret ID.
+- extra ``scopes``: a list, or a string separated by commas or spaces.
+- other extras, optional ``Client`` options: ``api_version``, ``timeout``, ``connect_timeout``,
+  ``retries``, ``verify``, ``ca_bundle``, ``proxy``, ``wire_format``, ``impersonate``, and
+  ``cache``: ``disk`` (or ``disk:/dir``) or a ``redis://`` URL shares one session among all
+  task processes (see the documentation's "Shared caches" guide).
 
 ::
 
+    # Not run: needs Apache Airflow (examples/airflow_dag.py runs in CI with Airflow)
     from tableau_connected_auth.airflow import TableauConnectedAppHook
 
     @task

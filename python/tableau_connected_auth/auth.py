@@ -3,6 +3,11 @@
 ::
 
     import requests
+    import tableau_connected_auth as tca
+
+    client = tca.Client.from_env()
+    aclient = tca.AsyncClient(client)           # its asyncio twin (same sessions)
+
     http = requests.Session()
     http.auth = client.requests_auth()          # a requests.auth.AuthBase
     http.get(client.session().url("workbooks"))

@@ -1,15 +1,15 @@
 """pytest fixtures for code that talks to Tableau, loaded automatically once the package is
 installed (entry point ``pytest11``; turn it off with ``-p no:tableau_connected_auth``).
 
-``fake_tableau``
-    a running :class:`~tableau_connected_auth.testing.FakeTableau` on 127.0.0.1, new for each
-    test, with its default connected app, user ``me@example.com`` and site ``mysite``.
-``tableau_client``
-    a :class:`~tableau_connected_auth.Client` for ``fake_tableau``, already signed in (scope
-    ``tableau:content:read``); it signs out when the test ends.
+- ``fake_tableau``: a running :class:`~tableau_connected_auth.testing.FakeTableau` on
+  127.0.0.1, new for each test, with its default connected app, user ``me@example.com`` and
+  site ``mysite``.
+- ``tableau_client``: a :class:`~tableau_connected_auth.Client` for ``fake_tableau``, already
+  signed in (scope ``tableau:content:read``); it signs out when the test ends.
 
 Example (``test_reports.py``)::
 
+    # Not run: a test file for pytest (the documentation's pytest guide runs one)
     def test_lists_workbooks(tableau_client, fake_tableau):
         names = [w["name"] for w in tableau_client.get("workbooks").json()["workbooks"]["workbook"]]
         assert "Superstore" in names

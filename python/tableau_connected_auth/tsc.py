@@ -2,8 +2,10 @@
 
 ::
 
+    import tableau_connected_auth as tca
     from tableau_connected_auth import tsc
 
+    client = tca.Client.from_env()
     server = tsc.server(client)          # signed in with client.session(): no second sign-in
     workbooks, pagination = server.workbooks.get()
 
