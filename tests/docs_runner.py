@@ -34,10 +34,12 @@ def run_python(block: Block, namespace: Dict[str, Any]) -> str:
 def run_console(block: Block) -> str:
     outputs = []
     for command, _ in console_commands(block):
-        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
-        outputs.append(done.stdout + done.stderr)
+        done = subprocess.run(
+            ["bash", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120
+        )
+        outputs.append(done.stdout)  # stdout and stderr, in the order they were written
         if done.returncode != 0:
-            raise RuntimeError(f"$ {command}\nexited {done.returncode}:\n{done.stdout}{done.stderr}")
+            raise RuntimeError(f"$ {command}\nexited {done.returncode}:\n{done.stdout}")
     return "\x00".join(outputs)  # one output per command, for the expected lines after each
 
 
