@@ -456,14 +456,17 @@ def test_plugin_fixtures_in_a_user_test_suite(tmp_path: Path) -> None:
 
 
 def _readme_blocks_from_examples() -> List[tuple[str, str]]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     pattern = re.compile(r"<!-- from (examples/\S+) -->\s*```[a-z]*\n(.*?)```", re.S)
-    return [(path, block) for path, block in pattern.findall(readme)]
+    found = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        found += pattern.findall(page.read_text(encoding="utf-8"))
+    return found
 
 
 def test_readme_code_is_the_code_ci_runs() -> None:
-    """Each README block marked `<!-- from examples/x -->` is a run of lines of that example
-    (indentation aside), so the README shows code that CI runs."""
+    """Each block of the README or docs/ marked `<!-- from examples/x -->` is a run of lines of
+    that example (indentation aside), so the documentation shows code that CI runs (also when
+    tests/test_docs.py cannot run it, as with Airflow's)."""
     blocks = _readme_blocks_from_examples()
     assert {p for p, _ in blocks} >= {
         "examples/notebook.py", "examples/airflow_dag.py", "examples/test_with_fixtures.py",
