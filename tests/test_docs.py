@@ -281,3 +281,25 @@ def _static_all(source: str) -> List[str]:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets):
             return [ast.literal_eval(e) for e in node.value.elts]  # type: ignore[attr-defined]
     return []
+
+
+def test_every_environment_variable_read_is_documented() -> None:
+    """The variables the package reads are in _env's tables (the reference page's source): each
+    "TABLEAU_*" literal of the Python package, and each upper-case literal of a Rust file that
+    reads the environment."""
+    import re
+
+    from tableau_connected_auth import _env
+
+    documented_names = {name for _, name, _ in _env.SITE_VARIABLES + _env.CLOUD_MANAGER_VARIABLE_TABLE}
+    documented_names |= {n for names, _ in _env.OTHER_VARIABLES for n in names}
+    read = set()
+    for path in (ROOT / "python" / "tableau_connected_auth").glob("*.py"):
+        read |= set(re.findall(r'"(TABLEAU_[A-Z_]*[A-Z])"', path.read_text(encoding="utf-8")))
+    rust = [p for d in ("crates", "src") for p in (ROOT / d).rglob("*.rs")]
+    for path in rust:
+        text = path.read_text(encoding="utf-8")
+        if "env::var" in text and "/tests/" not in str(path):
+            read |= set(re.findall(r'"([A-Z][A-Z0-9_]{3,})"', text))
+    assert {"TABLEAU_SERVER", "TABLEAU_CACHE", "REQUESTS_CA_BUNDLE", "XDG_CACHE_HOME"} <= read
+    assert not read - documented_names, f"read but not documented: {sorted(read - documented_names)}"
