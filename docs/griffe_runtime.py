@@ -114,9 +114,17 @@ class RuntimeDocstrings(griffe.Extension):
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         if pkg.path != PACKAGE:
             return
+        classes = [obj for obj in _walk(pkg) if isinstance(obj, griffe.Class)]
+        for cls in classes:
+            if "__init__" not in cls.members:
+                _constructor_from_new(cls)
+        for cls in classes:
+            if "__init__" not in cls.members:
+                try:
+                    _inherit_constructor(cls)
+                except (griffe.AliasResolutionError, griffe.CyclicAliasError, ValueError):
+                    pass  # a base outside the package (Exception, dict): nothing to show
         for obj in _walk(pkg):
-            if obj.is_class and "__new__" in obj.members and "__init__" not in obj.members:
-                _constructor_from_new(obj)
             if obj.path.startswith(PACKAGE + "._core"):
                 doc = _runtime_doc(obj.path)
                 if doc is not None:
@@ -126,18 +134,48 @@ class RuntimeDocstrings(griffe.Extension):
                 obj.docstring = griffe.Docstring(markdown(obj.docstring.value, resolver), parent=obj)
 
 
-def _constructor_from_new(cls: griffe.Object) -> None:
-    """An ``__init__`` with ``__new__``'s parameters (without ``cls``), which mkdocstrings
-    shows as the class's signature (``merge_init_into_class``)."""
-    new = cls.members["__new__"]
-    if isinstance(new, griffe.Alias) or not isinstance(new, griffe.Function):
-        return
-    params = griffe.Parameters(griffe.Parameter("self", kind=griffe.ParameterKind.positional_or_keyword))
+def _without_cls(new: griffe.Function, *, overload: bool = False) -> griffe.Function:
+    """``__new__(cls, ...)`` as ``__init__(self, ...)`` (an overload without ``self``: only the
+    main signature has it dropped by mkdocstrings)."""
+    params = griffe.Parameters()
+    if not overload:
+        params.add(griffe.Parameter("self", kind=griffe.ParameterKind.positional_or_keyword))
     for p in list(new.parameters)[1:]:
         params.add(p)
     init = griffe.Function("__init__", parameters=params, returns="None", lineno=new.lineno, endlineno=new.endlineno)
     init.docstring = new.docstring
+    return init
+
+
+def _constructor_from_new(cls: griffe.Class) -> None:
+    """An ``__init__`` with ``__new__``'s parameters (how PyO3 classes are made, and what the
+    stubs declare), which mkdocstrings shows as the class's signature (``merge_init_into_class``);
+    an overloaded ``__new__`` gives one signature per overload."""
+    new = cls.members.get("__new__")
+    overloads = cls.overloads.get("__new__") or []
+    if isinstance(new, griffe.Function):
+        init = _without_cls(new)
+    elif overloads:
+        init = _without_cls(overloads[0])
+    else:
+        return
+    if len(overloads) > 1:
+        init.overloads = [_without_cls(o, overload=True) for o in overloads]
+    init.parent = cls
     cls.set_member("__init__", init)
+
+
+def _inherit_constructor(cls: griffe.Class) -> None:
+    """A subclass defined in Python (``Client(_core.Client)``) shows its base's signature."""
+    for base in cls.mro():
+        init = base.members.get("__init__")
+        if isinstance(init, griffe.Function):
+            copy = griffe.Function("__init__", parameters=init.parameters, returns=init.returns,
+                                   lineno=init.lineno, endlineno=init.endlineno)
+            copy.overloads = init.overloads
+            copy.parent = cls
+            cls.set_member("__init__", copy)
+            return
 
 
 def _clean(doc: str) -> str:

@@ -24,9 +24,10 @@ __all__ = [
 
 
 class TableauAuthError(Exception):
-    """Base class of every error this package raises.
+    """Base class of every error this package raises. Every error has these attributes,
+    ``None`` when they do not apply (say, for an error raised before Tableau answered).
 
-    Attributes (``None`` when they do not apply):
+    Attributes:
         status: the HTTP status Tableau answered.
         code: Tableau's error code, e.g. ``"401001"``.
         subcode: the connected-app sub-code found in ``detail``, e.g. ``16``.
