@@ -95,16 +95,21 @@ pub fn user_attributes(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Map<String, V
     })?;
     for (k, v) in dict.iter() {
         let key = string(&k, "user_attributes key")?;
+        let field = format!("user_attributes[{key:?}]");
         let value = if v.is_instance_of::<PyString>() {
             Value::String(string(&v, "user_attributes value")?)
-        } else {
-            let field = format!("user_attributes[{key:?}]");
+        } else if v.cast::<PyList>().is_ok() || v.cast::<PyTuple>().is_ok() {
             Value::Array(
                 string_list(&v, &field)?
                     .into_iter()
                     .map(Value::String)
                     .collect(),
             )
+        } else {
+            return Err(config_error(format!(
+                "{field} must be a string or a list of strings, not {} (write numbers as strings, e.g. \"3\")",
+                type_name(&v)
+            )));
         };
         out.insert(key, value);
     }

@@ -100,6 +100,12 @@ def test_jwt_mints_a_token_tableau_accepts(env: pytest.MonkeyPatch, fake: FakeTa
     body = json.loads(out)
     assert code == 0 and body["claims"]["sub"] == "someone@example.com" and body["header"]["alg"] == "HS256"
     assert pyjwt.decode(body["jwt"], fake.app_secret_value, algorithms=["HS256"], audience="tableau")
+    assert "https://tableau.com/oda" not in body["claims"]
+
+    code, out, _ = run(capsys, "jwt", "--json", "--on-demand-access", "--group", "Sales", "--group", "East")
+    claims = json.loads(out)["claims"]
+    assert code == 0 and claims["https://tableau.com/oda"] == "true"
+    assert claims["https://tableau.com/groups"] == ["Sales", "East"]
 
 
 def test_jwt_needs_a_whole_connected_app(env: pytest.MonkeyPatch, fake: FakeTableau, capsys: pytest.CaptureFixture[str]) -> None:

@@ -155,7 +155,12 @@ def _jwt(args: argparse.Namespace) -> int:
         attributes.setdefault(key, []).append(value)
     user_attributes = {k: v[0] if len(v) == 1 else v for k, v in attributes.items()}
     token = app.jwt(
-        username, scopes=scopes, lifetime=args.lifetime, user_attributes=user_attributes or None, groups=args.group
+        username,
+        scopes=scopes,
+        lifetime=args.lifetime,
+        user_attributes=user_attributes or None,
+        groups=args.group,
+        on_demand_access=args.on_demand_access,
     )
     if args.json:
         _print_json({"jwt": token, "header": _jwt_part(token, 0), "claims": _jwt_part(token, 1)})
@@ -380,7 +385,14 @@ def _parser() -> argparse.ArgumentParser:
     _app_flags(jwt)
     jwt.add_argument("--lifetime", type=float, metavar="SECONDS", help="seconds until exp (at most 600)")
     jwt.add_argument("--attribute", action="append", metavar="KEY=VALUE", help="a user attribute claim (repeatable)")
-    jwt.add_argument("--group", action="append", metavar="NAME", help="an on-demand-access group (repeatable)")
+    jwt.add_argument(
+        "--on-demand-access",
+        action="store_true",
+        help="on-demand access: Tableau makes the user on the site when they sign in (claim https://tableau.com/oda)",
+    )
+    jwt.add_argument(
+        "--group", action="append", metavar="NAME", help="a group the user joins with on-demand access (repeatable)"
+    )
     jwt.set_defaults(run=_jwt)
 
     token = commands.add_parser("token", parents=[common], help="sign in and print only the session token")
