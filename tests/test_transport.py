@@ -15,7 +15,7 @@ import tableau_connected_auth as tca
 from tableau_connected_auth.testing import FakeTableau
 
 sys.path.insert(0, os.path.dirname(__file__))
-from forward_proxy import ForwardProxy  # noqa: E402
+from forward_proxy import ForwardProxy, Socks5Proxy  # noqa: E402
 
 
 def test_explicit_proxy_carries_sign_in_and_calls(fake: FakeTableau) -> None:
@@ -42,6 +42,34 @@ def test_proxy_with_credentials_in_the_url_is_masked_everywhere(fake: FakeTablea
     with pytest.raises(tca.TransportError) as info:
         dead.session()
     assert "proxy-pass-9f8e7d" not in str(info.value) and "proxy-pass-9f8e7d" not in repr(dead)
+
+
+def test_a_socks5h_proxy_resolves_the_host_name_itself(fake: FakeTableau) -> None:
+    port = int(fake.url.rsplit(":", 1)[1])
+    with Socks5Proxy() as proxy:
+        client = tca.Client(f"http://localhost:{port}", site=fake.site, credentials=fake.connected_app.credentials(
+            fake.username, scopes=["tableau:content:read"]), proxy=proxy.url("socks5h"))
+        s = client.session()
+        assert client.get("workbooks").ok
+        client.sign_out()
+        assert proxy.seen and set(proxy.seen) == {("localhost", port)}  # the name, not an address
+    assert not fake.is_session_alive(s.token)
+
+
+def test_a_socks5_proxy_with_credentials_is_masked_everywhere(fake: FakeTableau) -> None:
+    port = int(fake.url.rsplit(":", 1)[1])
+    with Socks5Proxy(username="sockuser", password="socks-pass-4d3c2b") as proxy:
+        url = proxy.url("socks5").replace("socks5://", "socks5://sockuser:socks-pass-4d3c2b@")
+        client = fake.client(proxy=url)
+        assert client.session().token
+        assert proxy.refused == 0 and set(proxy.seen) == {("127.0.0.1", port)}
+        assert "socks-pass-4d3c2b" not in repr(client)
+        wrong = fake.client(proxy=url.replace("socks-pass-4d3c2b", "wrong-pass-1a2b3c"), retries=0,
+                            scopes=["tableau:content:read", "tableau:views:embed"])
+        with pytest.raises(tca.TransportError) as info:
+            wrong.session()
+        assert proxy.refused == 1
+        assert "wrong-pass-1a2b3c" not in str(info.value) and "wrong-pass-1a2b3c" not in repr(wrong)
 
 
 def test_proxy_from_the_environment() -> None:
