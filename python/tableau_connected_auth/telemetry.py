@@ -12,11 +12,12 @@ opt in::
 Spans:
 
 - ``tableau.sign_in`` (kind CLIENT): ``tableau.service`` (``site`` or ``cloud_manager``),
-  ``server.address``, ``tableau.site``, ``tableau.sign_in.method``, ``tableau.sign_in.outcome``.
+  ``server.address`` (the host), ``server.port``, ``tableau.site``, ``tableau.sign_in.method``,
+  ``tableau.sign_in.outcome``.
 - ``tableau.request`` (kind CLIENT), one per ``request()``/``get()``/``post()`` and per page of
   ``paginate()`` (a re-sign-in after a dead session is inside it): ``http.request.method``,
   ``url.path`` (never the query), ``http.response.status_code``, ``server.address``,
-  ``tableau.site``.
+  ``server.port``, ``tableau.site``.
 - A failure sets the span's status to ERROR and ``error.type`` to the exception's name. No
   attribute ever holds a token, a JWT, a secret or a query string.
 

@@ -205,11 +205,13 @@ impl Client {
             std::time::SystemTime::now(),
             result.as_ref().err(),
             || {
+                let (host, port) = stats::server_attributes(&self.cfg.server);
                 serde_json::json!({
                     "http.request.method": request.method.as_str(),
                     "url.path": path,
                     "http.response.status_code": status,
-                    "server.address": self.cfg.server,
+                    "server.address": host,
+                    "server.port": port,
                     "tableau.site": self.cfg.site,
                 })
             },

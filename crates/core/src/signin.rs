@@ -149,9 +149,11 @@ pub async fn sign_in(cfg: &ClientConfig, creds: &Credentials) -> Result<Session>
         SystemTime::now(),
         result.as_ref().err(),
         || {
+            let (host, port) = stats::server_attributes(&cfg.server);
             serde_json::json!({
                 "tableau.service": if cfg.is_cloud_manager() { "cloud_manager" } else { "site" },
-                "server.address": cfg.server,
+                "server.address": host,
+                    "server.port": port,
                 "tableau.site": cfg.site,
                 "tableau.sign_in.method": method.name(),
                 "tableau.sign_in.outcome": outcome.name(),

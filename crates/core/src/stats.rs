@@ -438,6 +438,21 @@ fn epoch_ns(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
+/// OpenTelemetry's `server.address` (the host alone) and `server.port` (the scheme's default
+/// when the address gives none) of a server address such as `https://10ay.online.tableau.com`.
+pub fn server_attributes(server: &str) -> (String, Option<u16>) {
+    match url::Url::parse(server) {
+        Ok(u) => (
+            u.host_str()
+                .unwrap_or_default()
+                .trim_matches(['[', ']'])
+                .to_string(),
+            u.port_or_known_default(),
+        ),
+        Err(_) => (server.to_string(), None),
+    }
+}
+
 /// One finished piece of work, for a span: its name, start and end, and attributes (never a
 /// secret: no token, JWT, credential secret or query string), made only while telemetry is on.
 pub fn event(
@@ -464,6 +479,20 @@ pub fn event(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_attributes_split_host_and_port() {
+        let of = |s: &str| server_attributes(s);
+        assert_eq!(
+            of("https://10ay.online.tableau.com"),
+            ("10ay.online.tableau.com".into(), Some(443))
+        );
+        assert_eq!(
+            of("http://127.0.0.1:8080"),
+            ("127.0.0.1".into(), Some(8080))
+        );
+        assert_eq!(of("https://[::1]:8443"), ("::1".into(), Some(8443)));
+    }
 
     #[test]
     fn per_thread_counts_add_up_and_their_slots_are_freed() {
