@@ -11,6 +11,7 @@ import configparser
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -303,3 +304,39 @@ def test_every_environment_variable_read_is_documented() -> None:
             read |= set(re.findall(r'"([A-Z][A-Z0-9_]{3,})"', text))
     assert {"TABLEAU_SERVER", "TABLEAU_CACHE", "REQUESTS_CA_BUNDLE", "XDG_CACHE_HOME"} <= read
     assert not read - documented_names, f"read but not documented: {sorted(read - documented_names)}"
+
+
+# --- the browser check (scripts/check_docs_in_browser.py) fails when it should ------------------
+
+
+def test_browser_check_fails_on_console_errors_and_other_origins(tmp_path: Path) -> None:
+    """scripts/test.sh runs the check on the built site; this runs it on a doctored one."""
+    _require("playwright")
+    if not (os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")):
+        if os.environ.get("CI"):
+            raise AssertionError("no Chromium (scripts/test.sh installs Debian's chromium)")
+        pytest.skip("no Chromium (scripts/test.sh installs Debian's chromium)")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(
+        '<!doctype html><html><head><link rel="stylesheet" href="https://fonts.example.invalid/css">'
+        "</head><body><h1>doctored</h1><img src=\"missing.png\">"
+        '<script>console.error("injected error")</script>'
+        '<script>throw new Error("injected exception")</script></body></html>'
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_docs_in_browser.py"), str(site),
+         "--screenshots", str(tmp_path / "shots"), "--page", ""],
+        capture_output=True, text=True, timeout=180,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    for expected in [
+        "index: console error: injected error",
+        "index: uncaught exception: injected exception",
+        "index: request to another origin, blocked: https://fonts.example.invalid/css",
+        "index: HTTP 404: http://127.0.0.1:",
+        "index: the page did not render",
+    ]:
+        assert expected in out, f"{expected!r} not reported:\n{out}"
+    assert (tmp_path / "shots" / "index.png").stat().st_size > 0, out
