@@ -74,8 +74,7 @@ step "type checks (mypy --strict, stubtest)"
 step "docs: mkdocs build --strict into target/site, then its index and a guide in headless Chromium (no console error, nothing loaded from another origin; screenshots in target/docs-screenshots)"
 # After the build and the type checks: mkdocstrings reads the installed package's docstrings.
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    mkdocs==1.6.1 mkdocs-material==9.8.2 "mkdocstrings[python]==1.0.8" mkdocstrings-python==2.0.11 \
-    playwright==1.65.2  # drives Debian's Chromium; `playwright install` (a browser download) is never run
+    -r docs/requirements.txt  # pinned; Playwright drives Debian's Chromium (`playwright install`, a browser download, is never run)
 if ! command -v chromium >/dev/null 2>&1; then
     apt_install chromium
 fi
