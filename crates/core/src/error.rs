@@ -1,11 +1,15 @@
 //! One error type for the whole core. Tableau error codes and connected-app sub-codes become
-//! hints here, so every caller (sync, async, CLI) explains failures the same way.
+//! hints here (the rules are the tables of `hints.rs`), so every caller (sync, async, CLI)
+//! explains failures the same way, and the documentation shows the same rules.
 //!
 //! No variant ever carries a secret: messages are built from status codes, Tableau's own
 //! summary/detail text (which never echoes credentials) and secret-free excerpts.
 
 use std::fmt;
 use std::time::Duration;
+
+mod hints;
+pub use hints::{hint_for, hint_table, Calls, HintRule, HintTable};
 
 /// What went wrong. `Clone` because one sign-in result is handed to every waiter.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,6 +124,31 @@ pub enum Call {
     CloudManager,
 }
 
+impl Call {
+    pub const ALL: [Call; 7] = [
+        Call::SignIn,
+        Call::SignOut,
+        Call::SwitchSite,
+        Call::Other,
+        Call::CloudManagerPatLogin,
+        Call::CloudManagerJwtLogin,
+        Call::CloudManager,
+    ];
+
+    /// The call as the documentation names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Call::SignIn => "sign-in",
+            Call::SignOut => "sign-out",
+            Call::SwitchSite => "switch site",
+            Call::Other => "another call to a site",
+            Call::CloudManagerPatLogin => "Tableau Cloud Manager PAT login",
+            Call::CloudManagerJwtLogin => "Tableau Cloud Manager unified access token login",
+            Call::CloudManager => "a Tableau Cloud Manager call",
+        }
+    }
+}
+
 /// The connected-app sub-code Tableau puts at the end of `detail`, as in
 /// "Error signing in to Tableau Server (16)".
 pub fn subcode_in(detail: &str) -> Option<u32> {
@@ -130,122 +159,6 @@ pub fn subcode_in(detail: &str) -> Option<u32> {
         return None;
     }
     digits.parse().ok()
-}
-
-/// What to check for a Tableau code and connected-app sub-code (spec §6).
-pub fn hint_for(status: u16, code: &str, subcode: Option<u32>, during: Call) -> &'static str {
-    if let Some(sub) = subcode {
-        if let Some(h) = subcode_hint(sub) {
-            return h;
-        }
-    }
-    if let Some(h) = cloud_manager_hint(status, during) {
-        return h;
-    }
-    match (code, during) {
-        ("401001", _) => {
-            "sign-in refused: check the site's contentUrl (the URL name as in /#/site/<name>/, not \
-             its display name; \"\" is the default site), the credentials, that the connected app \
-             is enabled, and that the user exists on that site"
-        }
-        ("401002", Call::SignIn) => {
-            "the credentials are invalid or expired; a personal access token also fails like this \
-             when it was used to sign in somewhere else"
-        }
-        ("401002", _) | ("401000", _) => {
-            "the session is gone (idle timeout, signed out, or its personal access token was used \
-             to sign in elsewhere): sign in again"
-        }
-        ("403070", _) => "you are already signed in to that site",
-        ("403800", _) => {
-            "API Access capability missing on this data source: give the user (or a group of \
-             theirs) the \"API Access\" capability on the published data source"
-        }
-        ("400804", _) => {
-            "the response is too large: narrow the query (fewer fields, filters, or a row limit)"
-        }
-        ("429000", _) => "too many requests: wait and retry, or make fewer calls",
-        ("404000", Call::SignIn | Call::SwitchSite) => {
-            "site not found: check the site's contentUrl"
-        }
-        ("404003", _) => {
-            "the server does not know this path or REST API version: use api_version=\"auto\" or \
-             a version the server supports"
-        }
-        ("405000", Call::SignIn) | ("", Call::SignIn) if status == 405 => {
-            "405 on sign-in usually means an http:// address was redirected to https:// and the \
-             POST became a GET: use https:// in the server address"
-        }
-        ("400000", _) => "Tableau could not read the request body",
-        _ if status == 429 => {
-            "Tableau is rate limiting this user or site: wait before retrying (Tableau Cloud \
-             allows 40,000 calls per user per site per hour)"
-        }
-        _ => "",
-    }
-}
-
-/// Tableau Cloud Manager's error codes are not documented: its hints go by status and call.
-fn cloud_manager_hint(status: u16, during: Call) -> Option<&'static str> {
-    use Call::{CloudManager, CloudManagerJwtLogin as Jwt, CloudManagerPatLogin as Pat};
-    Some(match (status, during) {
-        (401, Pat) => {
-            "Tableau Cloud Manager refused the personal access token: make the PAT in Tableau \
-             Cloud Manager (My Account Settings), as a site's personal access token does not \
-             work here; its login sends only the secret, so check the whole secret was given"
-        }
-        (401, Jwt) => {
-            "Tableau Cloud Manager refused the unified access token: check the UAT \
-             configuration's issuer and key, the https://tableau.com/tenantId claim, the \
-             username claim, that the configuration is enabled and lists the tenant, and this \
-             machine's clock"
-        }
-        (403, Pat | Jwt | CloudManager) => {
-            "only cloud administrators can use the Tableau Cloud Manager API; a unified access \
-             token also needs the tableau:tcm_* scope of the call"
-        }
-        (401, CloudManager) => {
-            "the Tableau Cloud Manager session is gone (expired, idle or signed out): sign in \
-             again"
-        }
-        (404, CloudManager) => {
-            "Tableau Cloud Manager does not know this path: a relative path is under your \
-             tenant (\"sites\" is /api/v1/tenants/{tenant_id}/sites); give other paths whole, \
-             as \"/api/v1/...\""
-        }
-        _ => return None,
-    })
-}
-
-fn subcode_hint(sub: u32) -> Option<&'static str> {
-    Some(match sub {
-        5 => {
-            "user not found: the JWT 'sub' must be the Tableau username exactly (case-sensitive; \
-             on Tableau Cloud the email address)"
-        }
-        16 => {
-            "login failed: usually 'exp' more than 10 minutes ahead, a wrong clock (check this \
-             machine's UTC time), or a user unknown to the site"
-        }
-        67 => "on-demand access is not enabled for this site or connected app",
-        126 => "connected app not found or disabled: check client_id and that the app is enabled",
-        127 => {
-            "connected app secret not found: check secret_id (the JWT 'kid') and secret_value, \
-             and that the secret was not deleted"
-        }
-        10083 => "bad JWT header: the 'kid' (secret_id) is missing or wrong",
-        10084 => {
-            "the JWT could not be parsed: check 'aud' is \"tableau\" and 'scp' is a list of scopes"
-        }
-        10085 => "Tableau could not reach the JWKS URL of the external authorization server",
-        10088 => "the RSA key must be 2048 bits",
-        10091 => {
-            "this JWT's 'jti' was already used: every sign-in needs a freshly minted JWT \
-             (pass a callable to Jwt(...) instead of a fixed token)"
-        }
-        10099 => "the JWT has no 'scp' claim: pass at least one scope",
-        _ => return None,
-    })
 }
 
 impl Error {
