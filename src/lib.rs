@@ -20,6 +20,7 @@ mod errors;
 mod exit;
 mod fake;
 mod handle;
+mod hints;
 mod logs;
 mod pages;
 mod response;
@@ -60,6 +61,7 @@ fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::stats, m)?)?;
     m.add_function(wrap_pyfunction!(stats::reset_stats, m)?)?;
     m.add_function(wrap_pyfunction!(stats::set_telemetry, m)?)?;
+    m.add_function(wrap_pyfunction!(hints::hint_table, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_API_VERSION", tca_core::config::DEFAULT_API_VERSION)?;
     Ok(())

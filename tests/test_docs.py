@@ -43,6 +43,7 @@ CORE_INTERNALS = {
     "_JwtIssuer": "the shared base of the JWT issuers; its methods are documented on each",
     "judge_answer": "the dead-session rule the requests/httpx adapters call",
     "set_telemetry": "switched by telemetry.instrument() and uninstrument()",
+    "hint_table": "generates the troubleshooting page",
     "FakeTableau": "documented as tableau_connected_auth.testing.FakeTableau",
     "__version__": "documented as tableau_connected_auth.__version__",
 }

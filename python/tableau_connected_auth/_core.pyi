@@ -15,6 +15,7 @@ from typing import (
     Sequence,
     Tuple,
     Type,
+    TypedDict,
     Union,
     overload,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "stats",
     "reset_stats",
     "set_telemetry",
+    "hint_table",
     "FakeTableau",
     "__version__",
     "DEFAULT_API_VERSION",
@@ -673,6 +675,18 @@ def reset_stats() -> None:
 
 def set_telemetry(on: bool) -> None:
     """Turn telemetry events on or off (``tableau_connected_auth.telemetry`` does it)."""
+
+class _HintRow(TypedDict):
+    table: Literal["subcode", "cloud_manager", "tableau"]
+    code: Optional[str]
+    subcode: Optional[int]
+    status: Optional[int]
+    calls: List[str]
+    hint: str
+
+def hint_table() -> List[_HintRow]:
+    """The rules that give an error its ``hint``, in the order they are tried (for the
+    documentation's troubleshooting page)."""
 
 @final
 class ScopeNeed:
