@@ -8,7 +8,7 @@ import base64
 import socket
 import socketserver
 import threading
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, TypeVar
 from urllib.parse import urlsplit
 
 
@@ -22,6 +22,8 @@ def _read_head(sock_file) -> Tuple[str, List[Tuple[str, str]]]:  # type: ignore[
         name, _, value = h.partition(":")
         headers.append((name.strip(), value.strip()))
     return line, headers
+
+_P = TypeVar("_P", bound="_Proxy")
 
 
 def _pipe(a: socket.socket, b: socket.socket) -> None:
@@ -49,7 +51,31 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
     b.close()
 
 
-class ForwardProxy:
+class _Proxy:
+    """A threaded TCP server on 127.0.0.1, on a port of its own, until closed."""
+
+    port: int
+
+    def _serve(self, handler: type) -> None:
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self: _P) -> _P:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ForwardProxy(_Proxy):
     def __init__(self, username: Optional[str] = None, password: Optional[str] = None) -> None:
         self.seen: List[Tuple[str, str]] = []
         self.refused = 0
@@ -95,26 +121,11 @@ class ForwardProxy:
                     self.wfile.write(chunk)
                 upstream.close()
 
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
+        self._serve(Handler)
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "ForwardProxy":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
-class Socks5Proxy:
+class Socks5Proxy(_Proxy):
     """A SOCKS5 proxy (CONNECT only). ``seen`` lists the ``(host, port)`` each client asked for,
     as it asked: a host name when the client let the proxy resolve it (``socks5h://``), an
     address when it resolved the name itself (``socks5://``)."""
@@ -165,22 +176,7 @@ class Socks5Proxy:
                 self.wfile.flush()
                 _pipe(self.connection, upstream)
 
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._serve(Handler)
 
     def url(self, scheme: str = "socks5h") -> str:
         return f"{scheme}://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "Socks5Proxy":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
