@@ -171,6 +171,30 @@ def test_two_pat_users_in_8_processes_sign_in_once_each_and_kill_no_session(
     assert sign_ins(fake) == 2
 
 
+def test_a_session_signed_in_without_the_shared_cache_is_published_by_a_client_with_it(
+    fake: FakeTableau, backend: Spec
+) -> None:
+    """Clients of one process share one session whatever their cache=. A client with a shared
+    cache that finds a session another client of the process signed in without it publishes it
+    (once, in the background): a fresh process then reuses it instead of signing in, which with
+    a personal access token would end it."""
+    spec = {"server": fake.url, "site": fake.site, "pat_name": fake.pat_name, "pat_secret": fake.pat_secret,
+            **backend}
+    plain = w.make_client({**spec, "cache": "memory"})
+    token = plain.session().token
+    shared = client_for(spec)
+    assert shared.session().token == token  # the process-wide entry: no sign-in
+    wait_for(lambda: bool(stored_entries(spec)), what="the session to be published")
+    assert fresh_process_session(spec) == w.digest(token)
+    assert sign_ins(fake) == 1
+    assert plain.get("workbooks").status_code == 200  # not ended by a second sign-in of the PAT
+    published = stored_entries(spec)
+    for _ in range(100):
+        assert shared.session().token == token
+    time.sleep(0.2)
+    assert stored_entries(spec) == published  # adopted once, not once per hit
+
+
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_a_cloud_manager_session_is_shared_by_8_processes_and_kept_apart_from_site_sessions(
     fake: FakeTableau, backend: Spec, method: str

@@ -115,11 +115,28 @@ impl Client {
         if !self.reuses() || self.closed.load(Ordering::Relaxed) {
             return None;
         }
-        let found = self.entry.with_fresh(f);
+        let found = self.entry.with_fresh(|s| {
+            self.share(s);
+            f(s)
+        });
         if found.is_some() {
             stats::memory_hit();
         }
         found
+    }
+
+    /// With a shared cache, a session from this process's cache that the store is not known
+    /// to hold (another client of this process signed it in without that cache) is published
+    /// there in the background ([`SharedSlot::adopt`]), once.
+    fn share(&self, session: &Arc<Session>) {
+        if let Some(slot) = &self.shared {
+            if slot.should_adopt(session) {
+                let (slot, cfg, session) = (slot.clone(), self.cfg.clone(), session.clone());
+                transport::process().runtime().spawn(async move {
+                    slot.adopt(&cfg, &session).await;
+                });
+            }
+        }
     }
 
     /// A fresh cached session, or a sign-in to wait for.
@@ -136,7 +153,11 @@ impl Client {
                 .shared(),
             ));
         }
-        Ok(self.lookup_in_entry(self.shared.as_ref()))
+        let found = self.lookup_in_entry(self.shared.as_ref());
+        if let Lookup::Hit(s) = &found {
+            self.share(s);
+        }
+        Ok(found)
     }
 
     /// The entry's session, or its one sign-in: with a shared cache behind it, a quick look

@@ -1,6 +1,7 @@
 //! A signed-in session: the token and where it may be used.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::redact::Secret;
@@ -43,6 +44,33 @@ pub struct Session {
     /// After this point of [`monotonic_ns`] the cache signs in again instead of handing this
     /// session out.
     pub refresh_after_ns: u64,
+    /// The shared store known to hold this session (see [`StoredIn`]).
+    pub stored_in: StoredIn,
+}
+
+/// Which shared store is known to hold a session: the mark of the `SharedSlot` that put it
+/// there, read it from there or checked it is there; 0 for none. A client with a shared cache
+/// that finds a session without its slot's mark in the process-wide cache (signed in by a
+/// client without that cache) publishes it (`SharedSlot::adopt`), so that other processes reuse
+/// it instead of signing in (which, with a personal access token, would end it). An atomic:
+/// read on the cache-hit path.
+#[derive(Default)]
+pub struct StoredIn(AtomicU64);
+
+impl StoredIn {
+    pub fn is(&self, mark: u64) -> bool {
+        self.0.load(Ordering::Relaxed) == mark
+    }
+
+    pub fn set(&self, mark: u64) {
+        self.0.store(mark, Ordering::Relaxed);
+    }
+}
+
+impl Clone for StoredIn {
+    fn clone(&self) -> Self {
+        StoredIn(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 /// A monotonic clock in nanoseconds, cheap enough for the cache-hit path. On Linux it is

@@ -413,6 +413,7 @@ mod tests {
             signed_in_at: SystemTime::now(),
             expires_at: None,
             refresh_after_ns: crate::session::deadline_ns(fresh_for),
+            stored_in: Default::default(),
         }
     }
 

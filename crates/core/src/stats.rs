@@ -507,7 +507,9 @@ mod tests {
                 }
             });
         }
-        assert_eq!(hits.total() - before, 30_000);
+        // At least: other tests of this binary may count hits at the same time; a lost count
+        // would show as fewer.
+        assert!(hits.total() - before >= 30_000);
         assert!(
             taken() <= taken_before + 1,
             "{} slots kept",

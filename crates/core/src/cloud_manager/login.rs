@@ -213,6 +213,7 @@ fn answer_to_session(
         signed_in_at: started,
         expires_at: answer.expires_at,
         refresh_after_ns: deadline_ns(life),
+        stored_in: Default::default(),
     })
 }
 

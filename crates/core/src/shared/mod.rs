@@ -84,6 +84,8 @@ pub struct SharedSlot {
     key: CacheKey,
     /// Made on first use (see [`SharedSlot::sealer`]).
     sealer: OnceLock<Sealer>,
+    /// What marks a session as held by this store under this key (`session::StoredIn`).
+    mark: u64,
 }
 
 /// What waiting for the lock gave.
@@ -223,12 +225,19 @@ impl SharedSlot {
                 store.name()
             ))
         })?;
+        let mark = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (store.name(), key).hash(&mut h);
+            h.finish().max(1) // 0 means "no store"
+        };
         let slot = SharedSlot {
             store,
             kind,
             material,
             key,
             sealer: OnceLock::new(),
+            mark,
         };
         slot.sealer_now();
         Ok(slot)
@@ -284,6 +293,7 @@ impl SharedSlot {
         if retired.is_some_and(|r| r == &session.token) {
             return None;
         }
+        session.stored_in.set(self.mark);
         Some(session)
     }
 
@@ -398,10 +408,35 @@ impl SharedSlot {
             .store(self.id(), &sealed, Sealer::time_to_live(session))
             .await;
         if stored {
+            session.stored_in.set(self.mark);
             log::debug!(
                 "{}: session published for other processes",
                 self.store.name()
             );
+        }
+    }
+
+    /// True (once) if `session`, found in this process's cache, is not known to be in this
+    /// store: the caller then has it adopted. Cheap: the cache-hit path asks.
+    pub fn should_adopt(&self, session: &Session) -> bool {
+        if session.stored_in.is(self.mark) {
+            return false;
+        }
+        session.stored_in.set(self.mark); // one adoption per session, not one per hit
+        true
+    }
+
+    /// Publish `session` (signed in by a client of this process without this cache) unless
+    /// the store already holds a usable session, which may be another process's newer one:
+    /// holding the lock, so no sign-in publishes meanwhile.
+    pub async fn adopt(&self, cfg: &ClientConfig, session: &Session) {
+        self.sealer().await;
+        let held = self.lock_within(cfg, sign_in_bound(cfg)).await;
+        if self.load(cfg, None).await.is_none() {
+            self.put(session).await;
+        }
+        if let Some(h) = held {
+            self.store.release(h).await;
         }
     }
 

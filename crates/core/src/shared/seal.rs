@@ -192,6 +192,7 @@ impl Sealer {
             signed_in_at,
             expires_at: stored.expires_at.and_then(from_unix),
             refresh_after_ns: deadline_ns(left),
+            stored_in: Default::default(),
         })
     }
 
@@ -218,6 +219,7 @@ mod tests {
             signed_in_at: SystemTime::now(),
             expires_at: Some(SystemTime::now() + Duration::from_secs(7200)),
             refresh_after_ns: deadline_ns(fresh_for),
+            stored_in: Default::default(),
         }
     }
 
