@@ -22,7 +22,7 @@ Contenders (``pip install tableauserverclient requests PyJWT``):
   our import time measured on their own so a miss can be explained;
 - a fresh process's whole task: import, sign in once over http or https (against a second,
   TLS FakeTableau whose CA the contender is told to trust), exit. Wall time and peak RSS
-  (``ru_maxrss``) per process, ours vs TSC + PyJWT, and the first sign-in's own time.
+  (the child's ``VmHWM``) per process, ours vs TSC + PyJWT, and the first sign-in's own time.
 """
 
 from __future__ import annotations
