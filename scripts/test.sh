@@ -78,7 +78,8 @@ step "docs: mkdocs build --strict into target/site, then its index and a guide i
 if ! command -v chromium >/dev/null 2>&1; then
     apt_install chromium
 fi
-"$VENV/bin/python" -m mypy --strict docs/hooks.py docs/generators.py docs/griffe_runtime.py scripts/check_docs_in_browser.py
+"$VENV/bin/python" -m mypy --strict docs/hooks.py docs/generators.py docs/griffe_runtime.py scripts/check_docs_in_browser.py \
+    tests/test_docs.py tests/docs_snippets.py tests/docs_runner.py
 NO_MKDOCS_2_WARNING=1 "$VENV/bin/python" -m mkdocs build --strict --site-dir target/site
 "$VENV/bin/python" scripts/check_docs_in_browser.py target/site --screenshots target/docs-screenshots
 export TCA_DOCS_SITE="$PWD/target/site"  # tests/test_docs.py reuses this build

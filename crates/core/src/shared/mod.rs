@@ -427,8 +427,9 @@ impl SharedSlot {
     }
 
     /// Publish `session` (signed in by a client of this process without this cache) unless
-    /// the store already holds a usable session, which may be another process's newer one:
-    /// holding the lock, so no sign-in publishes meanwhile.
+    /// the store already holds a usable session, which may be another process's newer one;
+    /// holding the store's lock when it can be had, so no other process's sign-in publishes
+    /// meanwhile (without it, as a sign-in does when the store cannot coordinate).
     pub async fn adopt(&self, cfg: &ClientConfig, session: &Session) {
         self.sealer().await;
         let held = self.lock_within(cfg, sign_in_bound(cfg)).await;
