@@ -103,23 +103,21 @@ def cell(text: object) -> str:
 
 
 def _variables(rows: Iterable[Tuple[str, str, str]]) -> str:
-    lines = ["| Variable | `from_env()` keyword | Meaning |", "|---|---|---|"]
-    lines += [f"| `{name}` | `{key}=` | {cell(meaning)} |" for key, name, meaning in rows]
-    return "\n".join(lines) + "\n"
+    cells = [[f"`{name}`", f"`{key}=`", cell(meaning)] for key, name, meaning in rows]
+    return table(["Variable", "`from_env()` keyword", "Meaning"], cells) + "\n"
 
 
 def environment() -> str:
     from tableau_connected_auth import _env
 
-    other = ["| Variables | Meaning |", "|---|---|"]
-    other += [f"| {', '.join(f'`{n}`' for n in names)} | {cell(meaning)} |" for names, meaning in _env.OTHER_VARIABLES]
+    other = [[", ".join(f"`{n}`" for n in names), cell(meaning)] for names, meaning in _env.OTHER_VARIABLES]
     return "\n".join([
         "## `Client.from_env()`, `AsyncClient.from_env()` and `tableau-auth`\n",
         _variables(_env.SITE_VARIABLES),
         "## `CloudManagerClient.from_env()` and `tableau-auth --cloud-manager`\n",
         _variables(_env.CLOUD_MANAGER_VARIABLE_TABLE),
         "## Read by every client\n",
-        "\n".join(other) + "\n",
+        table(["Variables", "Meaning"], other) + "\n",
     ])
 
 
@@ -148,13 +146,13 @@ def cli() -> str:
             if not actions:
                 continue
             title = "Options" if group.title in ("options", "optional arguments") else str(group.title)
-            out.append(f"**{cell(title[0].upper() + title[1:])}**\n\n| Flag | Meaning |\n|---|---|")
+            rows = []
             for action in actions:
                 meaning = action.help or ""
                 if action.default not in (None, False, argparse.SUPPRESS):
                     meaning += f" (default: `{action.default}`)"
-                out.append(f"| `{_flag(action)}` | {cell(meaning)} |")
-            out.append("")
+                rows.append([f"`{_flag(action)}`", cell(meaning)])
+            out.append(f"**{cell(title[0].upper() + title[1:])}**\n\n" + table(["Flag", "Meaning"], rows) + "\n")
     return "\n".join(out)
 
 

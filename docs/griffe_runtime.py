@@ -8,8 +8,8 @@ one place.
 
 Docstrings are written for ``help()``, in reStructuredText's small habits (``:class:`Client```,
 ````literal````, a ``::`` literal block). :func:`markdown` turns those into Markdown with
-cross-references; ``tests/test_docs.py`` uses the same function to find and run the docstrings'
-code blocks.
+cross-references; ``tests/test_docs.py`` loads the package through this extension to find and
+run the docstrings' code blocks as the site shows them.
 """
 
 from __future__ import annotations
@@ -52,12 +52,6 @@ def _runtime_doc(path: str) -> Optional[str]:
     if doc == type(obj).__doc__ or doc.startswith(("str(", "int(", "float(", "Initialize self")):
         return None
     return doc
-
-
-def literal_blocks(text: str) -> Iterator[str]:
-    """The code of each ``::`` literal block in a docstring (what :func:`markdown` fences)."""
-    for fenced in re.finditer(r"```python\n(.*?)```", _fence_literal_blocks(text), re.S):
-        yield fenced.group(1)
 
 
 def _fence_literal_blocks(text: str) -> str:
@@ -124,13 +118,13 @@ class RuntimeDocstrings(griffe.Extension):
                     _inherit_constructor(cls)
                 except (griffe.AliasResolutionError, griffe.CyclicAliasError, ValueError):
                     pass  # a base outside the package (Exception, dict): nothing to show
+        resolver = _resolver(pkg)
         for obj in _walk(pkg):
             if obj.path.startswith(PACKAGE + "._core"):
                 doc = _runtime_doc(obj.path)
                 if doc is not None:
                     obj.docstring = griffe.Docstring(_clean(doc), parent=obj)
             if obj.docstring is not None:
-                resolver = _resolver(pkg)
                 obj.docstring = griffe.Docstring(markdown(obj.docstring.value, resolver), parent=obj)
 
 

@@ -1,6 +1,6 @@
 """Runs one documentation page's code blocks in order, in this process (tests/test_docs.py starts
 it with a FakeTableau's environment). Reads a JSON list of ``{"language", "source", "code"}``
-from the file named by argv[1]; writes a JSON list of ``{"source", "output", "error"}`` to the
+from the file named by argv[1]; writes a JSON list of ``{"source", "outputs", "error"}`` to the
 file named by argv[2], stopping at the first block that fails."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from docs_snippets import Block, console_commands  # noqa: E402
 
 
-def run_python(block: Block, namespace: Dict[str, Any]) -> str:
+def run_python(block: Block, namespace: Dict[str, Any]) -> List[str]:
     code = compile(block.code, block.source, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -28,10 +28,11 @@ def run_python(block: Block, namespace: Dict[str, Any]) -> str:
         if inspect.iscoroutine(result):
             loop = namespace.setdefault("__loop__", asyncio.new_event_loop())
             loop.run_until_complete(result)
-    return out.getvalue()
+    return [out.getvalue()]
 
 
-def run_console(block: Block) -> str:
+def run_console(block: Block) -> List[str]:
+    """What each command printed, in order."""
     outputs = []
     for command, _ in console_commands(block):
         done = subprocess.run(
@@ -40,7 +41,7 @@ def run_console(block: Block) -> str:
         outputs.append(done.stdout)  # stdout and stderr, in the order they were written
         if done.returncode != 0:
             raise RuntimeError(f"$ {command}\nexited {done.returncode}:\n{done.stdout}")
-    return "\x00".join(outputs)  # one output per command, for the expected lines after each
+    return outputs
 
 
 def main() -> None:
@@ -50,10 +51,10 @@ def main() -> None:
     results: List[Dict[str, Any]] = []
     for block in blocks:
         try:
-            output = run_python(block, namespace) if block.language == "python" else run_console(block)
-            results.append({"source": block.source, "output": output, "error": None})
+            outputs = run_python(block, namespace) if block.language == "python" else run_console(block)
+            results.append({"source": block.source, "outputs": outputs, "error": None})
         except BaseException:
-            results.append({"source": block.source, "output": "", "error": traceback.format_exc()})
+            results.append({"source": block.source, "outputs": [], "error": traceback.format_exc()})
             break
     with open(sys.argv[2], "w", encoding="utf-8") as f:
         json.dump(results, f)

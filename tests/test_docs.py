@@ -8,6 +8,7 @@ skip, except under ``CI``, where they fail (see ``_must_run``)."""
 from __future__ import annotations
 
 import configparser
+import functools
 import importlib
 import json
 import os
@@ -77,6 +78,7 @@ def _require(module: str) -> None:
 # --- code blocks --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
 def docstring_pages() -> Dict[str, List[Block]]:
     """The code blocks of the docstrings the reference renders, by object (as Markdown, the way
     docs/griffe_runtime.py gives them to mkdocstrings)."""
@@ -114,7 +116,8 @@ def test_every_code_block_runs_or_is_marked() -> None:
     _require("griffe")
     problems = []
     previous = None
-    for block in _all_blocks():
+    blocks = _all_blocks()
+    for block in blocks:
         if block.language == OUTPUT:
             if previous is None or previous.language not in RUN or previous.marked:
                 problems.append(f"{block.source}: an output block must follow a block that runs")
@@ -125,7 +128,7 @@ def test_every_code_block_runs_or_is_marked() -> None:
             )
         previous = block
     assert not problems, "\n".join(problems)
-    assert len([b for b in _all_blocks() if b.language == "python" and not b.marked]) > 20
+    assert len([b for b in blocks if b.language == "python" and not b.marked]) > 20
 
 
 def _parse(block: Block) -> None:
@@ -187,12 +190,11 @@ def _run_page(blocks: List[Block], tmp_path: Path) -> None:
         assert result["error"] is None, f"{block.source} failed:\n{result['error']}"
     for before, block in zip(blocks, blocks[1:]):
         if block.language == OUTPUT:
-            missing = missing_output(block.code.splitlines(), results[before.source]["output"])
+            missing = missing_output(block.code.splitlines(), "\n".join(results[before.source]["outputs"]))
             assert not missing, f"{block.source}: not printed by the block above: {missing}"
     for block in runnable:
         if block.language == "console":
-            outputs = results[block.source]["output"].split("\x00")
-            for (command, expected), actual in zip(console_commands(block), outputs):
+            for (command, expected), actual in zip(console_commands(block), results[block.source]["outputs"]):
                 missing = missing_output(expected, actual)
                 assert not missing, f"{block.source}: `{command}` did not print {missing}"
 
