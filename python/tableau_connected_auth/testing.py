@@ -21,6 +21,7 @@ from typing import Any, Dict, Optional, Sequence
 from . import _core
 from ._clients import Client, CloudManagerClient
 from ._core import ConnectedApp, PersonalAccessToken
+from ._env import CLOUD_MANAGER_VARIABLES, ENVIRONMENT_VARIABLES
 
 __all__ = ["FakeTableau"]
 
@@ -65,16 +66,17 @@ class FakeTableau(_core.FakeTableau):
         For example ``monkeypatch.setattr(os, "environ", {**os.environ, **fake.environment()})``,
         or ``subprocess.run([...], env={**os.environ, **fake.environment()})``.
         """
+        site, tcm = ENVIRONMENT_VARIABLES, CLOUD_MANAGER_VARIABLES
         return {
-            "TABLEAU_SERVER": self.url,
-            "TABLEAU_SITE": self.site,
-            "TABLEAU_CLIENT_ID": self.app_client_id,
-            "TABLEAU_SECRET_ID": self.app_secret_id,
-            "TABLEAU_SECRET_VALUE": self.app_secret_value,
-            "TABLEAU_USERNAME": self.username,
-            "TABLEAU_SCOPES": "tableau:content:read",
-            "TABLEAU_CLOUD_MANAGER_URL": self.url,
-            "TABLEAU_CLOUD_MANAGER_PAT_SECRET": self.cloud_manager_pat_secret,
+            site["server"]: self.url,
+            site["site"]: self.site,
+            site["client_id"]: self.app_client_id,
+            site["secret_id"]: self.app_secret_id,
+            site["secret_value"]: self.app_secret_value,
+            site["username"]: self.username,
+            site["scopes"]: "tableau:content:read",
+            tcm["server"]: self.url,
+            tcm["pat_secret"]: self.cloud_manager_pat_secret,
         }
 
     @property
