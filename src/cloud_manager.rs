@@ -16,7 +16,7 @@ use super::errors::IntoPy;
 use super::handle::{cache_of, repr_of, token_of};
 use super::pages::{AsyncPages, Pages};
 use super::response::Response;
-use super::session::to_datetime;
+use super::session::{expiry, headers, to_datetime};
 use super::wait::wait;
 use tca_core::client::{Client as CoreClient, Lookup};
 use tca_core::cloud_manager::Listing;
@@ -68,18 +68,13 @@ impl CloudManagerSession {
     /// datetime), or None.
     #[getter]
     fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.inner
-            .expires_at
-            .map(|t| to_datetime(py, t))
-            .transpose()
+        expiry(py, &self.inner)
     }
 
     /// `{"x-tableau-session-token": token}`.
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item(self.inner.header_name(), self.inner.token.expose())?;
-        Ok(d)
+        headers(py, &self.inner)
     }
 
     /// `https://…/api/v1/tenants/{tenant_id}/{path}`.

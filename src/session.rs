@@ -29,6 +29,18 @@ pub(crate) fn to_datetime<'py>(py: Python<'py>, t: SystemTime) -> PyResult<Bound
         .call_method1("fromtimestamp", (epoch_seconds(t), utc))
 }
 
+/// `expires_at` of a site or Tableau Cloud Manager session: aware UTC, or None.
+pub(crate) fn expiry<'py>(py: Python<'py>, s: &CoreSession) -> PyResult<Option<Bound<'py, PyAny>>> {
+    s.expires_at.map(|t| to_datetime(py, t)).transpose()
+}
+
+/// `headers` of a site or Tableau Cloud Manager session: its header with the token.
+pub(crate) fn headers<'py>(py: Python<'py>, s: &CoreSession) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(s.header_name(), s.token.expose())?;
+    Ok(d)
+}
+
 #[pymethods]
 impl Session {
     /// The session token (the value of the `X-Tableau-Auth` header). Keep it secret.
@@ -72,18 +84,13 @@ impl Session {
     /// say. A hint only: a 401 is what says a session is dead.
     #[getter]
     fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.inner
-            .expires_at
-            .map(|t| to_datetime(py, t))
-            .transpose()
+        expiry(py, &self.inner)
     }
 
     /// `{"X-Tableau-Auth": token}`.
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item(self.inner.header_name(), self.inner.token.expose())?;
-        Ok(d)
+        headers(py, &self.inner)
     }
 
     /// `https://…/api/{version}/sites/{site_id}/{path}`.
