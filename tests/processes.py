@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from typing import Any, Dict, List
 
+import shared_workers as w
 from tableau_connected_auth.testing import FakeTableau
 
 
@@ -34,3 +36,17 @@ def app_spec(fake: FakeTableau, **extra: Any) -> Dict[str, Any]:
         "username": fake.username,
         **extra,
     }
+
+
+def sixteen_start_together(fake: FakeTableau, spec: Dict[str, Any], method: str) -> None:
+    """16 processes (started by ``method``) wait for each other, take a session with ``spec`` and
+    call the API once; the sign-in is slowed to 0.2 s so that they overlap. Requires one
+    session for all, 16 answers 200 and one sign-in."""
+    fake.set_delay(0.2, route="auth/signin")
+    ctx = multiprocessing.get_context(method)
+    barrier, results = ctx.Barrier(16), ctx.Queue()
+    run(ctx, w.session_then_call, [(spec, barrier, results)] * 16)
+    got = [results.get(timeout=10) for _ in range(16)]
+    assert len({digest for digest, _ in got}) == 1, "every process got the same session"
+    assert [status for _, status in got] == [200] * 16
+    assert sign_ins(fake) == 1

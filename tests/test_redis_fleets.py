@@ -20,7 +20,7 @@ import pytest
 
 import fleet_workers as fw
 import shared_workers as w
-from processes import app_spec, run, sign_ins
+from processes import app_spec, run, sign_ins, sixteen_start_together
 import tableau_connected_auth as tca
 from redis_server import RedisCluster, RedisSentinel, RedisServer, info
 from tableau_connected_auth.testing import FakeTableau
@@ -117,15 +117,7 @@ def keys_of(cluster: RedisCluster, spec: Spec, kind: str = "session") -> Dict[st
 def test_cluster_16_processes_starting_together_sign_in_once(
     fake: FakeTableau, cluster: RedisCluster, method: str
 ) -> None:
-    fake.set_delay(0.2, route="auth/signin")
-    spec = redis_spec(fake, cluster.url())
-    ctx = multiprocessing.get_context(method)
-    barrier, results = ctx.Barrier(16), ctx.Queue()
-    run(ctx, w.session_then_call, [(spec, barrier, results)] * 16)
-    got = [results.get(timeout=10) for _ in range(16)]
-    assert len({digest for digest, _ in got}) == 1, "every process got the same session"
-    assert [status for _, status in got] == [200] * 16
-    assert sign_ins(fake) == 1
+    sixteen_start_together(fake, redis_spec(fake, cluster.url()), method)
 
 
 def test_cluster_keys_are_hash_tagged_so_entry_and_lock_share_a_slot(
@@ -242,15 +234,8 @@ def test_a_plain_redis_url_to_a_cluster_node_warns_once_to_use_redis_cluster(
 def test_sentinel_16_processes_starting_together_sign_in_once(
     fake: FakeTableau, sentinel: RedisSentinel, method: str
 ) -> None:
-    fake.set_delay(0.2, route="auth/signin")
     spec = redis_spec(fake, sentinel.url())
-    ctx = multiprocessing.get_context(method)
-    barrier, results = ctx.Barrier(16), ctx.Queue()
-    run(ctx, w.session_then_call, [(spec, barrier, results)] * 16)
-    got = [results.get(timeout=10) for _ in range(16)]
-    assert len({digest for digest, _ in got}) == 1
-    assert [status for _, status in got] == [200] * 16
-    assert sign_ins(fake) == 1
+    sixteen_start_together(fake, spec, method)
     keys = sentinel.primary().command("KEYS", f"{spec['prefix']}:session:*")
     assert isinstance(keys, list) and len(keys) == 1, "the entry is on the primary"
 

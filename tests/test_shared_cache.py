@@ -15,12 +15,12 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
 import shared_workers as w
-from processes import app_spec, run, sign_ins
+from processes import app_spec, run, sign_ins, sixteen_start_together
 import tableau_connected_auth as tca
 from redis_server import RedisServer, Resp, shared_url
 from tableau_connected_auth.testing import FakeTableau
@@ -129,15 +129,7 @@ def client_for(spec: Spec) -> tca.Client:
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_16_processes_starting_together_sign_in_once(fake: FakeTableau, backend: Spec, method: str) -> None:
-    fake.set_delay(0.2, route="auth/signin")
-    spec = app_spec(fake, **backend)
-    ctx = multiprocessing.get_context(method)
-    barrier, results = ctx.Barrier(16), ctx.Queue()
-    run(ctx, w.session_then_call, [(spec, barrier, results)] * 16)
-    got = [results.get(timeout=10) for _ in range(16)]
-    assert len({digest for digest, _ in got}) == 1, "every process got the same session"
-    assert [status for _, status in got] == [200] * 16
-    assert sign_ins(fake) == 1
+    sixteen_start_together(fake, app_spec(fake, **backend), method)
 
 
 def test_async_clients_in_three_processes_sign_in_once(fake: FakeTableau, backend: Spec) -> None:
